@@ -1,0 +1,64 @@
+# One entry point for the course. `make help` lists the targets.
+#   make lab   - set everything up (.venv, package, Jupyter kernel) and open JupyterLab on the course
+#   make test  - set everything up the same way and run every test (unit tests + nbval on every notebook)
+# Variables (override on the command line or in the environment):
+#   PYTHON           Python 3.11+ used to create .venv            (default: python3.11, else python3)
+#   TORCH_INDEX_URL  wheel index for torch/torchvision, e.g. https://download.pytorch.org/whl/cpu
+#                    for a small CPU-only install                  (default: pip's configured index)
+#   LAB_ARGS         extra arguments for `jupyter lab`, e.g. --no-browser --port=8890
+#   NB               one notebook for `make test-notebook`, e.g. NB=notebooks/01_dilation_receptive_field.ipynb
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+KERNEL_NAME := visual-course
+TORCH_INDEX_URL ?=
+LAB_ARGS ?=
+NB ?= notebooks/00_start_here.ipynb
+# nbval: lax mode (only `# NBVAL_CHECK_OUTPUT` cells are compared), this environment's kernel,
+# volatile text sanitised, and a per-cell timeout.
+NBVAL_OPTS := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
+              --nbval-cell-timeout=600 -p no:randomly
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+.PHONY: help setup lab test test-unit test-notebooks test-notebook clean-notebooks clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet -c constraints.txt \
+	    $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL),) torch torchvision
+	$(VPY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(VPY) -m ipykernel install --sys-prefix --name $(KERNEL_NAME) \
+	    --display-name "Python (segmentation geometry course)"
+	@touch $@
+
+setup: $(STAMP) ## create .venv, install the package + pinned deps, register the Jupyter kernel
+
+lab: $(STAMP) ## set up, then open JupyterLab on the course (127.0.0.1, token auth)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) \
+	    notebooks/00_start_here.ipynb
+
+test: $(STAMP) ## set up, then run every test: unit tests and nbval on every notebook
+	$(VPY) -m pytest tests notebooks $(NBVAL_OPTS)
+
+test-unit: $(STAMP) ## unit tests only
+	$(VPY) -m pytest tests
+
+test-notebooks: $(STAMP) ## nbval on every notebook only
+	$(VPY) -m pytest notebooks $(NBVAL_OPTS)
+
+test-notebook: $(STAMP) ## nbval on one notebook: make test-notebook NB=notebooks/01_....ipynb
+	$(VPY) -m pytest $(NB) $(NBVAL_OPTS)
+
+clean-notebooks: $(STAMP) ## clear notebook outputs except `# NBVAL_CHECK_OUTPUT` cells
+	$(VPY) tools/notebook_outputs.py clear notebooks/*.ipynb
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .hypothesis build

@@ -1,0 +1,37 @@
+"""The package imports lazily and re-exports exactly each submodule's public API."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import visual
+
+
+@pytest.mark.parametrize("module_name", sorted(visual._SUBMODULE_EXPORTS))
+def test_submodule_all_matches_registry(module_name):
+    module = importlib.import_module(f"visual.{module_name}")
+    assert sorted(module.__all__) == sorted(visual._SUBMODULE_EXPORTS[module_name])
+
+
+def test_every_exported_name_resolves():
+    for name in visual.__all__:
+        assert getattr(visual, name) is not None, name
+
+
+def test_unknown_name_raises_attribute_error():
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        visual.no_such_thing  # noqa: B018
+
+
+def test_import_is_lazy_and_side_effect_free():
+    code = (
+        "import sys, matplotlib as mpl; before = dict(mpl.rcParams); import visual; "
+        "heavy = [m for m in ('torch', 'torchvision', 'matplotlib.pyplot', 'ipywidgets') if m in sys.modules]; "
+        "print(heavy, dict(mpl.rcParams) == before)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] True"

@@ -1,0 +1,92 @@
+"""Helpers for the course on the geometry of semantic-segmentation networks.
+
+Every public name is re-exported here *lazily*: ``import visual`` imports neither torch nor
+matplotlib; the submodule that defines a name is imported the first time the name is used
+(PEP 562 module ``__getattr__``). Notebooks therefore write, e.g.::
+
+    from visual import trace, conv_output_size, plot_dilated_kernel
+
+Each submodule's ``__all__`` must equal its entry below (``tests/test_package.py`` checks).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# submodule (relative to this package) -> the public names it defines.
+_SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
+    # Conv arithmetic: pure-Python formulas (issue: dilation & receptive fields).
+    "conv_arithmetic": (
+        "conv_output_size",
+        "effective_kernel_size",
+    ),
+    # Tracing real nn.Modules: sizes, strides, receptive fields.
+    "receptive_field": (
+        "Trace",
+        "TraceRow",
+        "trace",
+        "gradient_receptive_field",
+        "effective_receptive_field",
+    ),
+    # Output stride of ResNet backbones.
+    "output_stride": (
+        "stride_table",
+        "StrideTable",
+    ),
+    # From-scratch linear / bilinear interpolation.
+    "interpolation": (
+        "linear_interpolate",
+        "bilinear_interpolate",
+        "source_coordinates",
+    ),
+    # Models.
+    "models.resnet": (
+        "dilated_resnet",
+    ),
+    "models.pspnet": (
+        "PSPNet",
+        "pspnet_loss",
+    ),
+    # Data: sample photo, synthetic segmentation dataset.
+    "data": (
+        "load_sample_image",
+    ),
+    # Training loop and metrics.
+    "train": (),
+    # Plot helpers.
+    "plots.receptive_field": (),
+    "plots.output_stride": (),
+    "plots.interpolation": (),
+    "plots.pspnet": (),
+    # Slider explorers.
+    "widgets.core": (
+        "Explorer",
+        "sweep",
+    ),
+    "widgets.receptive_field": (),
+    "widgets.output_stride": (),
+    "widgets.interpolation": (),
+    "widgets.pspnet": (),
+}
+
+_NAME_TO_MODULE: dict[str, str] = {
+    name: module for module, names in _SUBMODULE_EXPORTS.items() for name in names
+}
+
+__all__ = sorted(_NAME_TO_MODULE)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _NAME_TO_MODULE.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
+    globals()[name] = value  # cache: later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

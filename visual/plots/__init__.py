@@ -1,0 +1,1 @@
+"""Matplotlib plot helpers, one module per lesson. Each returns the Axes it drew on."""

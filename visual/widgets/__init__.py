@@ -1,0 +1,1 @@
+"""Slider explorers (ipywidgets + ipympl), one module per lesson."""
