@@ -42,3 +42,158 @@ def test_sweep_rejects_bad_arguments():
         sweep({}, steps=1)
     with pytest.raises(ValueError, match="no controls"):
         sweep({})
+
+
+# --- docs rendering: scrub-bar animations -------------------------------------------------
+
+import base64  # noqa: E402
+import io  # noqa: E402
+import re  # noqa: E402
+
+import matplotlib.image as mpimg  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from visual.widgets import core  # noqa: E402
+
+X = np.linspace(0.0, 1.0, 20)
+FRAME = re.compile(r'frames\[(\d+)\] = "data:image/png;base64,([^"]+)"')
+
+
+def _slope_figure(slope):
+    """A figure whose line has the given slope, drawn the way the explorer draws it."""
+    with plt.ioff():
+        fig, ax = plt.subplots(figsize=(3, 2), dpi=100)
+    (line,) = ax.plot(X, slope * X)
+    ax.set_ylim(0, 10)
+    return fig, line
+
+
+def _slope_explorer():
+    """Dropdown first, slider second: the slider must still be the docs control."""
+    fig, line = _slope_figure(3)
+    drop = widgets.Dropdown(options=["a", "b"], value="a", description="unused")
+    slider = widgets.IntSlider(value=3, min=1, max=9, step=2, description="slope")
+    seen = []
+
+    def update(change=None):
+        seen.append(slider.value)
+        line.set_ydata(slider.value * X)
+        fig.canvas.draw_idle()
+
+    slider.observe(update, names="value")
+    controls = {"kind": drop, "k": slider}
+    return Explorer(widget=widgets.VBox([drop, slider]), controls=controls, fig=fig,
+                    update=update), seen
+
+
+def _png_pixels(png: bytes) -> np.ndarray:
+    return mpimg.imread(io.BytesIO(png), format="png")
+
+
+def test_docs_control_prefers_sliders():
+    explorer, _ = _slope_explorer()
+    assert explorer.docs_control() == "k"
+    only_drop = Explorer(widget=None, controls={"d": widgets.Dropdown(options=[1, 2])}, fig=None,
+                         update=lambda: None)
+    assert only_drop.docs_control() == "d"
+    with pytest.raises(ValueError, match="no controls"):
+        Explorer(widget=None, controls={}, fig=None, update=lambda: None).docs_control()
+
+
+def test_frame_values_cover_the_range_ends_included():
+    explorer, _ = _slope_explorer()
+    assert explorer.frame_values(frames=8) == [1, 3, 5, 7, 9]   # only five stops exist
+    assert explorer.frame_values(frames=3) == [1, 5, 9]
+    floats = Explorer(widget=None, controls={"s": widgets.FloatSlider(value=0.3, min=0.0, max=1.0, step=0.1)},
+                      fig=None, update=lambda: None)
+    assert floats.frame_values(frames=3) == pytest.approx([0.0, 0.5, 1.0])
+    drop = widgets.Dropdown(options=list("abcdefghij"), value="c")
+    assert Explorer(widget=None, controls={"d": drop}, fig=None,
+                    update=lambda: None).frame_values(frames=4) == ["a", "d", "g", "j"]
+    check = Explorer(widget=None, controls={"c": widgets.Checkbox(value=True)}, fig=None,
+                     update=lambda: None)
+    assert check.frame_values() == [False, True]
+
+
+def test_frame_values_reject_bad_arguments():
+    explorer, _ = _slope_explorer()
+    with pytest.raises(ValueError, match="frames"):
+        explorer.frame_values(frames=1)
+    with pytest.raises(ValueError, match="control must be one of"):
+        explorer.frame_values("nope")
+
+
+def test_to_jshtml_frames_show_each_slider_value():
+    explorer, seen = _slope_explorer()
+    markup = explorer.to_jshtml(frames=5, dpi=50)
+    frames = {int(i): base64.b64decode(data) for i, data in FRAME.findall(markup)}
+    assert sorted(frames) == [0, 1, 2, 3, 4]
+    # Each frame equals the figure drawn independently at that slope (same size and dpi).
+    for index, slope in enumerate([1, 3, 5, 7, 9]):
+        fig, _ = _slope_figure(slope)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=50)
+        plt.close(fig)
+        np.testing.assert_array_equal(_png_pixels(frames[index]), _png_pixels(buffer.getvalue()))
+    assert len({frames[i] for i in frames}) == 5                 # the figure followed the slider
+    assert {1, 3, 5, 7, 9} <= set(seen)
+    assert explorer.controls["k"].value == 3                     # restored
+    np.testing.assert_array_equal(explorer.fig.axes[0].lines[0].get_ydata(), 3 * X)
+    assert 'data-control="k"' in markup and "<b>slope</b> from 1 to 9 (5 frames)" in markup
+    plt.close(explorer.fig)
+
+
+def test_to_jshtml_is_offline_and_does_not_start_playing():
+    explorer, seen = _slope_explorer()
+    markup = explorer.to_jshtml(frames=3, dpi=30)
+    assert "http://" not in markup and "https://" not in markup and "<link" not in markup
+    assert 'class="fa' not in markup and "&#9654;" in markup     # text icons, no icon font
+    count = len(seen)
+    explorer.fig.canvas.draw()                                   # a later live draw...
+    assert len(seen) == count and explorer.controls["k"].value == 3   # ...does not animate
+    plt.close(explorer.fig)
+
+
+def test_offline_jshtml_strips_matplotlibs_cdn_link():
+    from matplotlib.animation import FuncAnimation
+
+    fig, line = _slope_figure(1)
+    animation = FuncAnimation(fig, lambda s: line.set_ydata(s * X), frames=[1, 2])
+    raw = animation.to_jshtml()
+    assert "https://" in raw                                     # matplotlib links a CDN...
+    clean = core.offline_jshtml(raw)
+    assert "https://" not in clean and "<link" not in clean       # ...which we drop
+    assert clean.count('title="Play"') == 1
+    plt.close(fig)
+
+
+def test_to_jshtml_rejects_bad_arguments():
+    explorer, _ = _slope_explorer()
+    with pytest.raises(ValueError, match="interval_ms"):
+        explorer.to_jshtml(interval_ms=0)
+    with pytest.raises(ValueError, match="dpi"):
+        explorer.to_jshtml(dpi=0)
+    with pytest.raises(ValueError, match="frames"):
+        explorer.to_jshtml(frames=1)
+    with pytest.raises(ValueError, match="no figure"):
+        Explorer(widget=None, controls=explorer.controls, fig=None, update=lambda: None).to_jshtml()
+    plt.close(explorer.fig)
+
+
+def test_display_switches_to_the_animation_in_docs_mode(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    explorer, _ = _slope_explorer()
+    monkeypatch.delenv(core.DOCS_ENV_VAR, raising=False)
+    assert not core.docs_mode()
+    explorer._ipython_display_()
+    assert shown[-1] is explorer.widget
+    monkeypatch.setenv(core.DOCS_ENV_VAR, "1")
+    assert core.docs_mode()
+    explorer._ipython_display_()
+    assert isinstance(shown[-1], IPython.display.HTML)
+    assert len(FRAME.findall(shown[-1].data)) == 5
+    plt.close(explorer.fig)

@@ -3,15 +3,93 @@
 An explorer is built once (figure, artists, controls); its callbacks call pure functions
 and update artists in place, then ``fig.canvas.draw_idle()``. ``sweep`` drives every control
 through its range so that a callback error fails nbval in CI.
+
+For the static documentation (``tools/build_docs.py``), an explorer can also render itself as
+a scrub-bar animation (``Explorer.to_jshtml``): a handful of frames over one control's range,
+drawn by the explorer's own callback, embedded as PNG frames with no external resource. When
+the environment variable ``VISUAL_DOCS`` is ``"1"`` (the docs builder sets it for the kernels
+that execute the notebooks), displaying an explorer shows that animation instead of the live
+widgets, so the notebooks need no docs-specific code.
 """
 
 from __future__ import annotations
 
+import html
+import os
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Explorer", "sweep"]
+
+DOCS_ENV_VAR = "VISUAL_DOCS"
+"""Environment variable that switches ``Explorer`` display to the static animation when "1"."""
+
+DOCS_FRAMES = 8
+"""Frames per docs animation: enough to see the trend, few enough to keep pages small."""
+
+DOCS_INTERVAL_MS = 600
+"""Delay between frames when the docs animation plays (ms); slow enough to read the numbers."""
+
+DOCS_DPI = 80.0
+"""Resolution of the docs animation frames (dots per inch); 80 keeps an 8-inch figure at 640 px."""
+
+# matplotlib's HTMLWriter links Font Awesome from a CDN for its button icons; the docs must load
+# nothing from the network, so the link is dropped and each icon replaced by plain text.
+_CDN_LINK = re.compile(r"<link[^>]*href=[\"']https?://[^\"']*font-awesome[^>]*>", re.IGNORECASE)
+_ICON = re.compile(r'<i class="fa ([^"]+)"></i>')
+_ICON_TEXT = {
+    "fa-minus": "&minus;",
+    "fa-fast-backward": "|&#9664;&#9664;",
+    "fa-step-backward": "|&#9664;",
+    "fa-play fa-flip-horizontal": "&#9664;",
+    "fa-pause": "&#10074;&#10074;",
+    "fa-play": "&#9654;",
+    "fa-step-forward": "&#9654;|",
+    "fa-fast-forward": "&#9654;&#9654;|",
+    "fa-plus": "+",
+}
+
+
+def docs_mode() -> bool:
+    """Whether explorers display as static animations (``VISUAL_DOCS=1``, set by the docs builder)."""
+    return os.environ.get(DOCS_ENV_VAR, "") == "1"
+
+
+def offline_jshtml(markup: str) -> str:
+    """Make matplotlib's ``to_jshtml`` output self-contained: no CDN stylesheet, text icons.
+
+    Args:
+        markup: HTML from ``matplotlib.animation.Animation.to_jshtml``.
+
+    Returns:
+        The same animation without the Font Awesome ``<link>``; each button icon becomes a
+        Unicode glyph (the buttons keep their ``title``/``aria-label``).
+
+    Example:
+        >>> offline_jshtml('<link rel="stylesheet" href="https://x.org/font-awesome.css">'
+        ...                '<button><i class="fa fa-play"></i></button>')
+        '<button>&#9654;</button>'
+    """
+    markup = _CDN_LINK.sub("", markup)
+    return _ICON.sub(lambda m: _ICON_TEXT.get(m.group(1), html.escape(m.group(1))), markup)
+
+
+class _NoTimer:
+    """An animation event source that never fires: docs animations are saved, never played live."""
+
+    def add_callback(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def remove_callback(self, func: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
 
 
 @dataclass
@@ -32,10 +110,137 @@ class Explorer:
     update: Callable[..., Any]
     state: dict[str, Any] = field(default_factory=dict)
 
-    def _ipython_display_(self) -> None:  # pragma: no cover - needs a frontend
-        from IPython.display import display
+    def docs_control(self) -> str:
+        """Name of the control the docs animation scrubs by default.
 
-        display(self.widget)
+        The first slider-like control (one with ``min``/``max``), else the first one with
+        ``options`` (dropdown, toggle buttons), else the first control.
+
+        Raises:
+            ValueError: if the explorer has no controls.
+        """
+        if not self.controls:
+            raise ValueError("explorer has no controls to animate")
+        for name, control in self.controls.items():
+            if not isinstance(control.value, bool) and getattr(control, "max", None) is not None:
+                return name
+        for name, control in self.controls.items():
+            if getattr(control, "options", None) is not None:
+                return name
+        return next(iter(self.controls))
+
+    def frame_values(self, control: str | None = None, frames: int = DOCS_FRAMES) -> list[Any]:
+        """The values the docs animation visits: ``frames`` points over one control's range.
+
+        Args:
+            control: key in ``controls``; ``None`` picks ``docs_control()``.
+            frames: the most frames to make (ends of the range included), at least 2.
+
+        Returns:
+            Values in slider order: every option when there are at most ``frames``, else
+            ``frames`` of them evenly spaced, first and last included.
+
+        Raises:
+            ValueError: if ``frames`` < 2 or ``control`` is not one of ``controls``.
+        """
+        if frames < 2:
+            raise ValueError(f"frames must be at least 2, got {frames}")
+        name = self.docs_control() if control is None else control
+        if name not in self.controls:
+            raise ValueError(f"control must be one of {sorted(self.controls)}, got {control!r}")
+        widget = self.controls[name]
+        if isinstance(widget.value, bool):
+            return [False, True]
+        values = _control_values(widget, frames)
+        if isinstance(widget.value, tuple):  # range slider: grow the window from its low end
+            low, high = values[0]
+            cast = int if isinstance(widget.value[0], int) else float
+            values = [(low, cast(low + (high - low) * i / (frames - 1))) for i in range(frames)]
+            values = list(dict.fromkeys(values))
+        if len(values) > frames:
+            last = len(values) - 1
+            values = [values[round(i * last / (frames - 1))] for i in range(frames)]
+        return values
+
+    def to_jshtml(
+        self,
+        control: str | None = None,
+        *,
+        frames: int = DOCS_FRAMES,
+        interval_ms: int = DOCS_INTERVAL_MS,
+        dpi: float = DOCS_DPI,
+    ) -> str:
+        """Render the figure as a scrub-bar animation over one control's range (no kernel needed).
+
+        Each frame sets the control to the next value of ``frame_values`` (so the explorer's
+        own callback redraws the figure), then the original value is restored. Built with
+        ``matplotlib.animation.FuncAnimation(...).to_jshtml()`` and made offline with
+        ``offline_jshtml``: PNG frames are embedded, nothing is loaded from the network.
+
+        Args:
+            control: key in ``controls``; ``None`` picks ``docs_control()``.
+            frames: the most frames, ends of the range included (at least 2).
+            interval_ms: delay between frames when playing, in milliseconds (positive).
+            dpi: resolution of the frames in dots per inch (positive).
+
+        Returns:
+            An HTML fragment: a caption naming the control and its range, then the animation.
+
+        Raises:
+            ValueError: for a bad ``control``, ``frames``, ``interval_ms`` or ``dpi``, or when the
+                explorer has no figure.
+        """
+        import matplotlib as mpl
+        from matplotlib.animation import FuncAnimation
+
+        if self.fig is None:
+            raise ValueError("explorer has no figure to animate (fig is None)")
+        if interval_ms <= 0:
+            raise ValueError(f"interval_ms must be positive, got {interval_ms}")
+        if dpi <= 0:
+            raise ValueError(f"dpi must be positive, got {dpi}")
+        name = self.docs_control() if control is None else control
+        values = self.frame_values(name, frames)
+        widget = self.controls[name]
+        original = widget.value
+
+        def show(value: Any) -> list[Any]:
+            widget.value = value  # the explorer's observer updates the artists
+            return []
+
+        animation = FuncAnimation(self.fig, show, frames=values, interval=interval_ms,
+                                  repeat=False, cache_frame_data=False, event_source=_NoTimer())
+        try:
+            with mpl.rc_context({"savefig.dpi": dpi}):  # Animation.save's default frame dpi
+                markup = animation.to_jshtml(default_mode="once")
+        finally:
+            # Saved, never played: stop it from starting on the figure's next live draw.
+            first_draw = getattr(animation, "_first_draw_id", None)
+            if first_draw is not None:
+                self.fig.canvas.mpl_disconnect(first_draw)
+            widget.value = original
+        label = getattr(widget, "description", "") or name
+        caption = (f"<figcaption>Scrub <b>{html.escape(str(label))}</b> from "
+                   f"{html.escape(_format_value(values[0]))} to {html.escape(_format_value(values[-1]))} "
+                   f"({len(values)} frames); other controls stay at their defaults. "
+                   "Run the notebook in JupyterLab for the live sliders.</figcaption>")
+        return (f'<figure class="visual-explorer-animation" data-control="{html.escape(name)}">'
+                f"{caption}{offline_jshtml(markup)}</figure>")
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        if docs_mode():
+            display(HTML(self.to_jshtml()))
+        else:  # pragma: no cover - needs a frontend
+            display(self.widget)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
 
 
 def _control_values(control: Any, steps: int) -> list[Any]:
