@@ -44,7 +44,10 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     # Models.
     "models.resnet": (
+        "RESNET_ARCHS",
+        "DilatedBasicBlock",
         "dilated_resnet",
+        "load_checkpoint",
     ),
     "models.pspnet": (
         "PSPNet",

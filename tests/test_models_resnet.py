@@ -1,0 +1,250 @@
+"""Dilated ResNets: the à trous equivalence, torchvision compatibility, checkpoint loading."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+import torchvision
+from torch import nn
+
+from visual.models.resnet import RESNET_ARCHS, DilatedBasicBlock, dilated_resnet, load_checkpoint
+
+ALL_FLAGS = list(itertools.product((False, True), repeat=3))
+SEGMENTATION_FLAGS = (False, True, True)  # output stride 8, as in PSPNet / DeepLab
+SIZE = (57, 45)  # odd, non-square: 2x2 features at output stride 32, 8x6 at 8, 15x12 at 4
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One intra-op thread: on a shared CPU, oversubscribed threads make convs ~10x slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _calibrate_batchnorm(model: nn.Module, image: torch.Tensor, seed: int = 0) -> nn.Module:
+    """Random BN affine parameters and BN statistics of a real forward pass on ``image``.
+
+    Realistic statistics keep the activations O(1) through 100+ layers (with the init's unit
+    statistics they grow to ~1e7 and float rounding swamps the comparison), and non-trivial
+    ones mean a wrong dilation cannot hide behind identity BNs.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            n = module.num_features
+            module.weight.data.copy_(torch.rand(n, generator=generator) + 0.5)
+            module.bias.data.copy_(torch.rand(n, generator=generator) - 0.5)
+            module.momentum = None  # running stats = plain average = this batch's statistics
+            module.reset_running_stats()
+    model.train()
+    with torch.no_grad():
+        model(image)
+    return model.eval()
+
+
+def _features(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The backbone output (``layer4``), ``(N, C, h, w)``."""
+    x = model.maxpool(model.relu(model.bn1(model.conv1(x))))
+    return model.layer4(model.layer3(model.layer2(model.layer1(x))))
+
+
+def _reference_and_image(arch: str, size: tuple[int, int]) -> tuple[nn.Module, torch.Tensor]:
+    """An undilated model (float64, for exactness) and a batch of two random images."""
+    torch.manual_seed(0)
+    image = torch.randn(2, 3, *size, dtype=torch.float64)
+    reference = _calibrate_batchnorm(dilated_resnet(arch, (False, False, False)).double(), image)
+    return reference, image
+
+
+def _assert_a_trous(reference: nn.Module, image: torch.Tensor, arch: str, flags: tuple[bool, ...]) -> None:
+    with torch.device("meta"):  # no random init: the weights are the reference's
+        dilated = dilated_resnet(arch, flags)
+    dilated.load_state_dict(reference.state_dict(), assign=True)
+    dilated.eval()
+    with torch.inference_mode():
+        sparse = _features(reference, image)  # (1, C, ceil(H/32), ceil(W/32))
+        dense = _features(dilated, image)  # (1, C, ceil(H/os), ceil(W/os))
+    step = 2 ** sum(flags)  # each dilated stage keeps a stride-2 grid
+    assert dense.shape[-2:] == tuple(-(-s // (32 // step)) for s in image.shape[-2:])
+    torch.testing.assert_close(dense[..., ::step, ::step], sparse)
+
+
+@pytest.mark.parametrize(
+    "arch",
+    [pytest.param(a, marks=pytest.mark.slow) if a in ("resnet101", "resnet152") else a for a in RESNET_ARCHS],
+)
+def test_dilated_features_subsampled_equal_undilated(arch):
+    reference, image = _reference_and_image(arch, SIZE)
+    _assert_a_trous(reference, image, arch, SEGMENTATION_FLAGS)
+
+
+@pytest.fixture(scope="module")
+def resnet18_reference():
+    return _reference_and_image("resnet18", SIZE)
+
+
+@pytest.mark.parametrize("flags", ALL_FLAGS, ids=str)
+def test_every_flag_combination_is_a_trous_for_basic_blocks(resnet18_reference, flags):
+    reference, image = resnet18_reference
+    _assert_a_trous(reference, image, "resnet18", flags)
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet34"])
+def test_undilated_basic_resnet_equals_torchvision(arch):
+    torch.manual_seed(1)
+    image = torch.randn(2, 3, 64, 71)
+    theirs = _calibrate_batchnorm(getattr(torchvision.models, arch)(weights=None), image)
+    ours = dilated_resnet(arch, (False, False, False)).eval()
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    with torch.inference_mode():
+        torch.testing.assert_close(ours(image), theirs(image))
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet34"])
+@pytest.mark.parametrize("flags", [(False, False, False), SEGMENTATION_FLAGS, (True, True, True)], ids=str)
+def test_state_dict_is_key_for_key_torchvision(arch, flags):
+    with torch.device("meta"):  # keys and shapes need no weights
+        theirs = getattr(torchvision.models, arch)(weights=None).state_dict()
+        ours = dilated_resnet(arch, flags).state_dict()
+    assert list(ours) == list(theirs)
+    assert all(ours[key].shape == theirs[key].shape for key in theirs)
+
+
+def test_torchvision_basic_block_refuses_dilation():
+    # The gap DilatedBasicBlock fills.
+    with pytest.raises(NotImplementedError, match="Dilation > 1 not supported in BasicBlock"):
+        torchvision.models.resnet18(weights=None, replace_stride_with_dilation=[False, True, True])
+
+
+def test_bottleneck_archs_are_torchvision_models():
+    model = dilated_resnet("resnet50", SEGMENTATION_FLAGS)
+    assert type(model) is torchvision.models.ResNet
+    assert isinstance(model.layer1[0], torchvision.models.resnet.Bottleneck)
+
+
+def _dilations(block: nn.Module) -> list[int]:
+    return [m.dilation[0] for m in block.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)]
+
+
+def test_basic_block_schedule_follows_the_a_trous_rule():
+    # Hand-derived for (False, True, True): layer3 replaces a stride 2 (dilation 1 -> 2),
+    # layer4 another (2 -> 4). The conv that carried the stride keeps the previous dilation.
+    model = dilated_resnet("resnet34", SEGMENTATION_FLAGS)
+    assert isinstance(model.layer3[0], DilatedBasicBlock)
+    assert [_dilations(b) for b in model.layer2] == [[1, 1]] * 4
+    assert [_dilations(b) for b in model.layer3] == [[1, 2]] + [[2, 2]] * 5
+    assert [_dilations(b) for b in model.layer4] == [[2, 4]] + [[4, 4]] * 2
+    assert model.layer2[0].conv1.stride == (2, 2)
+    assert model.layer3[0].conv1.stride == model.layer4[0].conv1.stride == (1, 1)
+    assert model.layer4[0].downsample[0].stride == (1, 1)
+    for conv in (m for m in model.modules() if isinstance(m, nn.Conv2d) and m.kernel_size == (3, 3)):
+        assert conv.padding == conv.dilation  # "same" padding keeps the grid aligned
+
+
+def test_torchvision_bottleneck_schedule_is_the_same_rule():
+    model = dilated_resnet("resnet50", SEGMENTATION_FLAGS)
+    assert [_dilations(b) for b in model.layer3] == [[1]] + [[2]] * 5
+    assert [_dilations(b) for b in model.layer4] == [[2]] + [[4]] * 2
+
+
+def test_dilated_basic_block_rejects_groups():
+    with pytest.raises(ValueError, match="groups=1"):
+        DilatedBasicBlock(8, 8, groups=2)
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("arch", ["resnet", "ResNet50", "vgg16", 50, None])
+def test_unknown_arch_raises(arch):
+    with pytest.raises(ValueError, match="arch must be one of"):
+        dilated_resnet(arch)
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [(True, True), (False, True, True, True), (0, 1, 1), "FTT", None, True, (False, None, True)],
+    ids=repr,
+)
+def test_flags_must_be_three_booleans(flags):
+    with pytest.raises(TypeError, match="replace_stride_with_dilation"):
+        dilated_resnet("resnet18", flags)
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def resnet18_checkpoint(tmp_path_factory):
+    torch.manual_seed(2)
+    state = torchvision.models.resnet18(weights=None).state_dict()
+    path = tmp_path_factory.mktemp("ckpt") / "resnet18.pth"
+    torch.save(state, path)
+    return path, state
+
+
+def test_torchvision_checkpoint_loads_into_dilated_resnet18(resnet18_checkpoint):
+    path, state = resnet18_checkpoint
+    model = dilated_resnet("resnet18", SEGMENTATION_FLAGS, weights=path)
+    for key, value in state.items():
+        torch.testing.assert_close(model.state_dict()[key], value)
+
+
+@pytest.mark.parametrize("wrap", ["state_dict", "model", "module."])
+def test_common_checkpoint_wrappers_are_unwrapped(tmp_path, resnet18_checkpoint, wrap):
+    _, state = resnet18_checkpoint
+    wrapped = {"module." + k: v for k, v in state.items()} if wrap == "module." else {wrap: state, "epoch": 3}
+    torch.save(wrapped, tmp_path / "wrapped.pth")
+    model = load_checkpoint(dilated_resnet("resnet18"), tmp_path / "wrapped.pth")
+    torch.testing.assert_close(model.conv1.weight, state["conv1.weight"])
+
+
+def test_prefixes_are_stripped_and_ignored(tmp_path, resnet18_checkpoint):
+    _, state = resnet18_checkpoint
+    torch.save({"backbone." + k: v for k, v in state.items()}, tmp_path / "seg.pth")
+    backbone = dilated_resnet("resnet18")
+    backbone.fc = nn.Identity()  # a backbone without classifier
+    load_checkpoint(backbone, tmp_path / "seg.pth", strip_prefix="backbone.", ignore_prefixes=("fc.",))
+    torch.testing.assert_close(backbone.layer4[1].conv2.weight, state["layer4.1.conv2.weight"])
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="never downloaded"):
+        dilated_resnet("resnet18", weights=tmp_path / "nope.pth")
+
+
+@pytest.mark.parametrize("weights", [True, 3, ["a.pth"]])
+def test_weights_must_be_a_path(weights):
+    with pytest.raises(TypeError, match="weights must be None or the path"):
+        dilated_resnet("resnet18", weights=weights)
+
+
+def test_wrong_architecture_names_the_missing_keys(resnet18_checkpoint):
+    path, _ = resnet18_checkpoint
+    with pytest.raises(ValueError, match=r"missing keys: 'layer1\.2\.bn1\.bias'"):
+        dilated_resnet("resnet34", weights=path)
+
+
+def test_wrong_shapes_are_named(tmp_path, resnet18_checkpoint):
+    _, state = resnet18_checkpoint
+    torch.save({**state, "fc.weight": torch.zeros(10, 512), "fc.bias": torch.zeros(10)}, tmp_path / "c10.pth")
+    with pytest.raises(ValueError, match=r"fc\.weight: checkpoint \(10, 512\) vs model \(1000, 512\)"):
+        dilated_resnet("resnet18", weights=tmp_path / "c10.pth")
+
+
+def test_unexpected_keys_are_named(tmp_path, resnet18_checkpoint):
+    _, state = resnet18_checkpoint
+    torch.save({**state, "aux.weight": torch.zeros(1)}, tmp_path / "extra.pth")
+    with pytest.raises(ValueError, match="unexpected keys: 'aux.weight'"):
+        dilated_resnet("resnet18", weights=tmp_path / "extra.pth")
+
+
+def test_files_that_are_not_state_dicts_are_refused(tmp_path):
+    (tmp_path / "text.pth").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="could not read"):
+        dilated_resnet("resnet18", weights=tmp_path / "text.pth")
+    torch.save([torch.zeros(1)], tmp_path / "list.pth")
+    with pytest.raises(TypeError, match="does not hold a state_dict"):
+        dilated_resnet("resnet18", weights=tmp_path / "list.pth")
