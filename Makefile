@@ -1,12 +1,15 @@
 # One entry point for the course. `make help` lists the targets.
 #   make lab   - set everything up (.venv, package, Jupyter kernel) and open JupyterLab on the course
-#   make test  - set everything up the same way and run every test (unit tests + nbval on every notebook)
+#   make test  - set everything up the same way and run every test: unit tests + nbval on every
+#                notebook, then the browser suite (JupyterLab + headless Chromium; `make test-browser`)
+#   make docs  - execute every notebook and build the offline static site in build/docs/
 # Variables (override on the command line or in the environment):
 #   PYTHON           Python 3.11+ used to create .venv            (default: python3.11, else python3)
 #   TORCH_INDEX_URL  wheel index for torch/torchvision, e.g. https://download.pytorch.org/whl/cpu
 #                    for a small CPU-only install                  (default: pip's configured index)
 #   LAB_ARGS         extra arguments for `jupyter lab`, e.g. --no-browser --port=8890
 #   NB               one notebook for `make test-notebook`, e.g. NB=notebooks/01_dilation_receptive_field.ipynb
+#   CHROMIUM         the Chromium the browser tests and docs check drive   (default: /usr/bin/chromium)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -24,8 +27,14 @@ NB ?= notebooks/00_start_here.ipynb
 NBVAL_OPTS := --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/sanitize.cfg \
               --nbval-cell-timeout=600 -p no:randomly
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Browser tests and the docs check drive Debian's Chromium; Playwright must never fetch its own.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+DOCS_DIR := build/docs
 
-.PHONY: help setup lab test test-unit test-notebooks test-notebook clean-notebooks clean
+.PHONY: help setup browser-setup lab test test-unit test-notebooks test-notebook test-browser docs \
+        clean-notebooks clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -45,11 +54,23 @@ lab: $(STAMP) ## set up, then open JupyterLab on the course (127.0.0.1, token au
 	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) \
 	    notebooks/00_start_here.ipynb
 
-test: $(STAMP) ## set up, then run every test: unit tests and nbval on every notebook
-	$(VPY) -m pytest tests notebooks $(NBVAL_OPTS)
+browser-setup: ## install Debian's chromium for the browser tests if missing (root on Debian/Ubuntu)
+	@if [ -x "$(CHROMIUM)" ]; then \
+	    echo "browser tests use $(CHROMIUM) ($$("$(CHROMIUM)" --version 2>/dev/null))"; \
+	elif [ "$$(id -u)" = 0 ] && [ -f /etc/debian_version ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+	    echo "WARNING: no Chromium at $(CHROMIUM) and not root on Debian/Ubuntu: the browser tests" \
+	         "will be skipped (install chromium, or set CHROMIUM=/path/to/chromium)"; \
+	fi
+
+test: $(STAMP) browser-setup ## set up, then run every test: unit tests, nbval on every notebook, browser suite
+	$(VPY) -m pytest tests notebooks $(NBVAL_OPTS) --ignore=tests/browser
+	$(VPY) -m pytest tests/browser -p no:randomly
 
 test-unit: $(STAMP) ## unit tests only
-	$(VPY) -m pytest tests
+	$(VPY) -m pytest tests --ignore=tests/browser
 
 test-notebooks: $(STAMP) ## nbval on every notebook only
 	$(VPY) -m pytest notebooks $(NBVAL_OPTS)
@@ -57,8 +78,14 @@ test-notebooks: $(STAMP) ## nbval on every notebook only
 test-notebook: $(STAMP) ## nbval on one notebook: make test-notebook NB=notebooks/01_....ipynb
 	$(VPY) -m pytest $(NB) $(NBVAL_OPTS)
 
+test-browser: $(STAMP) browser-setup ## browser suite only: sliders in JupyterLab, offline docs (screenshots in test-artifacts/)
+	$(VPY) -m pytest tests/browser -p no:randomly
+
+docs: $(STAMP) browser-setup ## execute every notebook, build the offline HTML site in build/docs/, check it
+	$(VPY) tools/build_docs.py --out $(DOCS_DIR)
+
 clean-notebooks: $(STAMP) ## clear notebook outputs except `# NBVAL_CHECK_OUTPUT` cells
 	$(VPY) tools/notebook_outputs.py clear notebooks/*.ipynb
 
 clean: ## remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .hypothesis build
+	rm -rf $(VENV) .pytest_cache .hypothesis build test-artifacts

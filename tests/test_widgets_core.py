@@ -188,8 +188,9 @@ def test_display_switches_to_the_animation_in_docs_mode(monkeypatch):
     monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
     explorer, _ = _slope_explorer()
     monkeypatch.delenv(core.DOCS_ENV_VAR, raising=False)
-    assert not core.docs_mode()
+    assert not core.docs_mode() and not explorer.displayed
     explorer._ipython_display_()
+    assert explorer.displayed
     assert shown[-1] is explorer.widget
     monkeypatch.setenv(core.DOCS_ENV_VAR, "1")
     assert core.docs_mode()

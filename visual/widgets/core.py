@@ -102,6 +102,8 @@ class Explorer:
         fig: the matplotlib Figure updated in place by the callbacks.
         update: the callback, callable with no argument to redraw from the current values.
         state: the last values computed by ``update`` (for tests and notebook exercises).
+        displayed: set once the explorer has been displayed in a notebook (the browser tests
+            compare how many explorers the kernel showed with how many the page renders).
     """
 
     widget: Any
@@ -109,6 +111,7 @@ class Explorer:
     fig: Any
     update: Callable[..., Any]
     state: dict[str, Any] = field(default_factory=dict)
+    displayed: bool = field(default=False, repr=False, compare=False)
 
     def docs_control(self) -> str:
         """Name of the control the docs animation scrubs by default.
@@ -230,6 +233,7 @@ class Explorer:
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
 
+        self.displayed = True
         if docs_mode():
             display(HTML(self.to_jshtml()))
         else:  # pragma: no cover - needs a frontend

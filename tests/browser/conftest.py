@@ -1,0 +1,91 @@
+"""Browser suite: a throwaway JupyterLab server and headless Debian Chromium driven by Playwright.
+
+Every test here is marked ``browser``. When Chromium or Playwright is missing the whole suite is
+skipped with the reason (``make browser-setup`` installs Chromium as root on Debian/Ubuntu).
+Screenshots, console logs and the server log go to ``test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+sys.path.insert(0, str(ROOT / "tools"))
+
+import headless_chromium  # noqa: E402  (tools/ is not a package)
+
+from labserver import LabServer  # noqa: E402
+
+VIEWPORT = {"width": 1400, "height": 1000}
+LOOPBACK = ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:", "file:")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless /usr/bin/chromium (never a Playwright-downloaded build)."""
+    reason = headless_chromium.missing_reason()
+    if reason:
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = headless_chromium.launch(playwright)
+    yield chromium
+    chromium.close()
+    playwright.stop()
+
+
+@pytest.fixture(scope="session")
+def lab(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
+    """JupyterLab on 127.0.0.1 with a random token, serving copies of notebooks/ and the fixtures."""
+    server = LabServer(tmp_path_factory.mktemp("jupyterlab"),
+                       {"notebooks": ROOT / "notebooks", "fixtures": HERE / "fixtures"})
+    server.start()
+    yield server
+    server.stop()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(server.log_path, ARTIFACTS / "jupyterlab.log")
+
+
+@pytest.fixture()
+def page(browser: Any, lab: LabServer) -> Iterator[Any]:
+    """A fresh browser context and page; any request off 127.0.0.1 is blocked and recorded."""
+    context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
+    blocked: list[str] = []
+
+    def guard(route: Any) -> None:
+        if route.request.url.startswith(LOOPBACK):
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", guard)
+    page = context.new_page()
+    page.blocked_requests = blocked  # read by the tests: the course must load nothing external
+    yield page
+    context.close()
+    lab.shutdown_kernels()
+
+
+def write_report(name: str, report: dict[str, Any]) -> Path:
+    """Save a JSON summary of one notebook's browser run under test-artifacts/browser/."""
+    path = ARTIFACTS / name / "report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, default=str))
+    return path

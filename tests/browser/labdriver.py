@@ -1,0 +1,401 @@
+"""Drive one notebook in JupyterLab like a student: run all cells, move each explorer's sliders.
+
+The checks read what a person would see: the slider's readout text and the pixels of the live
+ipympl canvas (``canvas.toDataURL()``), compared after the kernel is idle and the picture has
+stopped changing (every arrow-key step triggers its own redraw). Kernel state is read through
+``window.jupyterapp`` (exposed by the server's ``--LabApp.expose_app_in_browser``).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RUN_ALL_TIMEOUT_S = 900.0     # notebook 04 trains for ~90 s; a busy 2-core CI machine is slower
+SETTLE_TIMEOUT_S = 90.0       # one slider step: kernel callback + image round trip
+POLL_S = 0.25
+STABLE_POLLS = 4              # unchanged image and idle kernel for 4 polls (1 s) = settled
+MAX_KEY_PRESSES = 3           # arrow-key steps tried before declaring the figure unresponsive
+READOUT_TIMEOUT_S = 15.0
+EXPLORER_SELECTOR = ".jp-OutputArea-output"
+SLIDER_SELECTOR = ".widget-slider"
+CANVAS_SELECTOR = ".jupyter-matplotlib-canvas-div canvas:first-child"
+FIGURE_SELECTOR = ".jupyter-matplotlib-figure"
+CONTROL_SELECTOR = ".widget-slider, .widget-toggle-buttons, .widget-dropdown, .widget-checkbox"
+# Text JupyterLab shows instead of a widget when the widget manager or ipympl failed.
+WIDGET_FAILURES = ("Error displaying widget", "Failed to load model class", "Canvas(toolbar=",
+                   "model not found")
+# Server-log lines that mean a kernel-side failure no cell shows (a crash, a comm handler error).
+ERROR_LOG = re.compile(r"Exception in comm_msg|restarting kernel|Kernel died")
+
+# JavaScript run in the page. `findPanel` finds the notebook's panel by path (never "the current
+# widget": a restored workspace could have focused another tab).
+_JS_PANEL = """
+window.__visual = window.__visual || {
+  findPanel(path) {
+    for (const w of window.jupyterapp.shell.widgets('main')) {
+      if (w.context && w.context.path === path && w.content && w.sessionContext) return w;
+    }
+    return null;
+  },
+};
+"""
+
+_JS_KERNEL_READY = _JS_PANEL + """
+(path) => {
+  const w = window.__visual.findPanel(path);
+  if (!w || !w.sessionContext.isReady || !w.sessionContext.session) return false;
+  const kernel = w.sessionContext.session.kernel;
+  if (!kernel || w.sessionContext.kernelDisplayStatus !== 'idle') return false;
+  if (!w.__visualHooked) {
+    // Widget callbacks run outside any cell: ipywidgets publishes their exceptions as `error`
+    // messages whose parent is the comm message. Record those, and tracebacks sent to stderr.
+    w.__visualHooked = true;
+    w.__visualIopub = [];
+    kernel.iopubMessage.connect((_, msg) => {
+      const type = msg.header.msg_type, parent = (msg.parent_header || {}).msg_type;
+      if (type === 'error' && parent !== 'execute_request') {
+        w.__visualIopub.push(`callback error (${parent}): ${msg.content.ename}: ${msg.content.evalue}`);
+      }
+      if (type === 'stream' && msg.content.name === 'stderr' && msg.content.text.includes('Traceback')) {
+        w.__visualIopub.push('stderr: ' + msg.content.text);
+      }
+    });
+  }
+  window.jupyterapp.shell.activateById(w.id);
+  return true;
+}
+"""
+
+_JS_NOTEBOOK_STATE = _JS_PANEL + """
+(path) => {
+  const w = window.__visual.findPanel(path);
+  const pending = [], errors = [];
+  w.content.widgets.forEach((cell, index) => {
+    if (cell.model.type !== 'code') return;
+    const source = cell.model.sharedModel.getSource().trim();
+    const tags = cell.model.getMetadata('tags') || [];
+    if (source && cell.model.executionCount === null) pending.push(index);
+    if (tags.includes('raises-exception')) return;
+    for (const output of cell.model.outputs.toJSON()) {
+      if (output.output_type === 'error') {
+        errors.push(`cell ${index}: ${output.ename}: ${output.evalue}`);
+      }
+    }
+  });
+  return {status: w.sessionContext.kernelDisplayStatus, pending, errors,
+          iopub: w.__visualIopub || []};
+}
+"""
+
+_JS_IMAGES = """
+(node) => Array.from(node.querySelectorAll('.jupyter-matplotlib-canvas-div canvas:first-child'))
+  .map(c => c.toDataURL('image/png'))
+"""
+
+_JS_KERNEL_EXECUTE = _JS_PANEL + """
+async ([path, code]) => {
+  const kernel = window.__visual.findPanel(path).sessionContext.session.kernel;
+  const future = kernel.requestExecute({code, silent: false, store_history: false});
+  let out = '';
+  future.onIOPub = (msg) => {
+    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'error') out += msg.content.ename + ': ' + msg.content.evalue;
+  };
+  await future.done;
+  return out;
+}
+"""
+
+# Displayed explorers, counted in the kernel (Explorer._ipython_display_ marks them).
+_COUNT_SHOWN = (
+    "import gc as _gc, visual.widgets.core as _core\n"
+    "_gc.collect()\n"
+    "print(sum(1 for _o in _gc.get_objects() if isinstance(_o, _core.Explorer) and _o.displayed))"
+)
+
+
+@dataclass
+class ControlCheck:
+    """What happened when one control of one explorer was moved."""
+
+    notebook: str
+    explorer: int
+    label: str
+    kind: str
+    readout_before: str
+    readout_after: str = ""
+    presses: int = 0
+    readout_consistent: bool = False   # readout agrees with the slider's position / chosen option
+    changed_pixels: float = 0.0        # fraction of canvas pixels that differ, 0..1
+    screenshots: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"{self.notebook} explorer {self.explorer} {self.kind} {self.label!r}"
+
+
+def assert_control_responds(check: ControlCheck) -> None:
+    """The student-visible contract: the readout shows the new value and the figure changed."""
+    assert check.readout_after != check.readout_before, (
+        f"{check.name}: readout stayed {check.readout_before!r} after {check.presses} key presses")
+    assert check.readout_consistent, (
+        f"{check.name}: readout {check.readout_after!r} does not show the slider's new position")
+    assert check.changed_pixels > 0, (
+        f"{check.name}: the figure did not change (0 pixels differ) when the control went from "
+        f"{check.readout_before!r} to {check.readout_after!r}; screenshots: {check.screenshots}")
+
+
+def _decode(data_url: str) -> np.ndarray:
+    import matplotlib.image as mpimg
+
+    return mpimg.imread(io.BytesIO(base64.b64decode(data_url.split(",", 1)[1])), format="png")
+
+
+def changed_fraction(before: list[str], after: list[str]) -> float:
+    """Fraction of pixels that differ between two lists of canvas PNG data URLs (0..1)."""
+    if len(before) != len(after):
+        return 1.0
+    changed = total = 0
+    for a, b in zip(before, after):
+        if a == b:
+            total += 1
+            continue
+        pa, pb = _decode(a), _decode(b)
+        if pa.shape != pb.shape:
+            return 1.0
+        diff = np.any(pa != pb, axis=-1)
+        changed += int(diff.sum())
+        total += diff.size
+    return changed / max(total, 1)
+
+
+def _readout_consistent(text: str, now: str | None) -> bool:
+    """Does a numeric readout show the handle's value (to the readout's own precision)?"""
+    if now is None:
+        return True
+    try:
+        shown, value = float(text), float(now)
+    except ValueError:  # SelectionSlider: the readout is a label
+        return bool(text)
+    decimals = len(text.split(".", 1)[1]) if "." in text else 0
+    return abs(shown - value) <= 0.51 * 10.0 ** -decimals + 1e-9
+
+
+class NotebookDriver:
+    """One notebook open in one browser page."""
+
+    def __init__(self, page: Any, server: Any, path: str, artifacts: Path) -> None:
+        self.page = page
+        self.server = server
+        self.path = path
+        self.name = Path(path).stem
+        self.artifacts = artifacts
+        self.artifacts.mkdir(parents=True, exist_ok=True)
+        self.page_errors: list[str] = []
+        self.console: list[str] = []
+        page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
+        self._log_offset = len(server.log())
+
+    # --- opening and running -------------------------------------------------------------
+    def open(self, timeout_s: float = 180.0) -> None:
+        self.page.goto(self.server.url(self.path))
+        self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout_s * 1000)
+        self.page.wait_for_function(_JS_KERNEL_READY, arg=self.path, timeout=timeout_s * 1000,
+                                    polling=500)
+
+    def state(self) -> dict[str, Any]:
+        return self.page.evaluate(_JS_NOTEBOOK_STATE, self.path)
+
+    def run_all(self, timeout_s: float = RUN_ALL_TIMEOUT_S) -> float:
+        """Run every cell (Run ▸ Run All Cells); returns the seconds it took."""
+        start = time.monotonic()
+        self.page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        idle_polls = 0
+        while time.monotonic() - start < timeout_s:
+            state = self.state()
+            if state["errors"]:
+                self.screenshot("error")
+                raise AssertionError(f"{self.path}: cells raised: {state['errors']}")
+            idle = state["status"] == "idle" and not state["pending"]
+            idle_polls = idle_polls + 1 if idle else 0
+            if idle_polls >= STABLE_POLLS:
+                self._wait_widgets_rendered()
+                return time.monotonic() - start
+            time.sleep(1.0)
+        self.screenshot("timeout")
+        raise AssertionError(f"{self.path}: cells still running after {timeout_s:.0f} s: {self.state()}")
+
+    def _wait_widgets_rendered(self, timeout_s: float = 60.0) -> None:
+        """Every widget output has finished loading (ipywidgets shows a spinner until then)."""
+        self.page.wait_for_function(
+            """() => !Array.from(document.querySelectorAll('.jp-OutputArea-output'))
+                 .some(o => o.textContent.includes('Loading widget'))""",
+            timeout=timeout_s * 1000)
+
+    def kernel_print(self, code: str) -> str:
+        """Run ``code`` in the notebook's kernel (not in a cell); returns what it printed."""
+        return self.page.evaluate(_JS_KERNEL_EXECUTE, [self.path, code])
+
+    def shown_explorers(self) -> int:
+        """How many ``Explorer`` objects the kernel has displayed."""
+        out = self.kernel_print(_COUNT_SHOWN).strip()
+        return int(out.splitlines()[-1])
+
+    # --- problems a student would see ------------------------------------------------------
+    def problems(self) -> list[str]:
+        """Error outputs, failed widgets, page errors and kernel tracebacks seen so far."""
+        found = [f"cell error: {e}" for e in self.state()["errors"]]
+        found += [f"kernel {message}" for message in self.state()["iopub"]]
+        text = self.panel().inner_text()
+        found += [f"widget failed to render: {marker!r}" for marker in WIDGET_FAILURES if marker in text]
+        found += [f"page error: {e}" for e in self.page_errors]
+        new_log = self.server.log()[self._log_offset:]
+        found += [f"kernel log: {line}" for line in new_log.splitlines() if ERROR_LOG.search(line)]
+        return found
+
+    # --- explorers ---------------------------------------------------------------------------
+    def panel(self) -> Any:
+        """The notebook's own panel (selectors are scoped to it, never to the whole page)."""
+        panel_id = self.page.evaluate(
+            _JS_PANEL + "(path) => window.__visual.findPanel(path).id", self.path)
+        return self.page.locator(f"[id='{panel_id}']")
+
+    def explorers(self) -> list[Any]:
+        """Output areas holding a live ipympl figure and at least one control."""
+        outputs = self.panel().locator(EXPLORER_SELECTOR)
+        found = []
+        for index in range(outputs.count()):
+            output = outputs.nth(index)
+            if output.locator(FIGURE_SELECTOR).count() and output.locator(CONTROL_SELECTOR).count():
+                found.append(output)
+        return found
+
+    def images(self, explorer: Any) -> list[str]:
+        return explorer.evaluate(_JS_IMAGES)
+
+    def settle(self, explorer: Any, timeout_s: float = SETTLE_TIMEOUT_S) -> list[str]:
+        """Wait until the kernel is idle and the explorer's canvases stopped changing."""
+        start = time.monotonic()
+        last, stable = None, 0
+        while time.monotonic() - start < timeout_s:
+            images = self.images(explorer)
+            idle = self.state()["status"] == "idle"
+            stable = stable + 1 if (idle and images == last and images) else 0
+            if stable >= STABLE_POLLS:
+                return images
+            last = images
+            time.sleep(POLL_S)
+        raise AssertionError(f"{self.path}: figure still changing after {timeout_s:.0f} s")
+
+    def screenshot(self, label: str, locator: Any | None = None) -> str:
+        path = self.artifacts / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', label)}.png"
+        (locator or self.page).screenshot(path=str(path))
+        return str(path)
+
+    def check_explorer(self, index: int, explorer: Any) -> list[ControlCheck]:
+        """Move every slider of one explorer (or its first other control if it has no slider)."""
+        explorer.scroll_into_view_if_needed()
+        self.page.mouse.move(0, 0)  # no hover: ipympl's toolbar fades in under the mouse
+        sliders = explorer.locator(SLIDER_SELECTOR)
+        if sliders.count():
+            return [self._check_slider(index, explorer, sliders.nth(i)) for i in range(sliders.count())]
+        return [self._check_other(index, explorer)]
+
+    def _label(self, control: Any) -> str:
+        label = control.locator(".widget-label")
+        return (label.first.inner_text().strip() if label.count() else "") or "(no label)"
+
+    def _check_slider(self, index: int, explorer: Any, slider: Any) -> ControlCheck:
+        handle = slider.locator(".noUi-handle").first
+        readout = slider.locator(".widget-readout").first
+        check = ControlCheck(self.name, index, self._label(slider), "slider", readout.inner_text())
+        stem = f"explorer{index}-{check.label}"
+        before = self.settle(explorer)
+        check.screenshots.append(self.screenshot(f"{stem}-before", explorer))
+        now, high = float(handle.get_attribute("aria-valuenow")), float(handle.get_attribute("aria-valuemax"))
+        vertical = handle.get_attribute("aria-orientation") == "vertical"
+        key = ("ArrowUp" if vertical else "ArrowRight") if now < high else \
+            ("ArrowDown" if vertical else "ArrowLeft")
+        after = before
+        while check.presses < MAX_KEY_PRESSES:
+            previous = readout.inner_text()
+            handle.focus()
+            handle.press(key)
+            check.presses += 1
+            self._wait_text_change(readout, previous)
+            after = self.settle(explorer)
+            check.changed_pixels = changed_fraction(before, after)
+            if check.changed_pixels > 0:
+                break
+        check.readout_after = readout.inner_text()
+        check.readout_consistent = _readout_consistent(check.readout_after,
+                                                       handle.get_attribute("aria-valuenow"))
+        check.screenshots.append(self.screenshot(f"{stem}-after", explorer))
+        return check
+
+    def _check_other(self, index: int, explorer: Any) -> ControlCheck:
+        """Explorers without a slider: pick another option of the first toggle/dropdown/checkbox."""
+        control = explorer.locator(CONTROL_SELECTOR).first
+        classes = control.get_attribute("class") or ""
+        before = self.settle(explorer)
+        if "widget-toggle-buttons" in classes:
+            buttons = control.locator("button")
+            active = control.locator("button.mod-active")
+            choice = next(i for i in range(buttons.count())
+                          if "mod-active" not in (buttons.nth(i).get_attribute("class") or ""))
+            check = ControlCheck(self.name, index, self._label(control), "toggle buttons",
+                                 active.first.inner_text() if active.count() else "")
+            stem = f"explorer{index}-{check.label}"
+            check.screenshots.append(self.screenshot(f"{stem}-before", explorer))
+            target = buttons.nth(choice).inner_text()
+            buttons.nth(choice).click()
+            self.page.mouse.move(0, 0)
+            check.presses = 1
+            self._wait_text_change(active.first, check.readout_before)
+            check.readout_after = active.first.inner_text()
+            check.readout_consistent = check.readout_after == target
+        elif "widget-dropdown" in classes:
+            select = control.locator("select")
+            values = select.locator("option").all_inner_texts()
+            current = select.evaluate("s => s.options[s.selectedIndex].text")
+            check = ControlCheck(self.name, index, self._label(control), "dropdown", current)
+            stem = f"explorer{index}-{check.label}"
+            check.screenshots.append(self.screenshot(f"{stem}-before", explorer))
+            target = next(v for v in values if v != current)
+            select.select_option(label=target)
+            check.presses = 1
+            check.readout_after = select.evaluate("s => s.options[s.selectedIndex].text")
+            check.readout_consistent = check.readout_after == target
+        else:  # checkbox
+            box = control.locator("input[type=checkbox]")
+            check = ControlCheck(self.name, index, self._label(control), "checkbox",
+                                 str(box.is_checked()))
+            stem = f"explorer{index}-{check.label}"
+            check.screenshots.append(self.screenshot(f"{stem}-before", explorer))
+            box.click()
+            check.presses = 1
+            check.readout_after = str(box.is_checked())
+            check.readout_consistent = check.readout_after != check.readout_before
+        after = self.settle(explorer)
+        check.changed_pixels = changed_fraction(before, after)
+        check.screenshots.append(self.screenshot(f"{stem}-after", explorer))
+        return check
+
+    def _wait_text_change(self, locator: Any, previous: str) -> None:
+        deadline = time.monotonic() + READOUT_TIMEOUT_S
+        while time.monotonic() < deadline and locator.inner_text() == previous:
+            time.sleep(0.1)
+
+    def save_logs(self) -> None:
+        (self.artifacts / "console.log").write_text("\n".join(self.console))
+        (self.artifacts / "page_errors.json").write_text(json.dumps(self.page_errors, indent=1))

@@ -1,0 +1,84 @@
+"""In JupyterLab, moving each explorer's sliders changes the live figure (and the readout).
+
+Runs every course notebook that builds an explorer (found automatically) plus a positive-control
+fixture; a negative-control fixture whose figure ignores its slider must fail the same check.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ARTIFACTS, ROOT, write_report
+from labdriver import ControlCheck, NotebookDriver, assert_control_responds
+
+
+def builds_explorer(path: Path) -> bool:
+    """Does any code cell build a slider explorer (``explore_...(`` or ``Explorer(``)?"""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    return any("explore_" in s or "Explorer(" in s for s in sources)
+
+
+COURSE = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if builds_explorer(p)]
+NOTEBOOKS = ["fixtures/positive_slider.ipynb"] + [f"notebooks/{p.name}" for p in COURSE]
+
+
+def _run(page, lab, path: str) -> tuple[NotebookDriver, list[ControlCheck]]:
+    """Open ``path``, run all cells, move every explorer's controls; save a report."""
+    driver = NotebookDriver(page, lab, path, ARTIFACTS / Path(path).stem)
+    driver.open()
+    seconds = driver.run_all()
+    checks = [check for index, explorer in enumerate(driver.explorers())
+              for check in driver.check_explorer(index, explorer)]
+    driver.save_logs()
+    write_report(driver.name, {"run_all_s": round(seconds, 1),
+                               "checks": [dataclasses.asdict(c) for c in checks],
+                               "problems": driver.problems(),
+                               "blocked_requests": page.blocked_requests})
+    return driver, checks
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: Path(p).stem)
+def test_sliders_move_the_live_figure(page, lab, path):
+    driver, checks = _run(page, lab, path)
+    shown = driver.shown_explorers()
+    assert shown >= 1, f"{path}: the kernel displayed no explorer"
+    rendered = len({check.explorer for check in checks})
+    assert rendered >= shown, (
+        f"{path}: the kernel displayed {shown} explorers but only {rendered} rendered with a live "
+        "figure and a control (a figure outside the widget box, or a widget that failed to load?)")
+    failures = []
+    for check in checks:
+        try:
+            assert_control_responds(check)
+        except AssertionError as error:
+            failures.append(str(error))
+    failures += driver.problems()
+    failures += [f"request off 127.0.0.1 (blocked): {url}" for url in page.blocked_requests]
+    assert not failures, "\n".join(failures)
+
+
+def test_negative_control_fails_the_same_check(page, lab):
+    """A figure that ignores its slider: the readout moves, the figure check must fail."""
+    driver, checks = _run(page, lab, "fixtures/negative_slider.ipynb")
+    assert [c.label for c in checks] == ["frequency", "amplitude"]
+    for check in checks:
+        assert check.readout_after != check.readout_before and check.readout_consistent, check
+        assert check.changed_pixels == 0 and check.presses == 3, check
+        with pytest.raises(AssertionError, match="the figure did not change"):
+            assert_control_responds(check)
+    assert not driver.problems()                   # it fails on the figure alone
+
+
+def test_callback_errors_are_reported(page, lab):
+    """A callback that raises: the figure freezes and the kernel's traceback is reported."""
+    driver, checks = _run(page, lab, "fixtures/callback_error.ipynb")
+    (check,) = checks
+    with pytest.raises(AssertionError, match="the figure did not change"):
+        assert_control_responds(check)
+    problems = driver.problems()
+    assert any("RuntimeError: broken callback at power=2" in p for p in problems), problems
