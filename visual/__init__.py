@@ -22,6 +22,13 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
     "conv_arithmetic": (
         "conv_output_size",
         "effective_kernel_size",
+        "StackStep",
+        "stack_receptive_field",
+        "dilated_footprint",
+        "gridding_count_map",
+        "has_holes",
+        "hdc_max_distance",
+        "satisfies_hdc",
     ),
     # Tracing real nn.Modules: sizes, strides, receptive fields.
     "receptive_field": (

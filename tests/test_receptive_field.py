@@ -1,0 +1,399 @@
+"""``trace`` against real forward passes; theoretical vs gradient receptive fields; the ERF."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+import torchvision
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+from visual import Trace, TraceRow, effective_receptive_field, gradient_receptive_field, trace
+from visual.conv_arithmetic import gridding_count_map
+
+DILATED = [False, True, True]  # replace_stride_with_dilation for output stride 8
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """On a shared, busy CPU, intra-op threads spin against each other: use one, then restore."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def real_output_sizes(model: nn.Module, input_size: tuple[int, int], in_channels: int = 3) -> dict:
+    """Spatial size of every module's (last) tensor output, from a real forward pass."""
+    sizes: dict[str, tuple[int, ...] | None] = {}
+    names = {id(m): n for n, m in model.named_modules()}
+    handles = [
+        m.register_forward_hook(
+            lambda mod, args, out: sizes.__setitem__(
+                names[id(mod)], tuple(out.shape[-2:]) if out.dim() >= 3 else None
+            ) if isinstance(out, torch.Tensor) else None
+        )
+        for m in model.modules()
+    ]
+    try:
+        with torch.no_grad():
+            model.eval()(torch.zeros(1, in_channels, *input_size))
+    finally:
+        for h in handles:
+            h.remove()
+    return sizes
+
+
+def row_sizes(t: Trace) -> dict:
+    return {name: row.size for name, row in t.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# torchvision ResNets: sizes from a real forward pass, strides, hand-derived receptive fields
+# ---------------------------------------------------------------------------------------------
+RESNETS = [
+    ("resnet18", None),
+    ("resnet18", DILATED),
+    ("resnet50", None),
+    ("resnet50", DILATED),
+    ("resnet101", None),
+    ("resnet101", DILATED),
+]
+
+
+@pytest.fixture(scope="module")
+def resnets():
+    torch.manual_seed(0)
+    built = {}
+    for arch, dilation in RESNETS:
+        kwargs = {} if dilation is None else {"replace_stride_with_dilation": dilation}
+        if arch == "resnet18" and dilation is not None:
+            # torchvision's BasicBlock refuses dilation > 1; build the same geometry by hand
+            model = torchvision.models.resnet18(weights=None)
+            for layer, rate in (("layer3", 2), ("layer4", 4)):
+                for i, block in enumerate(getattr(model, layer)):
+                    first = rate // 2 if i == 0 else rate
+                    block.conv1.stride, block.conv1.dilation, block.conv1.padding = (1, 1), (first,) * 2, (first,) * 2
+                    block.conv2.dilation, block.conv2.padding = (rate,) * 2, (rate,) * 2
+                    if block.downsample is not None:
+                        block.downsample[0].stride = (1, 1)
+        else:
+            model = getattr(torchvision.models, arch)(weights=None, **kwargs)
+        built[(arch, None if dilation is None else tuple(dilation))] = model
+    return built
+
+
+@pytest.mark.parametrize("arch,dilation", RESNETS, ids=lambda v: str(v))
+@pytest.mark.parametrize("input_size", [(97, 97), (75, 130)])
+def test_trace_sizes_match_real_forward(resnets, arch, dilation, input_size):
+    model = resnets[(arch, None if dilation is None else tuple(dilation))]
+    traced = trace(model, input_size)
+    expected = real_output_sizes(model, input_size)
+    assert row_sizes(traced) == expected
+    assert list(traced) == [n for n in traced]  # iteration order is stable
+
+
+@pytest.mark.parametrize("arch,dilation", RESNETS, ids=lambda v: str(v))
+def test_resnet_strides_and_channels(resnets, arch, dilation):
+    model = resnets[(arch, None if dilation is None else tuple(dilation))]
+    size = 256  # a multiple of 32: every stride divides the input exactly
+    t = trace(model, size)
+    for name in ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4"):
+        row = t[name]
+        assert row.stride == (size // row.size[0], size // row.size[1]), name
+    expected_stride = {"layer3": 8, "layer4": 8} if dilation else {"layer3": 16, "layer4": 32}
+    for name, stride in expected_stride.items():
+        assert t[name].stride == (stride, stride)
+    assert t["layer4"].channels == model.fc.in_features
+    assert t["fc"].channels == model.fc.out_features and t["fc"].size is None
+
+
+def _resnet_rf_by_hand(blocks: list[int], bottleneck: bool, dilated: bool) -> dict[str, int]:
+    """RF recurrence written out for torchvision ResNets: rf += (k_eff - 1) * jump, jump *= s."""
+    rf, jump = 1, 1
+    rf, jump = rf + (7 - 1) * jump, jump * 2  # conv1: 7x7 stride 2
+    rf, jump = rf + (3 - 1) * jump, jump * 2  # maxpool: 3x3 stride 2
+    out = {"maxpool": rf}
+    rates = {"layer1": (1, 1, 1), "layer2": (2, 1, 1), "layer3": (2, 1, 1), "layer4": (2, 1, 1)}
+    if dilated:  # (stride, dilation of first block's 3x3, dilation of the other blocks' 3x3)
+        rates["layer3"], rates["layer4"] = (1, 1, 2), (1, 2, 4)
+    for layer, n in zip(("layer1", "layer2", "layer3", "layer4"), blocks):
+        stride, first, rest = rates[layer]
+        for i in range(n):
+            d = first if i == 0 else rest
+            # Bottleneck: 1x1, 3x3 (stride, dilation d), 1x1.
+            # BasicBlock: 3x3 (stride, dilation d), 3x3 (dilation ``rest``).
+            rf, jump = rf + 2 * d * jump, jump * (stride if i == 0 else 1)
+            if not bottleneck:
+                rf = rf + 2 * rest * jump
+        out[layer] = rf
+    return out
+
+
+@pytest.mark.parametrize("arch,dilation", RESNETS, ids=lambda v: str(v))
+def test_resnet_receptive_fields_by_hand(resnets, arch, dilation):
+    blocks = {"resnet18": [2, 2, 2, 2], "resnet50": [3, 4, 6, 3], "resnet101": [3, 4, 23, 3]}[arch]
+    model = resnets[(arch, None if dilation is None else tuple(dilation))]
+    expected = _resnet_rf_by_hand(blocks, bottleneck=arch != "resnet18", dilated=dilation is not None)
+    t = trace(model, 473)
+    assert {name: t[name].rf[0] for name in expected} == expected
+    assert all(t[name].rf[0] == t[name].rf[1] for name in expected)
+    if arch == "resnet50" and dilation is None:
+        assert t["layer4"].rf == (427, 427)  # Araujo et al. (2019), Table 1: ResNet-50 RF 427 (torchvision layout)
+
+
+def test_dilated_resnet_rows_report_dilation(resnets):
+    t = trace(resnets[("resnet50", tuple(DILATED))], 473)
+    assert t["layer3"].dilation == (2, 2) and t["layer4"].dilation == (4, 4)
+    assert t["layer4.0.conv2"].dilation == (2, 2) and t["layer4.1.conv2"].dilation == (4, 4)
+    assert t["layer4.1.conv2"].kernel_size == (3, 3) and t["layer4.1.conv2"].padding == (4, 4)
+    assert t["layer2"].dilation == (1, 1) and t["layer1.0.bn1"].dilation is None
+    assert t["layer4"].size == (60, 60) and t["layer4"].stride == (8, 8)
+    assert t["layer1.0.relu"].calls == 3 and t["conv1"].calls == 1
+
+
+@pytest.mark.slow
+def test_dilated_resnet50_at_473_matches_real_forward(resnets):
+    model = resnets[("resnet50", tuple(DILATED))]
+    assert row_sizes(trace(model, 473)) == real_output_sizes(model, (473, 473))
+
+
+# ---------------------------------------------------------------------------------------------
+# Toy stacks (hypothesis): sizes vs a real forward pass; rf vs gradients where the rf fits
+# ---------------------------------------------------------------------------------------------
+@st.composite
+def stacks(draw):
+    layers = []
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["conv", "conv", "max", "avg"]))
+        k = draw(st.integers(1, 4))
+        s = draw(st.integers(1, 3))
+        d = draw(st.integers(1, 3)) if kind != "avg" else 1
+        p = draw(st.integers(0, k // 2)) if kind != "conv" else draw(st.integers(0, 3))
+        if kind == "conv":
+            layers.append(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d))
+        elif kind == "max":
+            layers.append(nn.MaxPool2d(k, stride=s, padding=p, dilation=d, ceil_mode=draw(st.booleans())))
+        else:
+            layers.append(nn.AvgPool2d(k, stride=s, padding=min(p, k // 2), ceil_mode=draw(st.booleans())))
+        if draw(st.booleans()):
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def _real_sizes_or_none(model, hw):
+    try:
+        return real_output_sizes(model, hw, in_channels=1)
+    except RuntimeError:
+        return None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(model=stacks(), h=st.integers(1, 40), w=st.integers(1, 40))
+def test_toy_stack_sizes_match_real_forward(model, h, w):
+    expected = _real_sizes_or_none(model, (h, w))
+    if expected is None:  # PyTorch refuses: the input is too small; trace must say so clearly
+        with pytest.raises(ValueError, match="trace"):
+            trace(model, (h, w))
+        return
+    assert row_sizes(trace(model, (h, w))) == expected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(model=stacks(), extra=st.integers(0, 12))
+def test_rf_equals_gradient_rf_when_it_fits(model, extra):
+    # size the input so the stack's receptive field fits around the centre unit
+    try:
+        probe = trace(model, 160)
+    except ValueError:  # strides so large that 160 pixels are too few: not this test's concern
+        assume(False)
+    size = int(math.ceil(max(probe.rf))) * 2 + extra + 8
+    t = trace(model, size)
+    (out_h, _), row = t.size, t.output
+    centre = out_h // 2
+    low = row.start[0] + centre * row.stride[0] - (row.rf[0] - 1) / 2
+    high = low + row.rf[0] - 1
+    assume(low >= 0 and high <= size - 1)
+    extent, grad_map = gradient_receptive_field(model, size, return_map=True)
+    assert extent == t.rf
+    rows_hit = (grad_map > 0).any(dim=1).nonzero().flatten()
+    assert rows_hit[0].item() == low  # the field is where trace's ``start`` says
+
+
+def test_gradient_rf_equals_trace_on_truncated_resnet():
+    resnet = torchvision.models.resnet18(weights=None)
+    stem_to_layer2 = nn.Sequential(*list(resnet.children())[:6])  # conv1 ... layer2
+    assert gradient_receptive_field(stem_to_layer2, 161) == trace(stem_to_layer2, 161).rf == (99, 99)
+
+
+def test_gradient_map_shows_gridding_holes():
+    rates = (2, 2, 2)
+    stack = nn.Sequential(*(nn.Conv2d(1, 1, 3, dilation=r) for r in rates))
+    size = 31
+    extent, grad_map = gradient_receptive_field(stack, size, return_map=True)
+    rf = 1 + sum(2 * r for r in rates)
+    assert extent == (rf, rf)
+    lo = (size - rf) // 2 + 0  # no padding: centre output (6) sits at input 6 + 6
+    counts = torch.tensor(gridding_count_map(3, rates), dtype=torch.float64)
+    window = grad_map[lo:lo + rf, lo:lo + rf]
+    assert torch.equal(window > 0, counts > 0)
+    assert (counts == 0).any()  # there are holes
+    # with weights 1/9 the gradient is the path count times (1/9) per layer
+    torch.testing.assert_close(window, counts / 9 ** len(rates))
+
+
+def test_gradient_rf_counts_every_residual_path():
+    class Residual(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), nn.ReLU(), nn.Conv2d(2, 2, 3, padding=1))
+            self.skip = nn.Conv2d(2, 2, 1)
+
+        def forward(self, x):
+            return F.relu(self.body(x) + self.skip(x))
+
+    model = Residual()
+    t = trace(model, 15)
+    assert t.rf == (5, 5)  # the body path wins over the 1x1 skip
+    assert gradient_receptive_field(model, 15) == (5, 5)
+
+
+# ---------------------------------------------------------------------------------------------
+# Branches, merges, resampling
+# ---------------------------------------------------------------------------------------------
+class TwoBranch(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+        self.wide = nn.Conv2d(8, 8, 3, padding=4, dilation=4)
+        self.narrow = nn.Conv2d(8, 8, 1)
+        self.pool = nn.AdaptiveAvgPool2d(3)
+        self.up = nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False)
+
+    def forward(self, x):
+        x = self.stem(x)
+        y = torch.cat([self.wide(x), self.narrow(x)], dim=1)
+        z = F.interpolate(self.pool(y), size=y.shape[-2:], mode="bilinear", align_corners=False)
+        return self.up(torch.cat([y, z], dim=1))
+
+
+def test_branches_merge_with_the_larger_rf_and_sizes_match():
+    model = TwoBranch()
+    t = trace(model, 24)
+    assert row_sizes(t) == real_output_sizes(model, (24, 24))
+    assert t["stem"].rf == (3, 3) and t["stem"].stride == (2, 2)
+    assert t["wide"].rf == (3 + 8 * 2,) * 2 and t["narrow"].rf == (3, 3)
+    assert t["pool"].size == (3, 3) and t["pool"].stride == (8, 8)  # 12 / 3 = 4 feature pixels
+    assert t["pool"].rf == (19 + 3 * 2,) * 2  # bins of 4 feature pixels at jump 2
+    # the model output mixes the pooled context (largest rf) and is upsampled: jump halves
+    assert t.rf[0] > t["pool"].rf[0] and t.stride == (1, 1) and t.size == (24, 24)
+
+
+def test_pspnet_style_pooling_to_non_dividing_bins_gives_fractional_stride():
+    size, bins = 20, 6
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.AdaptiveAvgPool2d(bins))
+    t = trace(model, size)
+    assert t["1"].size == (bins, bins)
+    assert t["1"].stride == pytest.approx((size / bins, size / bins))
+    # widest bin of the real adaptive pooling, measured from gradients of each output bin
+    x = torch.ones(1, 1, size, 1, requires_grad=True)
+    pooled = F.adaptive_avg_pool2d(x, (bins, 1))  # (1, 1, bins, 1)
+    widths = []
+    for i in range(bins):
+        (grad,) = torch.autograd.grad(pooled[0, 0, i, 0], x, retain_graph=True)
+        widths.append(int((grad[0, 0, :, 0] > 0).sum()))
+    assert t["1"].rf == (3 + max(widths) - 1,) * 2
+
+
+# ---------------------------------------------------------------------------------------------
+# The model is left alone; errors are clear
+# ---------------------------------------------------------------------------------------------
+def test_trace_leaves_the_model_unchanged():
+    model = torchvision.models.resnet18(weights=None).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    params_before = [id(p) for p in model.parameters()]
+    trace(model, 64)
+    gradient_receptive_field(nn.Sequential(*list(model.children())[:4]), 33)
+    effective_receptive_field(nn.Sequential(*list(model.children())[:4]), 33, n_samples=2)
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert [id(p) for p in model.parameters()] == params_before
+    assert all(p.device.type == "cpu" for p in model.parameters())
+    assert model.training and all(m.training for m in model.modules())
+    assert not any(m._forward_hooks or m._forward_pre_hooks for m in model.modules())
+    from torch.nn.modules import module as module_impl
+
+    assert not module_impl._global_forward_hooks and not module_impl._global_forward_pre_hooks
+
+
+def test_unsupported_geometry_names_the_module():
+    model = nn.Sequential(nn.Conv2d(3, 12, 3), nn.PixelShuffle(2))
+    with pytest.raises(ValueError, match=r"'1' \(PixelShuffle\)"):
+        trace(model, 16)
+    from torch.nn.modules import module as module_impl
+
+    assert not module_impl._global_forward_hooks  # removed even after the error
+
+
+def test_input_smaller_than_kernel_names_the_module():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Conv2d(4, 4, 5, dilation=2))
+    with pytest.raises(ValueError, match=r"'1' \(Conv2d\).*effective kernel size 9"):
+        trace(model, 8)
+
+
+@pytest.mark.parametrize("bad", [0, -3, (4, 0)])
+def test_bad_input_size_value(bad):
+    with pytest.raises(ValueError, match="input_size"):
+        trace(nn.Conv2d(3, 3, 1), bad)
+
+
+@pytest.mark.parametrize("bad", [2.5, "224", (4, 4, 4), True])
+def test_bad_input_size_type(bad):
+    with pytest.raises(TypeError, match="input_size"):
+        trace(nn.Conv2d(3, 3, 1), bad)
+
+
+def test_not_a_module():
+    with pytest.raises(TypeError, match="nn.Module"):
+        trace(lambda x: x, 8)
+    with pytest.raises(ValueError, match="n_samples"):
+        effective_receptive_field(nn.Conv2d(1, 1, 3), 9, n_samples=0)
+
+
+# ---------------------------------------------------------------------------------------------
+# The Trace table
+# ---------------------------------------------------------------------------------------------
+def test_trace_is_a_read_only_mapping_in_execution_order():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Sequential(nn.ReLU(), nn.MaxPool2d(2)))
+    t = trace(model, 10)
+    assert list(t) == ["", "0", "1", "1.0", "1.1"]
+    assert isinstance(t["1.1"], TraceRow) and t["1.1"].type == "MaxPool2d"
+    assert t["1"].depth == 1 and t["1.1"].depth == 2 and t[""].depth == 0
+    with pytest.raises(TypeError):
+        t["0"] = t["1"]  # type: ignore[index]
+    with pytest.raises(KeyError, match="no module named 'conv9'"):
+        t["conv9"]
+
+
+def test_select_and_text_rendering():
+    t = trace(torchvision.models.resnet18(weights=None), 224)
+    small = t.select(["conv1", "maxpool", "layer4"])
+    assert list(small) == ["conv1", "maxpool", "layer4"] and isinstance(small, Trace)
+    assert list(t.select(depth=1)) == ["", "conv1", "bn1", "relu", "maxpool", "layer1", "layer2",
+                                       "layer3", "layer4", "avgpool", "fc"]
+    lines = str(small).splitlines()
+    assert lines[0] == "input 224x224"
+    assert lines[1].split() == ["name", "type", "size", "channels", "stride", "rf", "dilation",
+                                "kernel", "padding"]
+    assert lines[4].split()[:6] == ["layer4", "Sequential", "7x7", "512", "32", "435"]
+    assert len({len(line) for line in lines[1:]}) <= 2  # aligned columns (right-stripped)
+    html = small._repr_html_()
+    assert html.count("<tr>") == 4 and "layer4" in html and "<table" in html
+    with pytest.raises(ValueError, match="not in this trace"):
+        t.select(["layer5"])
+    with pytest.raises(ValueError, match="exactly one"):
+        t.select()

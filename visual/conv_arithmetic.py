@@ -1,0 +1,326 @@
+"""Convolution arithmetic along one axis: output sizes, dilated kernels, receptive fields, gridding.
+
+Pure Python (no torch), so every formula here can be read, tested and used on its own. The
+names follow PyTorch (``kernel_size``, ``stride``, ``padding``, ``dilation``, ``ceil_mode``).
+
+Sources:
+    * PyTorch documentation of ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` ("Shape" section)
+      for the output-size formula.
+    * Dumoulin & Visin (2016), "A guide to convolution arithmetic for deep learning", Sec. 2
+      and 5.1 (dilated convolutions) for the effective kernel size.
+    * Araujo, Norris & Sim (2019), "Computing Receptive Fields of Convolutional Neural
+      Networks", Distill, Eq. (1)-(2), for the receptive-field recurrence.
+    * Wang et al. (2018), "Understanding Convolution for Semantic Segmentation", WACV,
+      Sec. 3.3.2, for gridding and the Hybrid Dilated Convolution (HDC) rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+__all__ = [
+    "conv_output_size",
+    "effective_kernel_size",
+    "StackStep",
+    "stack_receptive_field",
+    "dilated_footprint",
+    "gridding_count_map",
+    "has_holes",
+    "hdc_max_distance",
+    "satisfies_hdc",
+]
+
+
+def _check_int(name: str, value: object, minimum: int) -> int:
+    """Return ``value`` if it is an int (not a bool) >= ``minimum``, else raise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def effective_kernel_size(kernel_size: int, dilation: int) -> int:
+    """Footprint of a dilated kernel on its input: ``dilation * (kernel_size - 1) + 1``.
+
+    A kernel of ``kernel_size`` taps spaced ``dilation`` pixels apart spans this many input
+    pixels (only ``kernel_size`` of them are read).
+
+    Args:
+        kernel_size: number of taps along the axis (>= 1).
+        dilation: spacing between taps in input pixels (>= 1; 1 is an ordinary convolution).
+
+    Returns:
+        The effective kernel size in input pixels.
+
+    Raises:
+        TypeError: if an argument is not an int.
+        ValueError: if ``kernel_size`` or ``dilation`` is smaller than 1.
+
+    Example:
+        >>> effective_kernel_size(3, 1), effective_kernel_size(3, 2), effective_kernel_size(3, 3)
+        (3, 5, 7)
+    """
+    _check_int("kernel_size", kernel_size, 1)
+    _check_int("dilation", dilation, 1)
+    return dilation * (kernel_size - 1) + 1
+
+
+def conv_output_size(
+    size: int,
+    kernel_size: int,
+    stride: int = 1,
+    padding: int = 0,
+    dilation: int = 1,
+    ceil_mode: bool = False,
+) -> int:
+    """Output length of ``nn.Conv2d`` / ``nn.MaxPool2d`` / ``nn.AvgPool2d`` along one axis.
+
+    .. math::
+        \\text{out} = \\left\\lfloor \\frac{\\text{size} + 2\\,\\text{padding}
+        - \\text{dilation}\\,(\\text{kernel\\_size} - 1) - 1}{\\text{stride}} \\right\\rfloor + 1
+
+    With ``ceil_mode=True`` (pooling only) the floor becomes a ceiling, except that a last
+    window starting in the right padding is dropped, as PyTorch does.
+
+    Args:
+        size: input length in pixels (>= 1).
+        kernel_size: number of taps (>= 1).
+        stride: step between output positions in input pixels (>= 1).
+        padding: zeros added on each side (>= 0).
+        dilation: spacing between taps (>= 1). Use 1 for ``AvgPool2d``, which has none.
+        ceil_mode: round up instead of down (``MaxPool2d`` / ``AvgPool2d`` option).
+
+    Returns:
+        The output length in pixels (>= 1).
+
+    Raises:
+        TypeError: if an argument has the wrong type.
+        ValueError: if an argument is out of range or the padded input is shorter than the
+            effective kernel size (PyTorch would raise "output size is too small").
+
+    Example:
+        >>> conv_output_size(473, kernel_size=7, stride=2, padding=3)
+        237
+        >>> conv_output_size(237, kernel_size=3, stride=2, padding=1)
+        119
+        >>> conv_output_size(6, kernel_size=3, stride=2, ceil_mode=True)
+        3
+    """
+    _check_int("size", size, 1)
+    k_eff = effective_kernel_size(kernel_size, dilation)
+    _check_int("stride", stride, 1)
+    _check_int("padding", padding, 0)
+    if not isinstance(ceil_mode, bool):
+        raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
+    span = size + 2 * padding - k_eff  # room left for the window to slide
+    if span < 0:
+        raise ValueError(
+            f"input too small: size={size} with padding={padding} gives {size + 2 * padding} "
+            f"pixels, fewer than the effective kernel size {k_eff} "
+            f"(kernel_size={kernel_size}, dilation={dilation})"
+        )
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1  # ceiling division
+    if (out - 1) * stride >= size + padding:  # the last window would start in the right padding
+        out -= 1
+    return out
+
+
+class StackStep(NamedTuple):
+    """One layer of a stack, with the geometry *after* it (one axis, input pixels).
+
+    Attributes:
+        kernel_size: taps of the layer.
+        stride: the layer's stride.
+        dilation: the layer's dilation.
+        effective_kernel_size: ``dilation * (kernel_size - 1) + 1``.
+        jump: distance between neighbouring outputs of the layer, in input pixels
+            (product of all strides so far).
+        rf: receptive field of one output of the layer, in input pixels.
+    """
+
+    kernel_size: int
+    stride: int
+    dilation: int
+    effective_kernel_size: int
+    jump: int
+    rf: int
+
+
+def _per_layer(name: str, values: Sequence[int] | int | None, n: int, default: int) -> list[int]:
+    if values is None:
+        return [default] * n
+    if isinstance(values, int) and not isinstance(values, bool):
+        return [values] * n
+    values = list(values)
+    if len(values) != n:
+        raise ValueError(f"{name} must have one entry per layer ({n}), got {len(values)}")
+    return values
+
+
+def stack_receptive_field(
+    kernel_sizes: Sequence[int],
+    strides: Sequence[int] | int | None = None,
+    dilations: Sequence[int] | int | None = None,
+) -> list[StackStep]:
+    """The receptive-field recurrence through a stack of layers, one axis.
+
+    Starting from one input pixel (``rf_0 = 1``, ``jump_0 = 1``), each layer does
+
+    .. math::
+        \\text{rf}_l = \\text{rf}_{l-1} + (k^{\\text{eff}}_l - 1)\\,\\text{jump}_{l-1},
+        \\qquad \\text{jump}_l = \\text{jump}_{l-1}\\, s_l,
+
+    with :math:`k^{\\text{eff}}_l = d_l (k_l - 1) + 1` (Araujo et al. 2019, Eq. 1-2).
+
+    Args:
+        kernel_sizes: kernel size of each layer (>= 1 each).
+        strides: one stride per layer, or one int for all (default 1).
+        dilations: one dilation per layer, or one int for all (default 1).
+
+    Returns:
+        One ``StackStep`` per layer, in order.
+
+    Raises:
+        TypeError: if an entry is not an int.
+        ValueError: if an entry is out of range or the lists have different lengths.
+
+    Example:
+        >>> [step.rf for step in stack_receptive_field([3, 3, 3])]
+        [3, 5, 7]
+        >>> [step.rf for step in stack_receptive_field([3, 3, 3], dilations=[1, 2, 4])]
+        [3, 7, 15]
+        >>> [(step.jump, step.rf) for step in stack_receptive_field([3, 3], strides=2)]
+        [(2, 3), (4, 7)]
+    """
+    kernel_sizes = list(kernel_sizes)
+    n = len(kernel_sizes)
+    strides = _per_layer("strides", strides, n, 1)
+    dilations = _per_layer("dilations", dilations, n, 1)
+    steps = []
+    jump, rf = 1, 1
+    for i, (k, s, d) in enumerate(zip(kernel_sizes, strides, dilations)):
+        _check_int(f"kernel_sizes[{i}]", k, 1)
+        _check_int(f"strides[{i}]", s, 1)
+        _check_int(f"dilations[{i}]", d, 1)
+        k_eff = effective_kernel_size(k, d)
+        rf = rf + (k_eff - 1) * jump
+        jump = jump * s
+        steps.append(StackStep(k, s, d, k_eff, jump, rf))
+    return steps
+
+
+def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
+    """How many paths lead from each input pixel to one output of a stack of dilated convs.
+
+    Stride 1 everywhere. One layer's footprint is ``kernel_size`` ones spaced ``dilation``
+    apart; a stack's footprint is the convolution of the layers' footprints, so entry ``i``
+    counts the paths from input offset ``i - (len - 1) // 2`` to the output. A zero inside the
+    span is a *hole*: that pixel never reaches the output (gridding).
+
+    Args:
+        kernel_size: taps per layer along the axis (>= 1).
+        dilations: dilation rate of each layer, first layer first (>= 1 each).
+
+    Returns:
+        Path counts, length ``1 + sum(d * (kernel_size - 1))`` (the receptive field).
+
+    Raises:
+        TypeError, ValueError: for a bad kernel size or dilation.
+
+    Example:
+        >>> dilated_footprint(3, [2, 2])
+        [1, 0, 2, 0, 3, 0, 2, 0, 1]
+        >>> dilated_footprint(3, [1, 2])
+        [1, 1, 2, 1, 2, 1, 1]
+    """
+    _check_int("kernel_size", kernel_size, 1)
+    counts = [1]
+    for i, d in enumerate(dilations):
+        taps = [0] * effective_kernel_size(kernel_size, _check_int(f"dilations[{i}]", d, 1))
+        for t in range(kernel_size):
+            taps[t * d] = 1
+        out = [0] * (len(counts) + len(taps) - 1)
+        for a, count in enumerate(counts):
+            if count:
+                for b, tap in enumerate(taps):
+                    out[a + b] += count * tap
+        counts = out
+    return counts
+
+
+def gridding_count_map(kernel_size: int, dilations: Sequence[int]) -> list[list[int]]:
+    """2-D path counts from each input pixel to one output of a stack of dilated k x k convs.
+
+    The 2-D footprint of separable square kernels is the outer product of the 1-D ones.
+
+    Args:
+        kernel_size: the side of each square kernel (>= 1).
+        dilations: dilation rate of each layer (>= 1 each).
+
+    Returns:
+        A square list of lists ``counts[row][col]`` of side equal to the receptive field.
+
+    Example:
+        >>> gridding_count_map(3, [2])
+        [[1, 0, 1, 0, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1]]
+    """
+    line = dilated_footprint(kernel_size, dilations)
+    return [[a * b for b in line] for a in line]
+
+
+def has_holes(kernel_size: int, dilations: Sequence[int]) -> bool:
+    """Whether some input pixel inside the receptive field never reaches the output.
+
+    Example:
+        >>> has_holes(3, [2, 2, 2]), has_holes(3, [1, 2, 5])
+        (True, False)
+    """
+    return 0 in dilated_footprint(kernel_size, dilations)
+
+
+def hdc_max_distance(dilations: Sequence[int]) -> int:
+    """``M_2`` of the Hybrid Dilated Convolution rule (Wang et al. 2018, Sec. 3.3.2).
+
+    With :math:`M_n = r_n` and, going down the stack,
+
+    .. math:: M_i = \\max\\left[M_{i+1} - 2 r_i,\\; M_{i+1} - 2 (M_{i+1} - r_i),\\; r_i\\right],
+
+    ``M_2`` is the largest distance between two pixels that layers ``2..n`` can reach; the
+    first layer (rate 1) must bridge it.
+
+    Args:
+        dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first.
+
+    Returns:
+        ``M_2``.
+
+    Raises:
+        ValueError: if fewer than two rates are given.
+
+    Example:
+        >>> hdc_max_distance([1, 2, 5]), hdc_max_distance([1, 2, 9])
+        (2, 5)
+    """
+    rates = [_check_int(f"dilations[{i}]", r, 1) for i, r in enumerate(dilations)]
+    if len(rates) < 2:
+        raise ValueError(f"dilations must have at least 2 rates, got {rates}")
+    m = rates[-1]
+    for r in reversed(rates[1:-1]):
+        m = max(m - 2 * r, m - 2 * (m - r), r)
+    return m
+
+
+def satisfies_hdc(dilations: Sequence[int], kernel_size: int = 3) -> bool:
+    """The HDC design rule: first rate 1 and ``M_2 <= kernel_size`` (Wang et al. 2018).
+
+    Example:
+        >>> satisfies_hdc([1, 2, 5]), satisfies_hdc([1, 2, 9]), satisfies_hdc([2, 4, 8])
+        (True, False, False)
+    """
+    _check_int("kernel_size", kernel_size, 1)
+    max_distance = hdc_max_distance(dilations)  # validates the rates
+    return dilations[0] == 1 and max_distance <= kernel_size
