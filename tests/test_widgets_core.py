@@ -197,4 +197,7 @@ def test_display_switches_to_the_animation_in_docs_mode(monkeypatch):
     explorer._ipython_display_()
     assert isinstance(shown[-1], IPython.display.HTML)
     assert len(FRAME.findall(shown[-1].data)) == 5
-    plt.close(explorer.fig)
+    # released from pyplot, so the inline backend cannot show it again as a stray static image
+    assert explorer.fig.number not in plt.get_fignums()
+    explorer.controls["k"].value = 5                           # still live for the sweep cell
+    np.testing.assert_array_equal(explorer.fig.axes[0].lines[0].get_ydata(), 5 * X)

@@ -236,7 +236,14 @@ class Explorer:
         self.displayed = True
         if docs_mode():
             display(HTML(self.to_jshtml()))
-        else:  # pragma: no cover - needs a frontend
+            # Under the inline backend a figure left open is drawn again by the next cell that
+            # plots anything: the animation already shows it, so release it from pyplot.
+            import sys
+
+            pyplot = sys.modules.get("matplotlib.pyplot")
+            if pyplot is not None and self.fig is not None:
+                pyplot.close(self.fig)
+        else:
             display(self.widget)
 
 

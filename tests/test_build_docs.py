@@ -1,0 +1,107 @@
+"""The docs builder's pure parts: maths, links, outputs, and the no-external-reference check."""
+
+from __future__ import annotations
+
+import base64
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/ is not a package
+import build_docs  # noqa: E402
+
+MATH_IMG = re.compile(r'<img class="math" alt="([^"]*)" style="vertical-align:-[\d.]+px" '
+                      r'src="data:image/svg\+xml;base64,([^"]+)">')
+
+
+def test_inline_and_display_maths_become_svg_images():
+    math = build_docs.MathRenderer()
+    out = build_docs.markdown_to_html(
+        "Size $H_{out} = \\lfloor (H + 2p - k)/s \\rfloor + 1$ and\n\n$$k_{eff} = k + (k-1)(d-1)$$\n", math)
+    images = MATH_IMG.findall(out)
+    assert [alt for alt, _ in images] == ["H_{out} = \\lfloor (H + 2p - k)/s \\rfloor + 1",
+                                          "k_{eff} = k + (k-1)(d-1)"]
+    for _, data in images:
+        svg = base64.b64decode(data)
+        assert svg.lstrip().startswith(b"<?xml") and b"<svg" in svg and b"<path" in svg
+    assert '<div class="math-display">' in out and "$" not in out
+    assert math.rendered == 2 and not math.failed
+
+
+def test_dollars_in_code_are_left_alone_and_unknown_tex_falls_back():
+    math = build_docs.MathRenderer()
+    out = build_docs.markdown_to_html("Run `echo $HOME $PATH` then $\\notamacro{x}$.", math)
+    assert "<code>echo $HOME $PATH</code>" in out
+    assert '<code class="tex">\\notamacro{x}</code>' in out and math.failed == ["\\notamacro{x}"]
+
+
+def test_aligned_environment_renders_line_by_line():
+    math = build_docs.MathRenderer()
+    out = math(r"\begin{aligned} a &= b \\ c &= d \end{aligned}", display=True)
+    assert [alt for alt, _ in MATH_IMG.findall(out)] == ["a = b", "c = d"]
+
+
+def test_links_point_to_pages_and_external_links_become_text():
+    markup = ('<p><a href="https://ipywidgets.readthedocs.io">ipywidgets</a>, '
+              '<a href="02_output_stride.ipynb#3.-Cost">cost</a>, <code>01_dilation.ipynb</code>, '
+              '<code>09_missing.ipynb</code>, <a href="#local">here</a></p>')
+    out = build_docs.rewrite_links(markup, {"01_dilation.html", "02_output_stride.html"})
+    assert 'ipywidgets <span class="offline-link">(https://ipywidgets.readthedocs.io)</span>' in out
+    assert 'href="https://' not in out
+    assert '<a href="02_output_stride.html#3.-Cost">cost</a>' in out
+    assert '<a href="01_dilation.html"><code>01_dilation.ipynb</code></a>' in out
+    assert "<code>09_missing.ipynb</code>" in out and "09_missing.html" not in out
+    assert '<a href="#local">here</a>' in out
+
+
+def test_outputs_render_statically():
+    math = build_docs.MathRenderer()
+    widget = {"output_type": "display_data", "data": {
+        "text/plain": "VBox(children=(IntSlider(value=1),))",
+        "application/vnd.jupyter.widget-view+json": {"model_id": "x"}}}
+    assert "run this notebook in JupyterLab" in build_docs.render_output(widget, math)
+    progress = {"output_type": "display_data", "data": {
+        "text/plain": "100%|##########| 3/3", "application/vnd.jupyter.widget-view+json": {}}}
+    assert "100%|##########| 3/3" in build_docs.render_output(progress, math)
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    image = {"output_type": "display_data", "data": {"image/png": png, "text/plain": "<Figure>"}}
+    assert f'src="data:image/png;base64,{png}"' in build_docs.render_output(image, math)
+    stream = {"output_type": "stream", "name": "stdout", "text": "\x1b[31m<b>red</b>\x1b[0m"}
+    assert build_docs.render_output(stream, math) == '<pre class="output stdout">&lt;b&gt;red&lt;/b&gt;</pre>'
+    cdn = {"output_type": "display_data", "data": {"text/html": (
+        '<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css">'
+        '<button><i class="fa fa-play"></i></button>')}}
+    assert "https://" not in build_docs.render_output(cdn, math)
+
+
+def _site(tmp_path: Path, body: str) -> Path:
+    (tmp_path / "local.png").write_bytes(b"png")
+    (tmp_path / "page.html").write_text(f"<html><head></head><body>{body}</body></html>")
+    return tmp_path
+
+
+@pytest.mark.parametrize("body", [
+    '<script src="https://cdn.example.org/require.js"></script>',
+    '<link rel="stylesheet" href="//fonts.example.org/css">',
+    '<img src="http://example.org/x.png">',
+    '<style>@import "https://example.org/a.css";</style>',
+    '<style>.a { background: url(https://example.org/b.png) }</style>',
+    '<div style="background-image: url(\'http://example.org/c.png\')"></div>',
+    '<script>var s = document.createElement("script"); s.src = "https://unpkg.com/x.js";</script>',
+    '<a href="https://example.org/paper.pdf">paper</a>',
+    '<img srcset="local.png 1x, https://example.org/2x.png 2x">',
+    '<img src="missing.png">',
+    '<img src="/etc/passwd">',
+])
+def test_external_references_are_found(tmp_path, body):
+    found = build_docs.external_references(_site(tmp_path, body))
+    assert list(found) == ["page.html"] and len(found["page.html"]) == 1, found
+
+
+def test_self_contained_page_passes(tmp_path):
+    body = ('<img src="local.png"><img src="data:image/png;base64,AAAA"><a href="#top">top</a>'
+            '<a href="local.png">download</a><style>.a { color: red }</style>'
+            '<script>var x = 1 / 2;</script><p>Plain text naming https://example.org is not a reference.</p>')
+    assert build_docs.external_references(_site(tmp_path, body)) == {}
