@@ -40,8 +40,19 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     # Output stride of ResNet backbones.
     "output_stride": (
-        "stride_table",
+        "RESNET_STAGES",
+        "DILATION_SCHEDULES",
+        "StrideRow",
         "StrideTable",
+        "stride_table",
+        "semseg_resnet",
+        "dilation_flags",
+        "upsampling_drift",
+        "upsampled_positions",
+        "StrideCost",
+        "CostTable",
+        "measure_cost",
+        "cost_table",
     ),
     # From-scratch linear / bilinear interpolation.
     "interpolation": (
