@@ -105,3 +105,12 @@ def test_self_contained_page_passes(tmp_path):
             '<a href="local.png">download</a><style>.a { color: red }</style>'
             '<script>var x = 1 / 2;</script><p>Plain text naming https://example.org is not a reference.</p>')
     assert build_docs.external_references(_site(tmp_path, body)) == {}
+
+
+def test_builds_explorer_spots_explorer_notebooks():
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    assert build_docs.builds_explorer(new_notebook(cells=[new_code_cell("explorer = explore_rf(k=3)")]))
+    assert build_docs.builds_explorer(new_notebook(cells=[new_code_cell("Explorer(box, {}, fig, f)")]))
+    assert not build_docs.builds_explorer(new_notebook(cells=[
+        new_markdown_cell("Call `explore_rf(...)` later"), new_code_cell("print(1)")]))

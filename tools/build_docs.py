@@ -60,6 +60,12 @@ CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]+)|@import\s+['\"]([^'\"]+)", 
 
 # --- executing --------------------------------------------------------------------------------
 
+def builds_explorer(nb: nbformat.NotebookNode) -> bool:
+    """Does any code cell build a slider explorer (``explore_...(`` or ``Explorer(``)?"""
+    return any(cell.cell_type == "code" and ("explore_" in cell.source or "Explorer(" in cell.source)
+               for cell in nb.cells)
+
+
 def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
     """Run a notebook for the docs: inline figures, explorers as animations (``VISUAL_DOCS=1``).
 
@@ -570,10 +576,14 @@ def main(argv: list[str] | None = None) -> int:
         executed[path.stem] = execute(path, args.timeout)
         tqdm.write(f"  {path.name}: executed in {time.monotonic() - tick:.0f} s")
     summary = build_site(notebooks, args.out, executed=executed)
+    problems = [f"{stem}.html: the notebook builds explorers but no animation was rendered "
+                "(display the Explorer object itself, not explorer.widget)"
+                for stem, count in summary["animations"].items()
+                if count == 0 and builds_explorer(executed[stem])]
     if summary["math_failed"]:
         print(f"warning: {len(summary['math_failed'])} formulas shown as TeX source "
               f"(mathtext cannot typeset them): {summary['math_failed']}")
-    problems = [f"{page}: references {urls}" for page, urls in external_references(args.out).items()]
+    problems += [f"{page}: references {urls}" for page, urls in external_references(args.out).items()]
     if not args.no_browser_check:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import headless_chromium

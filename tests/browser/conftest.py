@@ -7,21 +7,16 @@ Screenshots, console logs and the server log go to ``test-artifacts/browser/``.
 
 from __future__ import annotations
 
-import json
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parents[1]
-ARTIFACTS = ROOT / "test-artifacts" / "browser"
-sys.path.insert(0, str(ROOT / "tools"))
+from browser_support import ARTIFACTS, FIXTURES, HERE, ROOT
 
-import headless_chromium  # noqa: E402  (tools/ is not a package)
+import headless_chromium  # noqa: E402  (tools/, put on sys.path by browser_support)
 
 from labserver import LabServer  # noqa: E402
 
@@ -54,7 +49,7 @@ def browser() -> Iterator[Any]:
 def lab(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """JupyterLab on 127.0.0.1 with a random token, serving copies of notebooks/ and the fixtures."""
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"),
-                       {"notebooks": ROOT / "notebooks", "fixtures": HERE / "fixtures"})
+                       {"notebooks": ROOT / "notebooks", "fixtures": FIXTURES})
     server.start()
     yield server
     server.stop()
@@ -82,10 +77,3 @@ def page(browser: Any, lab: LabServer) -> Iterator[Any]:
     context.close()
     lab.shutdown_kernels()
 
-
-def write_report(name: str, report: dict[str, Any]) -> Path:
-    """Save a JSON summary of one notebook's browser run under test-artifacts/browser/."""
-    path = ARTIFACTS / name / "report.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1, default=str))
-    return path

@@ -27,7 +27,6 @@ MAX_KEY_PRESSES = 3           # arrow-key steps tried before declaring the figur
 READOUT_TIMEOUT_S = 15.0
 EXPLORER_SELECTOR = ".jp-OutputArea-output"
 SLIDER_SELECTOR = ".widget-slider"
-CANVAS_SELECTOR = ".jupyter-matplotlib-canvas-div canvas:first-child"
 FIGURE_SELECTOR = ".jupyter-matplotlib-figure"
 CONTROL_SELECTOR = ".widget-slider, .widget-toggle-buttons, .widget-dropdown, .widget-checkbox"
 # Text JupyterLab shows instead of a widget when the widget manager or ipympl failed.

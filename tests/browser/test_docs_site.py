@@ -10,16 +10,16 @@ import re
 
 import pytest
 
-from conftest import ARTIFACTS, HERE
+from browser_support import ARTIFACTS, FIXTURES
 
-import build_docs  # tools/ is on sys.path (conftest)
+import build_docs  # noqa: E402  (tools/ is on sys.path: browser_support)
 
 FRAME = re.compile(r'frames\[\d+\] = "(data:image/png;base64,[^"]+)"')
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, browser):
-    notebooks = [HERE / "fixtures" / "positive_slider.ipynb", HERE / "fixtures" / "negative_slider.ipynb"]
+    notebooks = [FIXTURES / "positive_slider.ipynb", FIXTURES / "negative_slider.ipynb"]
     executed = {path.stem: build_docs.execute(path) for path in notebooks}
     out = tmp_path_factory.mktemp("docs") / "site"
     build_docs.build_site(notebooks, out, executed=executed)

@@ -7,23 +7,18 @@ fixture; a negative-control fixture whose figure ignores its slider must fail th
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from conftest import ARTIFACTS, ROOT, write_report
+from browser_support import ARTIFACTS, ROOT, write_report
+from build_docs import builds_explorer
 from labdriver import ControlCheck, NotebookDriver, assert_control_responds
 
 
-def builds_explorer(path: Path) -> bool:
-    """Does any code cell build a slider explorer (``explore_...(`` or ``Explorer(``)?"""
-    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    return any("explore_" in s or "Explorer(" in s for s in sources)
-
-
-COURSE = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb")) if builds_explorer(p)]
+COURSE = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))
+          if builds_explorer(nbformat.read(p, as_version=4))]
 NOTEBOOKS = ["fixtures/positive_slider.ipynb"] + [f"notebooks/{p.name}" for p in COURSE]
 
 

@@ -1,0 +1,24 @@
+"""Paths and small helpers shared by the browser tests (a plain module: never import conftest)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+FIXTURES = HERE / "fixtures"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"   # gitignored: screenshots, logs, reports
+
+if str(ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tools"))       # tools/ is not a package
+
+
+def write_report(name: str, report: dict[str, Any]) -> Path:
+    """Save a JSON summary of one notebook's browser run under test-artifacts/browser/<name>/."""
+    path = ARTIFACTS / name / "report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, default=str))
+    return path
