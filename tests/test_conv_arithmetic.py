@@ -20,6 +20,7 @@ from visual import (
     gridding_count_map,
     has_holes,
     hdc_max_distance,
+    receptive_field_cone,
     satisfies_hdc,
     stack_receptive_field,
 )
@@ -188,3 +189,27 @@ def test_hdc_errors():
         hdc_max_distance([3])
     with pytest.raises(ValueError, match="dilations\\[1\\]"):
         satisfies_hdc([1, 0, 2])
+
+
+@settings(max_examples=40, deadline=None)
+@given(layers=st.lists(st.tuples(st.integers(1, 4), st.integers(1, 3), st.integers(1, 3)), min_size=1, max_size=4))
+def test_receptive_field_cone_counts_paths_like_autograd(layers):
+    """Every row of the cone equals d(output unit)/d(activation) of a real all-ones conv stack."""
+    kernels, strides, dilations = (list(v) for v in zip(*layers))
+    rows = receptive_field_cone(kernels, strides, dilations)
+    steps = stack_receptive_field(kernels, strides, dilations)
+    rf = steps[-1].rf
+    x = torch.ones(1, 1, rf, dtype=torch.float64, requires_grad=True)
+    activations, h = [x], x
+    for k, s, d in layers:
+        h = F.conv1d(h, torch.ones(1, 1, k, dtype=torch.float64), stride=s, dilation=d)  # (1, 1, L)
+        activations.append(h)
+    assert h.shape[-1] == 1  # the input is exactly one receptive field
+    grads = torch.autograd.grad(h[0, 0, 0], activations[:-1])
+    jumps, rfs = [1] + [s.jump for s in steps], [1] + [s.rf for s in steps]
+    for layer, grad in enumerate(grads):
+        expected = [0] * rf
+        for index, value in enumerate(grad[0, 0].tolist()):
+            expected[index * jumps[layer] + (rfs[layer] - 1) // 2] += int(value)
+        assert rows[layer] == expected, layer
+    assert rows[-1] == [1 if i == (rf - 1) // 2 else 0 for i in range(rf)]

@@ -12,7 +12,15 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from visual import Trace, TraceRow, effective_receptive_field, gradient_receptive_field, trace
+from visual import (
+    Trace,
+    TraceRow,
+    conv_stack,
+    effective_receptive_field,
+    erf_std,
+    gradient_receptive_field,
+    trace,
+)
 from visual.conv_arithmetic import gridding_count_map
 
 DILATED = [False, True, True]  # replace_stride_with_dilation for output stride 8
@@ -397,3 +405,62 @@ def test_select_and_text_rendering():
         t.select(["layer5"])
     with pytest.raises(ValueError, match="exactly one"):
         t.select()
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers: box, erf_std, conv_stack
+# ---------------------------------------------------------------------------------------------
+def test_box_is_where_the_gradient_is():
+    model = nn.Sequential(nn.Conv2d(1, 1, 3, stride=2), nn.Conv2d(1, 1, 3, dilation=2, padding=1))
+    t = trace(model, 41)
+    inside = 0
+    for index in [(0, 0), (3, 5), None]:
+        top, left, height, width = t.output.box(index)
+        out = t.output.size
+        row, col = index if index is not None else (out[0] // 2, out[1] // 2)
+        x = torch.ones(1, 1, 41, 41, requires_grad=True)
+        # all-ones weights: no path can cancel another
+        with torch.no_grad():
+            for conv in model:
+                conv.weight.fill_(1.0)
+        y = model(x)
+        (grad,) = torch.autograd.grad(y[0, 0, row, col], x)
+        rows = (grad[0, 0] != 0).any(dim=1).nonzero().flatten()
+        cols = (grad[0, 0] != 0).any(dim=0).nonzero().flatten()
+        # the gradient never leaves the box; where the box is inside the input, it fills it
+        assert top <= rows[0] and rows[-1] <= top + height - 1
+        assert left <= cols[0] and cols[-1] <= left + width - 1
+        if top >= 0 and left >= 0 and top + height <= 41 and left + width <= 41:
+            assert (rows[0], rows[-1], cols[0], cols[-1]) == (top, top + height - 1, left, left + width - 1)
+            inside += 1
+    assert inside == 2  # (3, 5) and the centre; (0, 0) reaches into the padding
+    with pytest.raises(ValueError, match="no spatial output"):
+        trace(torchvision.models.resnet18(weights=None), 64)["fc"].box()
+
+
+def test_erf_std_of_known_distributions():
+    line = torch.tensor([1.0, 2.0, 1.0])  # binomial(2, 1/2): variance 1/2
+    assert erf_std(torch.outer(line, torch.ones(5))) == pytest.approx((math.sqrt(0.5), math.sqrt(2.0)))
+    with pytest.raises(ValueError, match="non-negative"):
+        erf_std(torch.zeros(3, 3))
+    with pytest.raises(ValueError, match=r"\(H, W\)"):
+        erf_std(torch.ones(3))
+
+
+def test_conv_stack_builds_what_it_says():
+    stack = conv_stack([1, 2, 4], kernel_size=3, channels=4, in_channels=3, activation="relu", weights="uniform")
+    convs = [m for m in stack if isinstance(m, nn.Conv2d)]
+    assert [c.dilation for c in convs] == [(1, 1), (2, 2), (4, 4)]
+    assert [c.padding for c in convs] == [(1, 1), (2, 2), (4, 4)]
+    assert convs[0].in_channels == 3 and all(c.out_channels == 4 for c in convs)
+    assert torch.all(convs[0].weight == 1 / 27) and convs[0].bias is None
+    assert trace(stack, 32).rf == (15, 15) and trace(stack, 32).size == (32, 32)
+    a = conv_stack([1, 1], channels=2, seed=3)
+    b = conv_stack([1, 1], channels=2, seed=3)
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    bound = 1 / math.sqrt(2 * 9)  # PyTorch's default init bound for fan_in = 18
+    assert a.conv2.weight.abs().max() <= bound
+    with pytest.raises(ValueError, match="activation"):
+        conv_stack([1], activation="tanh")
+    with pytest.raises(ValueError, match="dilation"):
+        conv_stack([0])

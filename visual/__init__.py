@@ -24,6 +24,7 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "effective_kernel_size",
         "StackStep",
         "stack_receptive_field",
+        "receptive_field_cone",
         "dilated_footprint",
         "gridding_count_map",
         "has_holes",
@@ -37,6 +38,8 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "trace",
         "gradient_receptive_field",
         "effective_receptive_field",
+        "erf_std",
+        "conv_stack",
     ),
     # Output stride of ResNet backbones.
     "output_stride": (
@@ -78,7 +81,15 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
     # Training loop and metrics.
     "train": (),
     # Plot helpers.
-    "plots.receptive_field": (),
+    "plots.receptive_field": (
+        "kernel_footprint_image",
+        "cone_image",
+        "plot_dilated_kernel",
+        "plot_receptive_field_stack",
+        "plot_receptive_field_growth",
+        "plot_gridding",
+        "plot_effective_receptive_field",
+    ),
     "plots.output_stride": (),
     "plots.interpolation": (),
     "plots.pspnet": (),
@@ -87,7 +98,16 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "Explorer",
         "sweep",
     ),
-    "widgets.receptive_field": (),
+    "widgets.receptive_field": (
+        "receptive_field_summary",
+        "gridding_summary",
+        "gradient_rf_summary",
+        "effective_rf_summary",
+        "explore_receptive_field",
+        "explore_gridding",
+        "explore_gradient_rf",
+        "explore_effective_rf",
+    ),
     "widgets.output_stride": (),
     "widgets.interpolation": (),
     "widgets.pspnet": (),

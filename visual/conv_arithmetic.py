@@ -24,6 +24,7 @@ __all__ = [
     "effective_kernel_size",
     "StackStep",
     "stack_receptive_field",
+    "receptive_field_cone",
     "dilated_footprint",
     "gridding_count_map",
     "has_holes",
@@ -324,3 +325,54 @@ def satisfies_hdc(dilations: Sequence[int], kernel_size: int = 3) -> bool:
     _check_int("kernel_size", kernel_size, 1)
     max_distance = hdc_max_distance(dilations)  # validates the rates
     return dilations[0] == 1 and max_distance <= kernel_size
+
+
+def receptive_field_cone(
+    kernel_sizes: Sequence[int],
+    strides: Sequence[int] | int | None = None,
+    dilations: Sequence[int] | int | None = None,
+) -> list[list[int]]:
+    """Which units of every layer feed one output unit of a stack, and along how many paths.
+
+    One axis. Every layer's units are placed at the centre of their own receptive field, in
+    input pixels counted from the left edge of the output unit's receptive field; unit ``i`` of
+    layer ``l`` sits at ``i * jump_l + (rf_l - 1) // 2``. Going down from the output unit,
+    unit ``i`` of layer ``l`` reads units ``i * s_l + t * d_l`` (``t = 0 .. k_l - 1``) of
+    layer ``l - 1``, and path counts add up.
+
+    Args:
+        kernel_sizes: kernel size of each layer.
+        strides: one stride per layer, or one int for all (default 1).
+        dilations: one dilation per layer, or one int for all (default 1).
+
+    Returns:
+        ``len(kernel_sizes) + 1`` rows, the input first and the output unit last, each a list
+        of length ``rf`` (the output unit's receptive field): the number of paths from the unit
+        at that input position to the output unit (0 where no unit of that layer feeds it).
+        For stride 1 the input row equals ``dilated_footprint``.
+
+    Example:
+        >>> receptive_field_cone([3, 3], dilations=[1, 2])
+        [[1, 1, 2, 1, 2, 1, 1], [0, 1, 0, 1, 0, 1, 0], [0, 0, 0, 1, 0, 0, 0]]
+    """
+    steps = stack_receptive_field(kernel_sizes, strides, dilations)
+    jumps = [1] + [step.jump for step in steps]
+    rfs = [1] + [step.rf for step in steps]
+    width = rfs[-1]
+    counts: dict[int, int] = {0: 1}  # unit index at the current layer -> paths to the top
+    rows = []
+    for layer in range(len(steps), -1, -1):
+        row = [0] * width
+        for index, count in counts.items():
+            row[index * jumps[layer] + (rfs[layer] - 1) // 2] += count
+        rows.append(row)
+        if layer == 0:
+            break
+        step = steps[layer - 1]
+        below: dict[int, int] = {}
+        for index, count in counts.items():
+            for t in range(step.kernel_size):
+                j = index * step.stride + t * step.dilation
+                below[j] = below.get(j, 0) + count
+        counts = below
+    return rows[::-1]

@@ -40,6 +40,8 @@ __all__ = [
     "trace",
     "gradient_receptive_field",
     "effective_receptive_field",
+    "erf_std",
+    "conv_stack",
 ]
 
 Number = int | float
@@ -95,6 +97,32 @@ class TraceRow:
     def depth(self) -> int:
         """Nesting depth: 0 for the model, 1 for ``"layer1"``, 2 for ``"layer1.0"``, ..."""
         return 0 if not self.name else self.name.count(".") + 1
+
+    def box(self, index: tuple[int, int] | None = None) -> tuple[float, float, float, float]:
+        """The receptive field of one output pixel as ``(top, left, height, width)``.
+
+        Coordinates are input pixel indices (pixel ``i`` covers ``[i - 0.5, i + 0.5]``), so the
+        field spans rows ``top .. top + height - 1``; it may reach outside the input.
+
+        Args:
+            index: ``(row, col)`` of the output pixel; default the centre
+                ``(H // 2, W // 2)``, the unit that ``gradient_receptive_field`` measures.
+
+        Returns:
+            ``(top, left, height, width)`` in input pixels.
+
+        Raises:
+            ValueError: for a non-spatial row (``size`` is ``None``).
+        """
+        if self.size is None:
+            raise ValueError(f"row {self.name!r} has no spatial output; box() needs (H, W)")
+        if index is None:
+            index = (self.size[0] // 2, self.size[1] // 2)
+        corner = [
+            self.start[axis] + index[axis] * self.stride[axis] - (self.rf[axis] - 1) / 2
+            for axis in range(2)
+        ]
+        return corner[0], corner[1], self.rf[0], self.rf[1]
 
 
 def _fmt_number(value: Number) -> str:
@@ -860,8 +888,8 @@ def gradient_receptive_field(
     replaced: dict[str, torch.Tensor] = {}
     for name, value in [*model.named_parameters(remove_duplicate=False),
                         *model.named_buffers(remove_duplicate=False)]:
-        if not value.is_floating_point():
-            replaced[name] = value
+        if not value.is_floating_point():  # e.g. BatchNorm's num_batches_tracked, bumped in train mode
+            replaced[name] = value.clone()
         elif value.dim() >= 2:  # conv / linear weight (C_out, C_in / groups, ...)
             fan_in = value[0].numel()
             replaced[name] = torch.full(value.shape, 1.0 / fan_in, dtype=torch.float64, device=device)
@@ -940,3 +968,121 @@ def effective_receptive_field(
     heat = grad.abs().sum(dim=1).mean(dim=0)  # (H, W)
     peak = heat.max()
     return (heat / peak if peak > 0 else heat).detach()
+
+
+def erf_std(heatmap: "torch.Tensor") -> tuple[float, float]:
+    """Spread of an ERF heatmap: the standard deviation of each axis's marginal, in pixels.
+
+    The heatmap is read as a distribution over input pixels (Luo et al. 2016, Sec. 2.1, show it
+    tends to a Gaussian); for a Gaussian, ``±2 std`` holds about 95 % of the mass.
+
+    Args:
+        heatmap: non-negative tensor ``(H, W)``, e.g. from ``effective_receptive_field``.
+
+    Returns:
+        ``(std_rows, std_cols)`` in input pixels.
+
+    Raises:
+        ValueError: if ``heatmap`` is not 2-D, has negative values or sums to 0.
+
+    Example:
+        >>> import torch
+        >>> erf_std(torch.tensor([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
+        (0.5, 0.0)
+    """
+    import torch
+
+    if heatmap.dim() != 2:
+        raise ValueError(f"heatmap must have shape (H, W), got {tuple(heatmap.shape)}")
+    heat = heatmap.detach().double()
+    total = heat.sum()
+    if (heat < 0).any() or total <= 0:
+        raise ValueError("heatmap must be non-negative with a positive sum")
+    spread = []
+    for axis in range(2):
+        marginal = heat.sum(dim=1 - axis) / total  # (H,) or (W,)
+        positions = torch.arange(marginal.numel(), dtype=heat.dtype, device=heat.device)
+        mean = (marginal * positions).sum()
+        spread.append(float(((marginal * (positions - mean) ** 2).sum()).sqrt()))
+    return spread[0], spread[1]
+
+
+ACTIVATIONS = ("relu", "linear")
+WEIGHT_SCHEMES = ("random", "uniform")
+
+
+def conv_stack(
+    dilations: Sequence[int],
+    *,
+    kernel_size: int = 3,
+    strides: Sequence[int] | int = 1,
+    channels: int = 1,
+    in_channels: int | None = None,
+    activation: str = "linear",
+    weights: str = "random",
+    seed: int = 0,
+) -> "nn.Sequential":
+    """A toy stack of ``k x k`` convolutions, one per dilation rate, for receptive-field experiments.
+
+    Padding is ``dilation * (kernel_size - 1) // 2`` ("same" for odd kernels at stride 1), so the
+    centre output unit sits over the centre of the input. Layers are named ``conv1, act1, conv2,
+    ...`` (``act`` only with ``activation="relu"``); there is no bias.
+
+    Args:
+        dilations: dilation rate of each layer (>= 1 each); its length is the depth.
+        kernel_size: side of every kernel (>= 1).
+        strides: one stride per layer, or one int for all.
+        channels: channels of every layer's output (>= 1).
+        in_channels: channels of the input (default ``channels``).
+        activation: ``"relu"`` or ``"linear"`` (no activation).
+        weights: ``"random"`` (PyTorch's default Kaiming-uniform init, seeded) or ``"uniform"``
+            (every weight ``1 / fan_in``).
+        seed: seed for ``"random"`` weights (a local generator; the global RNG is untouched).
+
+    Returns:
+        An ``nn.Sequential`` on the CPU, float32.
+
+    Raises:
+        ValueError: for an unknown ``activation`` / ``weights`` or a bad size.
+
+    Example:
+        >>> [name for name, _ in conv_stack([1, 2], activation="relu").named_children()]
+        ['conv1', 'act1', 'conv2', 'act2']
+    """
+    from collections import OrderedDict
+
+    import torch
+    from torch import nn
+
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
+    if weights not in WEIGHT_SCHEMES:
+        raise ValueError(f"weights must be one of {WEIGHT_SCHEMES}, got {weights!r}")
+    dilations = list(dilations)
+    if not dilations:
+        raise ValueError("dilations must name at least one layer")
+    stride_list = [strides] * len(dilations) if isinstance(strides, int) else list(strides)
+    if len(stride_list) != len(dilations):
+        raise ValueError(f"strides must have one entry per layer ({len(dilations)}), got {len(stride_list)}")
+    for name, value in (("kernel_size", kernel_size), ("channels", channels)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    generator = torch.Generator().manual_seed(seed)
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    previous = channels if in_channels is None else in_channels
+    for i, (d, s) in enumerate(zip(dilations, stride_list), start=1):
+        effective_kernel_size(kernel_size, d)  # validates the rate
+        conv = nn.Conv2d(previous, channels, kernel_size, stride=s, dilation=d,
+                         padding=d * (kernel_size - 1) // 2, bias=False)
+        with torch.no_grad():
+            fan_in = conv.weight[0].numel()
+            if weights == "uniform":
+                conv.weight.fill_(1.0 / fan_in)
+            else:  # the bound of PyTorch's default init: kaiming_uniform_(a=sqrt(5)) -> 1/sqrt(fan_in)
+                bound = 1.0 / math.sqrt(fan_in)
+                conv.weight.copy_(torch.rand(conv.weight.shape, generator=generator) * 2 * bound - bound)
+        layers[f"conv{i}"] = conv
+        if activation == "relu":
+            layers[f"act{i}"] = nn.ReLU()
+        previous = channels
+    return nn.Sequential(layers)
