@@ -57,23 +57,33 @@ def lab(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabS
     shutil.copy(server.log_path, ARTIFACTS / "jupyterlab.log")
 
 
-@pytest.fixture()
-def page(browser: Any, lab: LabServer) -> Iterator[Any]:
-    """A fresh browser context and page; any request off 127.0.0.1 is blocked and recorded."""
+@pytest.fixture(scope="session")
+def lab_context(browser: Any, lab: LabServer) -> Iterator[Any]:
+    """One browser context for the session (JupyterLab's bundle is cached between notebooks).
+
+    Any request off 127.0.0.1 is blocked and recorded in ``context.blocked_requests``.
+    """
     context = browser.new_context(viewport=VIEWPORT, device_scale_factor=1)
-    blocked: list[str] = []
+    context.blocked_requests = []
 
     def guard(route: Any) -> None:
         if route.request.url.startswith(LOOPBACK):
             route.continue_()
         else:
-            blocked.append(route.request.url)
+            context.blocked_requests.append(route.request.url)
             route.abort()
 
     context.route("**/*", guard)
-    page = context.new_page()
-    page.blocked_requests = blocked  # read by the tests: the course must load nothing external
-    yield page
+    yield context
     context.close()
-    lab.shutdown_kernels()
 
+
+@pytest.fixture()
+def page(lab_context: Any, lab: LabServer) -> Iterator[Any]:
+    """A fresh page (JupyterLab opened with ``?reset``); its kernels are shut down afterwards."""
+    lab_context.blocked_requests.clear()
+    page = lab_context.new_page()
+    page.blocked_requests = lab_context.blocked_requests  # the course must load nothing external
+    yield page
+    page.close()
+    lab.shutdown_kernels()

@@ -189,6 +189,16 @@ def _readout_consistent(text: str, now: str | None) -> bool:
     return abs(shown - value) <= 0.51 * 10.0 ** -decimals + 1e-9
 
 
+class _AriaReadout:
+    """A slider handle's ``aria-valuetext``, read like a readout element."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+
+    def inner_text(self) -> str:
+        return self.handle.get_attribute("aria-valuetext") or ""
+
+
 class NotebookDriver:
     """One notebook open in one browser page."""
 
@@ -255,7 +265,7 @@ class NotebookDriver:
         """Error outputs, failed widgets, page errors and kernel tracebacks seen so far."""
         found = [f"cell error: {e}" for e in self.state()["errors"]]
         found += [f"kernel {message}" for message in self.state()["iopub"]]
-        text = self.panel().inner_text()
+        text = "\n".join(self.panel().locator(".jp-OutputArea-output").all_inner_texts())
         found += [f"widget failed to render: {marker!r}" for marker in WIDGET_FAILURES if marker in text]
         found += [f"page error: {e}" for e in self.page_errors]
         new_log = self.server.log()[self._log_offset:]
@@ -306,8 +316,10 @@ class NotebookDriver:
         explorer.scroll_into_view_if_needed()
         self.page.mouse.move(0, 0)  # no hover: ipympl's toolbar fades in under the mouse
         sliders = explorer.locator(SLIDER_SELECTOR)
-        if sliders.count():
-            return [self._check_slider(index, explorer, sliders.nth(i)) for i in range(sliders.count())]
+        enabled = [sliders.nth(i) for i in range(sliders.count())
+                   if not sliders.nth(i).locator(".noUi-target[disabled]").count()]
+        if enabled:
+            return [self._check_slider(index, explorer, slider) for slider in enabled]
         return [self._check_other(index, explorer)]
 
     def _label(self, control: Any) -> str:
@@ -316,7 +328,11 @@ class NotebookDriver:
 
     def _check_slider(self, index: int, explorer: Any, slider: Any) -> ControlCheck:
         handle = slider.locator(".noUi-handle").first
+        # The readout next to the slider; a slider built with readout=False falls back to the
+        # value text it announces to screen readers.
         readout = slider.locator(".widget-readout").first
+        if not slider.locator(".widget-readout").count() or not readout.is_visible():
+            readout = _AriaReadout(handle)
         check = ControlCheck(self.name, index, self._label(slider), "slider", readout.inner_text())
         stem = f"explorer{index}-{check.label}"
         before = self.settle(explorer)

@@ -7,6 +7,7 @@ fixture; a negative-control fixture whose figure ignores its slider must fail th
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 
 import nbformat
@@ -25,12 +26,16 @@ NOTEBOOKS = ["fixtures/positive_slider.ipynb"] + [f"notebooks/{p.name}" for p in
 def _run(page, lab, path: str) -> tuple[NotebookDriver, list[ControlCheck]]:
     """Open ``path``, run all cells, move every explorer's controls; save a report."""
     driver = NotebookDriver(page, lab, path, ARTIFACTS / Path(path).stem)
+    start = time.monotonic()
     driver.open()
+    opened = time.monotonic()
     seconds = driver.run_all()
+    ran = time.monotonic()
     checks = [check for index, explorer in enumerate(driver.explorers())
               for check in driver.check_explorer(index, explorer)]
     driver.save_logs()
-    write_report(driver.name, {"run_all_s": round(seconds, 1),
+    write_report(driver.name, {"open_s": round(opened - start, 1), "run_all_s": round(seconds, 1),
+                               "controls_s": round(time.monotonic() - ran, 1),
                                "checks": [dataclasses.asdict(c) for c in checks],
                                "problems": driver.problems(),
                                "blocked_requests": page.blocked_requests})
