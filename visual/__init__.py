@@ -90,7 +90,13 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "plot_gridding",
         "plot_effective_receptive_field",
     ),
-    "plots.output_stride": (),
+    "plots.output_stride": (
+        "plot_stage_sizes",
+        "plot_feature_grid",
+        "plot_feature_centres",
+        "plot_upsampling_drift",
+        "plot_stride_cost",
+    ),
     "plots.interpolation": (),
     "plots.pspnet": (),
     # Slider explorers.
@@ -108,7 +114,12 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "explore_gradient_rf",
         "explore_effective_rf",
     ),
-    "widgets.output_stride": (),
+    "widgets.output_stride": (
+        "output_stride_summary",
+        "alignment_summary",
+        "explore_output_stride",
+        "explore_alignment",
+    ),
     "widgets.interpolation": (),
     "widgets.pspnet": (),
 }

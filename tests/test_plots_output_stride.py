@@ -1,0 +1,143 @@
+"""Plot helpers of the output-stride lesson draw what the tables and F.interpolate say."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from visual.output_stride import CostTable, StrideCost, stride_table, upsampling_drift
+from visual.plots.output_stride import (
+    plot_feature_centres,
+    plot_feature_grid,
+    plot_stage_sizes,
+    plot_stride_cost,
+    plot_upsampling_drift,
+)
+
+OS8, OS32 = (False, True, True), (False, False, False)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _gid(artists, gid):
+    return next(a for a in artists if a.get_gid() == gid)
+
+
+def test_stage_sizes_bars_follow_the_ceil_rule():
+    before = dict(mpl.rcParams)
+    tables = [stride_table("resnet50", 473, OS32), stride_table("resnet50", 473, OS8)]
+    ax = plot_stage_sizes(tables)
+    heights = [[rect.get_height() for rect in bars] for bars in ax.containers]
+    # ceil(473 / 2^k): conv1 237, maxpool 119, layer1 119, layer2 60, then 30, 15 or 60, 60
+    assert heights == [[237, 119, 119, 60, 30, 15], [237, 119, 119, 60, 60, 60]]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "resnet50, OS 32 (FFF)", "resnet50, OS 8 (FTT)"]
+    assert "pixels" in ax.get_ylabel() and "473×473" in ax.get_title()
+    assert [t.get_text() for t in ax.get_xticklabels()][-1] == "layer4\nconv5_x"
+    assert dict(mpl.rcParams) == before
+
+
+def test_stage_sizes_other_quantities_and_given_axes():
+    table = stride_table("resnet18", 224, OS8)
+    _, ax = plt.subplots()
+    assert plot_stage_sizes(table, ax=ax, quantity="rf", labels=["mine"]) is ax
+    assert [rect.get_height() for rect in ax.containers[0]] == [row.rf for row in table]
+    ax = plot_stage_sizes(table, quantity="positions", log=True)
+    assert ax.containers[0][-1].get_height() == math.ceil(224 / 8) ** 2 and ax.get_yscale() == "log"
+
+
+def test_stage_sizes_bad_arguments():
+    table = stride_table("resnet18")
+    with pytest.raises(ValueError, match="quantity must be one of"):
+        plot_stage_sizes(table, quantity="area")
+    with pytest.raises(ValueError, match="one entry per table"):
+        plot_stage_sizes([table, table], labels=["only one"])
+    with pytest.raises(TypeError, match="StrideTable"):
+        plot_stage_sizes([])
+
+
+@pytest.mark.parametrize("layout", ["chw-tensor", "hwc-array"])
+def test_feature_grid_cells_are_stride_squares(layout):
+    table = stride_table("resnet50", 473, OS8)
+    image = torch.rand(3, 40, 40)
+    image = image if layout == "chw-tensor" else image.permute(1, 2, 0).numpy()
+    ax = plot_feature_grid(image, table)
+    grid = _gid(ax.collections, "feature-grid")
+    segments = grid.get_segments()
+    assert len(segments) == (60 + 1) + (60 + 1)
+    rows = sorted(seg[0][1] for seg in segments[:61])
+    # Feature i is centred on pixel 8i, its cell spans 8i +- 4, clipped to the image.
+    assert rows[0] == -0.5 and rows[1] == 4.0 and rows[-2] == 468.0 and rows[-1] == 472.5
+    dots = _gid(ax.lines, "feature-centres")
+    assert len(dots.get_xdata()) == 60 * 60
+    assert sorted(set(dots.get_xdata()))[:3] == [0, 8, 16]
+    assert ax.images[0].get_extent() == [-0.5, 472.5, 472.5, -0.5]
+    assert "60×60 features, stride 8" in ax.get_title()
+
+
+def test_feature_grid_of_the_undilated_network():
+    ax = plot_feature_grid(np.zeros((10, 10)), stride_table("resnet101", 473, OS32))
+    assert len(_gid(ax.lines, "feature-centres").get_xdata()) == 15 * 15
+    assert "15×15 features, stride 32" in ax.get_title()
+
+
+def test_feature_centres_rows():
+    table = stride_table("resnet50", 512, OS8)
+    ax = plot_feature_centres(table)
+    network = _gid(ax.lines, "centres-network").get_xdata()
+    true = _gid(ax.lines, "centres-true").get_xdata()
+    false = _gid(ax.lines, "centres-false").get_xdata()
+    i = np.arange(64)
+    np.testing.assert_allclose(network, 8 * i)
+    np.testing.assert_allclose(true, i * 511 / 63)  # PyTorch docs: x_out = x_in * (H - 1) / (h - 1)
+    np.testing.assert_allclose(false, (i + 0.5) * 512 / 64 - 0.5)
+    assert "+7.00 px" in ax.get_title() and "+3.50 px" in ax.get_title()
+    x0, x1 = ax.get_xlim()
+    assert x0 < 8 * 59 and x1 > 511  # the far edge is in view
+    assert len(_gid(ax.collections, "centres-links").get_segments()) == 64
+
+
+def test_feature_centres_coincide_at_8k_plus_1():
+    ax = plot_feature_centres(stride_table("resnet50", 473, OS8), window=(0, 40))
+    assert ax.get_xlim() == (0, 40)
+    np.testing.assert_array_equal(_gid(ax.lines, "centres-true").get_xdata(),
+                                  _gid(ax.lines, "centres-network").get_xdata())
+
+
+def test_upsampling_drift_lines():
+    tables = [stride_table("resnet50", 473), stride_table("resnet50", 512)]
+    ax = plot_upsampling_drift(tables)
+    assert len(ax.get_lines()) == 4 + 1  # two per table, plus the zero line
+    line = _gid(ax.lines, "drift-512-true")
+    np.testing.assert_allclose(line.get_ydata(), upsampling_drift(tables[1], align_corners=True).numpy())
+    assert line.get_ydata()[-1] == pytest.approx(-7.0)
+    assert np.all(_gid(ax.lines, "drift-473-true").get_ydata() == 0)
+    assert "input px" in ax.get_ylabel()
+
+
+def _cost(output_stride: int, side: int, flops: float, mib: float) -> StrideCost:
+    return StrideCost("resnet50", (473, 473), output_stride, (side, side), int(flops * 1e9),
+                      int(mib * 2**20), 2048 * side * side * 4)
+
+
+def test_stride_cost_bars_and_ratios():
+    costs = CostTable((_cost(32, 15, 10.0, 100.0), _cost(8, 60, 40.0, 250.0)))
+    ax = plot_stride_cost(costs)
+    assert [r.get_height() for r in ax.containers[0]] == pytest.approx([10.0, 40.0])
+    assert [t.get_text() for t in ax.texts] == ["10 (×1.0)", "40 (×4.0)"]
+    ax = plot_stride_cost(costs, metric="activations")
+    assert [r.get_height() for r in ax.containers[0]] == pytest.approx([100.0, 250.0])
+    assert "MiB" in ax.get_ylabel()
+    with pytest.raises(ValueError, match="metric"):
+        plot_stride_cost(costs, metric="latency")
+    with pytest.raises(TypeError, match="CostTable"):
+        plot_stride_cost([1, 2])
