@@ -61,7 +61,21 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
     "interpolation": (
         "linear_interpolate",
         "bilinear_interpolate",
+        "bilinear_interpolate_gather",
+        "bilinear_interpolate_matmul",
         "source_coordinates",
+        "linear_weights",
+        "LinearWeights",
+        "interpolation_matrix",
+        "bilinear_neighbours",
+        "Neighbour",
+        "resample_image",
+        "RESAMPLING_METHODS",
+        "upsample_segmentation",
+        "SEGMENTATION_UPSAMPLING",
+        "toy_label_map",
+        "VOC_CLASSES",
+        "feature_map_size",
     ),
     # Models.
     "models.resnet": (
@@ -97,7 +111,17 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "plot_upsampling_drift",
         "plot_stride_cost",
     ),
-    "plots.interpolation": (),
+    "plots.interpolation": (
+        "plot_linear_interpolation",
+        "plot_sample_grids",
+        "plot_bilinear_neighbours",
+        "plot_interpolation_matrix",
+        "plot_resampling",
+        "plot_resampling_comparison",
+        "plot_label_map",
+        "plot_feature_alignment",
+        "plot_timings",
+    ),
     "plots.pspnet": (),
     # Slider explorers.
     "widgets.core": (
@@ -120,7 +144,15 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "explore_output_stride",
         "explore_alignment",
     ),
-    "widgets.interpolation": (),
+    "widgets.interpolation": (
+        "explore_linear_interpolation",
+        "explore_align_corners",
+        "explore_bilinear_point",
+        "explore_resampling",
+        "explore_interpolation_matrix",
+        "explore_segmentation_upsampling",
+        "explore_feature_alignment",
+    ),
     "widgets.pspnet": (),
 }
 
