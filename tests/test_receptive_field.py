@@ -151,7 +151,7 @@ def test_resnet_receptive_fields_by_hand(resnets, arch, dilation):
     assert {name: t[name].rf[0] for name in expected} == expected
     assert all(t[name].rf[0] == t[name].rf[1] for name in expected)
     if arch == "resnet50" and dilation is None:
-        assert t["layer4"].rf == (427, 427)  # Araujo et al. (2019), Table 1: ResNet-50 RF 427 (torchvision layout)
+        assert t["layer4"].rf == (427, 427)  # the value usually quoted for torchvision ResNet-50
 
 
 def test_dilated_resnet_rows_report_dilation(resnets):

@@ -178,7 +178,7 @@ def plot_receptive_field_stack(
               interpolation="nearest", extent=(-0.5, width - 0.5, -0.5, n_layers + 0.5), **kwargs)
     ax.set_yticks(range(n_layers + 1), ["input"] + [f"layer {i}" for i in range(1, n_layers + 1)])
     ax.set_xlabel("input pixel (from the left edge of the receptive field)")
-    ax.set_title(f"{n_layers} layers of k={kernel_size}, stride={stride}, dilation={dilation}: "
+    ax.set_title(f"{_layers(n_layers)} of k={kernel_size}, stride={stride}, dilation={dilation}: "
                  f"receptive field {width} px")
     ax.text(0.99, 0.03, f"RF = {width} px", transform=ax.transAxes, ha="right", va="bottom",
             fontsize="medium", color=SPAN_COLOUR, fontweight="bold")
@@ -186,14 +186,15 @@ def plot_receptive_field_stack(
 
 
 def plot_receptive_field_growth(
-    curves: Mapping[str, Sequence[float]], *, ax: "Axes | None" = None,
+    curves: Mapping[str, Sequence[float]], *, x: Sequence[float] | None = None, ax: "Axes | None" = None,
     xlabel: str = "number of layers", ylabel: str = "receptive field (pixels)",
     title: str = "Receptive field growth", **kwargs: Any,
 ) -> "Axes":
     """Line plot of receptive-field sizes per layer, one line per stack.
 
     Args:
-        curves: label -> RF after layer 1, 2, ... (pixels).
+        curves: label -> RF values (pixels), one per entry of ``x``.
+        x: the x positions (e.g. depths); default ``1, 2, ..., len(values)``.
         ax: Axes to draw on; a new figure when ``None``.
         xlabel, ylabel, title: axis labels and title.
         **kwargs: passed to every ``ax.plot``.
@@ -204,7 +205,10 @@ def plot_receptive_field_growth(
     ax = get_axes(ax, figsize=(5.5, 4.0))
     markers = "osD^vP*X"
     for i, (label, values) in enumerate(curves.items()):
-        ax.plot(range(1, len(values) + 1), values, marker=markers[i % len(markers)], label=label, **kwargs)
+        xs = list(range(1, len(values) + 1)) if x is None else list(x)
+        if len(xs) != len(values):
+            raise ValueError(f"curve {label!r} has {len(values)} values for {len(xs)} x positions")
+        ax.plot(xs, values, marker=markers[i % len(markers)], label=label, **kwargs)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
@@ -264,6 +268,7 @@ def plot_effective_receptive_field(
     heatmap: "torch.Tensor | np.ndarray",
     *,
     box: tuple[float, float, float, float] | None = None,
+    log: bool = False,
     ax: "Axes | None" = None,
     title: str = "Effective receptive field",
     **kwargs: Any,
@@ -274,6 +279,8 @@ def plot_effective_receptive_field(
         heatmap: ``(H, W)`` values (e.g. ``effective_receptive_field(...)``, max 1).
         box: theoretical RF as ``(top, left, height, width)`` in input pixels
             (``TraceRow.box()``); not drawn when ``None``.
+        log: show ``log10(value / max)`` so that small but non-zero values (the border of a
+            gradient map) stay visible; exact zeros are white.
         ax: Axes to draw on; a new figure when ``None``.
         title: the Axes title.
         **kwargs: passed to ``ax.imshow``.
@@ -281,13 +288,24 @@ def plot_effective_receptive_field(
     Returns:
         The Axes (``ax.images[0]`` is the heatmap; the box, if any, is ``ax.patches[0]``).
     """
+    import matplotlib as mpl
     import numpy as np
     from matplotlib.patches import Rectangle
 
     ax = get_axes(ax, figsize=(5.0, 4.2))
     values = heatmap.detach().cpu().numpy() if hasattr(heatmap, "detach") else np.asarray(heatmap)
-    image = ax.imshow(values, cmap=kwargs.pop("cmap", "magma"), vmin=0, interpolation="nearest", **kwargs)
-    ax.figure.colorbar(image, ax=ax, label="|d output / d input| (max = 1)")
+    values = np.asarray(values, dtype=float)
+    cmap = kwargs.pop("cmap", "magma")
+    if log:
+        with np.errstate(divide="ignore"):
+            shown = np.where(values > 0, np.log10(values / values.max()), np.nan)
+        image = ax.imshow(shown, cmap=mpl.colormaps[cmap].with_extremes(bad="white") if isinstance(cmap, str) else cmap,
+                          vmax=0, interpolation="nearest", **kwargs)
+        label = "log10 |d output / d input| (max = 0)"
+    else:
+        image = ax.imshow(values, cmap=cmap, vmin=0, interpolation="nearest", **kwargs)
+        label = "|d output / d input| (max = 1)"
+    ax.figure.colorbar(image, ax=ax, label=label)
     if box is not None:
         top, left, height, width = box
         ax.add_patch(Rectangle((left - 0.5, top - 0.5), width, height, fill=False,
@@ -300,6 +318,10 @@ def plot_effective_receptive_field(
     ax.set_xlabel("input column (pixels)")
     ax.set_ylabel("input row (pixels)")
     return ax
+
+
+def _layers(n: int) -> str:
+    return "1 layer" if n == 1 else f"{n} layers"
 
 
 def _fmt(value: float) -> str:

@@ -218,6 +218,7 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
     import matplotlib.pyplot as plt
 
     from visual.plots.receptive_field import (
+        _layers,
         cone_image,
         kernel_footprint_image,
         plot_dilated_kernel,
@@ -262,7 +263,7 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
         ax_cone.set_xlim(-0.5, width - 0.5)
         ax_cone.set_ylim(-0.5, n + 0.5)
         ax_cone.set_yticks(range(n + 1), ["input"] + [f"layer {i}" for i in range(1, n + 1)])
-        ax_cone.set_title(f"{n} layers of k={k}, stride={s}, dilation={d}: receptive field {width} px")
+        ax_cone.set_title(f"{_layers(n)} of k={k}, stride={s}, dilation={d}: receptive field {width} px")
         rf_label.set_text(f"RF = {width} px")
         out = summary["output_size"]
         out_text = "collapses below 1 pixel" if out is None else f"{out}x{out}"
@@ -431,7 +432,7 @@ def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int =
         ax.set_xlim(centre_col - half_view, centre_col + half_view)
         ax.set_ylim(centre_row + half_view, centre_row - half_view)
         same = summary["gradient_rf"] == summary["trace_rf"]
-        ax.set_title(f"{n} layers of k={k}, d={d}: trace RF {summary['trace_rf'][0]}, "
+        ax.set_title(f"{n} layer{'s' if n > 1 else ''} of k={k}, d={d}: trace RF {summary['trace_rf'][0]}, "
                      f"gradient RF {summary['gradient_rf'][0]} {'(equal)' if same else '(differ)'}")
         readout.value = (
             f"<b>theoretical RF</b> (trace) {summary['trace_rf'][0]}x{summary['trace_rf'][1]} &nbsp;|&nbsp; "
@@ -516,7 +517,7 @@ def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: s
         box.set_height(height)
         box.set_label(f"theoretical RF {height}x{width}")
         ax_map.legend(loc="upper right", fontsize="small")
-        ax_map.set_title(f"ERF of {n} layers of 3x3, {act}, {w} weights")
+        ax_map.set_title(f"ERF of {n} layer{'s' if n > 1 else ''} of 3x3, {act}, {w} weights")
         middle = heat.shape[0] // 2
         columns = np.arange(heat.shape[1])
         row = heat[middle]
