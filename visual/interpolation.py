@@ -538,10 +538,10 @@ class _Band:
     matrix: "torch.Tensor"  # (blocks, rows, width) the non-zero band of each block
 
 
-# Relative costs (in units of "write one output value") used to choose the band's block
-# size; measured on this course's 1x150x60x60 -> 473x473 benchmark (benchmarks/).
-_COST_COPY = 2.0  # writing then re-reading one gathered input row value
-_COST_MAC = 0.25  # one multiply-add inside a matrix product
+# Relative costs, in units of "write one output value", used to choose the band's block
+# size (rough single-thread CPU measurements on benchmarks/bench_interpolation.py):
+_COST_GATHERED = 4.0  # one gathered input line: copied, multiplied, transposed, re-read
+_COST_MAC = 0.05  # one multiply-add inside a batched matrix product (memory-bound at small K)
 
 
 def _band(out_size: int, in_size: int, align_corners: bool, scale_factor: float | None,
@@ -551,7 +551,7 @@ def _band(out_size: int, in_size: int, align_corners: bool, scale_factor: float 
     The output rows are cut into ``blocks`` blocks of ``rows`` rows (``rows`` divides
     ``out_size`` so that the result stays one contiguous tensor); block ``b`` only reads the
     ``width`` input samples from ``starts[b]``. The block size minimises a simple cost:
-    gathered input values written and read, plus multiply-adds.
+    gathered input lines (``blocks * width``) plus multiply-adds (``out_size * width``).
     """
     import torch
 
@@ -561,7 +561,7 @@ def _band(out_size: int, in_size: int, align_corners: bool, scale_factor: float 
         first = w.index0[::rows]  # indices are non-decreasing: a block's first column
         last = w.index1[rows - 1::rows]  # ... and its last column
         width = int((last - first).max()) + 1
-        cost = _COST_COPY * (out_size // rows) * width + _COST_MAC * out_size * width
+        cost = _COST_GATHERED * (out_size // rows) * width + _COST_MAC * out_size * width
         if best is None or cost < best[0]:
             best = (cost, rows, width)
     _, rows, width = best
@@ -628,12 +628,13 @@ def bilinear_interpolate_matmul(
     band_w = _band(out_w, in_w, align_corners, factor_w, opmath, x.device)
     planes = n * c
     # Height blocks: block b of the output rows reads only input rows band_h.columns[b].
-    xg = x.reshape(planes, in_h, in_w)[:, band_h.columns]  # (NC, Bh*Kh, W)
+    xg = x.reshape(planes, in_h, in_w).index_select(1, band_h.columns)  # (NC, Bh*Kh, W)
     rows_g = planes * band_h.blocks * band_h.width
     # Width pass, banded: column block j reads input columns band_w.columns[j].
-    xgw = xg.reshape(rows_g, in_w)[:, band_w.columns]  # (NC*Bh*Kh, Bw*Kw)
-    xgw = xgw.view(rows_g, band_w.blocks, band_w.width).transpose(0, 1)  # (Bw, NC*Bh*Kh, Kw)
-    t = torch.bmm(xgw, band_w.matrix.transpose(1, 2).to(x.dtype))  # (Bw, NC*Bh*Kh, rows_w)
+    xgw = xg.view(rows_g, in_w).index_select(1, band_w.columns)  # (NC*Bh*Kh, Bw*Kw)
+    xgw = xgw.view(rows_g, band_w.blocks, band_w.width).transpose(0, 1).contiguous()  # (Bw, NC*Bh*Kh, Kw)
+    a_w = band_w.matrix.transpose(1, 2).to(x.dtype).contiguous()  # (Bw, Kw, rows_w)
+    t = torch.bmm(xgw, a_w)  # (Bw, NC*Bh*Kh, rows_w)
     t = t.transpose(0, 1).reshape(planes * band_h.blocks, band_h.width, out_w)  # (NC*Bh, Kh, W_out)
     # Height pass, banded: every (plane, row block) is one small product (rows_h x Kh) @ (Kh x W_out).
     a = band_h.matrix.to(x.dtype).expand(planes, -1, -1, -1)  # (NC, Bh, rows_h, Kh)
