@@ -9,8 +9,9 @@ The *à trous rule* fixes which convolution gets which dilation. When a stage's 
 removed, every convolution that used to run on the subsampled grid now runs on a grid twice as
 dense, so its dilation doubles; the convolution that *carried* the stride still reads the
 previous grid, so it keeps the previous dilation. With the same weights the dilated network then
-computes exactly the undilated features, on a denser grid (Mallat, *A Wavelet Tour of Signal
-Processing*, Sec. 5.2, "algorithme à trous"; Holschneider et al. 1989):
+computes exactly the undilated features, on a denser grid: the "algorithme à trous" of wavelet
+signal processing (Holschneider et al. 1989; Shensa, IEEE Trans. Signal Processing 1992), as
+DeepLab (Chen et al., TPAMI 2018, Sec. 3.1) explains:
 
 =====================  ===============================  ====================================
 block                   Bottleneck (torchvision)          BasicBlock (here)
@@ -20,7 +21,7 @@ first block of stage    conv2 (3x3, had the stride): d    conv1 (3x3, had the st
 later blocks            conv2: 2d                         conv1, conv2: 2d
 =====================  ===============================  ====================================
 
-where ``d`` is the dilation before the stage. The ``state_dict`` keys are torchvision's, so
+for a stage whose stride is replaced, where ``d`` is the dilation before that stage. The ``state_dict`` keys are torchvision's, so
 torchvision checkpoints load with ``strict=True``.
 """
 
