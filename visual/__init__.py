@@ -85,15 +85,34 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "load_checkpoint",
     ),
     "models.pspnet": (
+        "PSPNetConfig",
+        "PyramidBatchNorm2d",
+        "PyramidPoolingModule",
+        "PSPHead",
+        "ResNetFeatures",
         "PSPNet",
         "pspnet_loss",
+        "PartCost",
+        "part_costs",
     ),
     # Data: sample photo, synthetic segmentation dataset.
     "data": (
         "load_sample_image",
+        "SyntheticShapes",
     ),
     # Training loop and metrics.
-    "train": (),
+    "train": (
+        "TrainConfig",
+        "PAPER_TRAINING",
+        "CLASSROOM_TRAINING",
+        "poly_lr",
+        "confusion_matrix",
+        "SegmentationMetrics",
+        "segmentation_metrics",
+        "evaluate",
+        "History",
+        "train_model",
+    ),
     # Plot helpers.
     "plots.receptive_field": (
         "kernel_footprint_image",

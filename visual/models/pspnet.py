@@ -1,0 +1,448 @@
+"""PSPNet: the Pyramid Scene Parsing Network (Zhao, Shi, Qi, Wang & Jia, CVPR 2017).
+
+The architecture of the paper and of its official PyTorch code (hszhao/semseg,
+``model/pspnet.py``), on torchvision's ResNet (standard 7x7 stem) made output-stride 8 by
+``replace_stride_with_dilation=(False, True, True)`` (:func:`visual.dilated_resnet`)::
+
+    image (N, 3, H, W)
+      └─ backbone: conv1 → maxpool → layer1 → layer2 → layer3 ─┬─→ aux head (training only)
+                                                               └─ layer4 (N, C, h, w), h = ceil(H/8)
+      └─ pyramid pooling module: for each bin b in (1, 2, 3, 6):
+             adaptive avg-pool to b x b → 1x1 conv to C/4 → BN → ReLU → bilinear up to h x w
+         concatenated with layer4 → (N, 2C, h, w)
+      └─ head: 3x3 conv to 512 → BN → ReLU → Dropout2d(0.1) → 1x1 conv to num_classes
+      └─ bilinear upsampling to H x W → {"out": (N, num_classes, H, W), "aux": ...}
+
+Differences from the official code, all deliberate: the ResNet stem is torchvision's single 7x7
+conv (semseg uses a "deep stem" of three 3x3 convs), and the dilation follows torchvision's
+à trous schedule (semseg dilates every 3x3 conv of layer3/layer4, the first block's included);
+any input size works (semseg asserts H = 8k + 1), and training with batch size 1 works (see
+:class:`PyramidBatchNorm2d`).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from visual.models.resnet import RESNET_ARCHS, dilated_resnet, load_checkpoint
+
+__all__ = [
+    "PSPNetConfig",
+    "PyramidBatchNorm2d",
+    "PyramidPoolingModule",
+    "PSPHead",
+    "ResNetFeatures",
+    "PSPNet",
+    "pspnet_loss",
+    "PartCost",
+    "part_costs",
+]
+
+
+@dataclass(frozen=True)
+class PSPNetConfig:
+    """The settings of PSPNet and where each default comes from.
+
+    "Paper" is Zhao et al., *Pyramid Scene Parsing Network*, CVPR 2017; "semseg" is the
+    authors' PyTorch code, github.com/hszhao/semseg (``model/pspnet.py``, ``config/*.yaml``).
+    """
+
+    backbone: str = "resnet50"  # paper Sec. 5.1 / Table 3: ResNet50 baseline; semseg layers=50
+    replace_stride_with_dilation: tuple[bool, bool, bool] = (False, True, True)  # paper Sec. 3.3:
+    # dilated network, final feature map 1/8 of the input (semseg zoom_factor=8)
+    bins: tuple[int, ...] = (1, 2, 3, 6)  # paper Sec. 3.2 / Table 1 ("B1236"); semseg bins=(1, 2, 3, 6);
+    # each branch's 1x1 conv keeps 1/N of the channels for N bins (Sec. 3.2; semseg fea_dim / len(bins))
+    head_channels: int = 512  # semseg: cls = Conv2d(fea_dim * 2, 512, 3, padding=1, bias=False)
+    aux_channels: int = 256  # semseg: aux = Conv2d(1024, 256, 3, padding=1, bias=False)
+    dropout: float = 0.1  # semseg: nn.Dropout2d(p=dropout) with dropout=0.1 in both heads
+    aux: bool = True  # paper Sec. 4 / Fig. 4: auxiliary loss on res4b22 (layer3), training only
+    aux_weight: float = 0.4  # paper Sec. 4 and Table 2 (alpha = 0.4 is best); semseg aux_weight: 0.4
+    align_corners: bool = True  # semseg: every F.interpolate(..., mode="bilinear", align_corners=True)
+    ignore_index: int = 255  # semseg config ignore_label: 255
+    input_size: int = 473  # paper Sec. 5.1 / semseg train_h, train_w for ADE20K and VOC (713 Cityscapes)
+
+
+DEFAULTS = PSPNetConfig()
+IN_CHANNELS = 3  # RGB images, as the ImageNet-pretrained ResNet stem expects
+HEAD_KERNEL_SIZE = 3  # semseg: the 3x3 conv of both heads, padding 1 keeps the size
+STAGES = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")  # torchvision ResNet
+
+
+class PyramidBatchNorm2d(nn.BatchNorm2d):
+    """``nn.BatchNorm2d`` that accepts one value per channel in training mode.
+
+    The 1x1 pyramid bin pools the whole feature map to one value per channel, so with a batch
+    of one image its BatchNorm sees a single value per channel: batch statistics do not exist
+    (the variance of one number is undefined, and ``x - mean(x) = 0`` would wipe the branch
+    out), and ``nn.BatchNorm2d`` raises. In that one case this layer normalises with its
+    *running* statistics, exactly as in evaluation mode, and leaves them unchanged; with two or
+    more values per channel it is ``nn.BatchNorm2d``. The running statistics are the layer's
+    estimate of the population statistics it will use at test time anyway, so a batch-1 step
+    trains the branch as the network will run; gradients still reach the affine parameters
+    and the conv before it. The parameters and ``state_dict`` keys are ``nn.BatchNorm2d``'s.
+    """
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - PyTorch's own name
+        """Normalise ``input`` of shape ``(N, C, H, W)``; same shape out."""
+        values_per_channel = input.numel() // max(input.shape[1], 1)
+        if self.training and values_per_channel == 1 and self.running_mean is not None:
+            return F.batch_norm(
+                input, self.running_mean, self.running_var, self.weight, self.bias,
+                training=False, momentum=0.0, eps=self.eps,
+            )  # (1, C, 1, 1)
+        return super().forward(input)
+
+
+class PyramidPoolingModule(nn.Module):
+    """The pyramid pooling module (paper Sec. 3.2, Fig. 3c).
+
+    For each bin size ``b``: adaptive average pooling to ``b x b`` → 1x1 conv to
+    ``reduction_channels`` (no bias) → BatchNorm → ReLU → bilinear upsampling back to the
+    feature size; the ``len(bins)`` branches are concatenated after the input features.
+
+    Args:
+        in_channels: channels ``C`` of the input features (layer4: 512 for resnet18/34, 2048 for 50+).
+        bins: pyramid bin sizes, e.g. ``(1, 2, 3, 6)``.
+        reduction_channels: output channels of each branch; ``None`` gives ``C // len(bins)``.
+        align_corners: passed to ``F.interpolate``.
+
+    Shapes:
+        ``(N, C, h, w) -> (N, C + len(bins) * reduction_channels, h, w)``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        bins: Sequence[int] = DEFAULTS.bins,
+        reduction_channels: int | None = None,
+        align_corners: bool = DEFAULTS.align_corners,
+    ) -> None:
+        super().__init__()
+        bins = _validate_bins(bins)
+        if reduction_channels is None:
+            reduction_channels = in_channels // len(bins)
+        self.bins = bins
+        self.align_corners = align_corners
+        self.reduction_channels = reduction_channels
+        self.out_channels = in_channels + len(bins) * reduction_channels
+        self.stages = nn.ModuleList(
+            nn.Sequential(
+                nn.AdaptiveAvgPool2d(size),
+                nn.Conv2d(in_channels, reduction_channels, kernel_size=1, bias=False),
+                PyramidBatchNorm2d(reduction_channels),
+                nn.ReLU(inplace=True),
+            )
+            for size in bins
+        )
+
+    def pooled(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The branches before upsampling: one ``(N, reduction_channels, b, b)`` tensor per bin."""
+        return [stage(x) for stage in self.stages]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(N, C, h, w) -> (N, C + len(bins) * reduction_channels, h, w)``."""
+        size = x.shape[-2:]
+        branches = [
+            F.interpolate(branch, size=size, mode="bilinear", align_corners=self.align_corners)  # (N, C', h, w)
+            for branch in self.pooled(x)
+        ]
+        return torch.cat([x, *branches], dim=1)  # (N, C + len(bins) * C', h, w)
+
+
+class PSPHead(nn.Sequential):
+    """A PSPNet classifier: 3x3 conv (no bias) → BatchNorm → ReLU → Dropout2d → 1x1 conv.
+
+    The main head maps the pyramid features to classes with ``channels=512``; the auxiliary
+    head on layer3 is the same with ``channels=256`` (semseg ``cls`` and ``aux``).
+
+    Args:
+        in_channels: input feature channels.
+        channels: channels of the 3x3 conv.
+        num_classes: output channels (class scores).
+        dropout: probability of ``nn.Dropout2d`` (whole channels are dropped).
+
+    Shapes:
+        ``(N, in_channels, h, w) -> (N, num_classes, h, w)``.
+    """
+
+    def __init__(self, in_channels: int, channels: int, num_classes: int, dropout: float = DEFAULTS.dropout) -> None:
+        super().__init__(
+            nn.Conv2d(in_channels, channels, kernel_size=HEAD_KERNEL_SIZE,
+                      padding=HEAD_KERNEL_SIZE // 2, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+            nn.Dropout2d(p=dropout),
+            nn.Conv2d(channels, num_classes, kernel_size=1),
+        )
+
+
+class ResNetFeatures(nn.Module):
+    """A torchvision ResNet without ``avgpool``/``fc``, returning the layer3 and layer4 features.
+
+    Its submodules keep torchvision's names (``conv1, bn1, ..., layer4``), so its ``state_dict``
+    keys are a torchvision ResNet's minus ``fc.*``.
+
+    Args:
+        resnet: a ``torchvision.models.ResNet`` (e.g. from :func:`visual.dilated_resnet`).
+
+    Shapes:
+        ``(N, 3, H, W) -> ((N, C3, h3, w3), (N, C4, h4, w4))``.
+    """
+
+    def __init__(self, resnet: nn.Module) -> None:
+        super().__init__()
+        for name in STAGES:
+            self.add_module(name, getattr(resnet, name))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Return ``(layer3 output, layer4 output)``."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4)
+        x = self.layer2(self.layer1(x))  # (N, C2, H/8, W/8)
+        c3 = self.layer3(x)  # (N, C3, H/8, W/8) with dilation
+        return c3, self.layer4(c3)  # layer4: (N, C4, H/8, W/8)
+
+
+class PSPNet(nn.Module):
+    """The Pyramid Scene Parsing Network on a dilated ResNet (output stride 8).
+
+    Args:
+        num_classes: number of classes (a positive int).
+        backbone: ``"resnet18"``, ``"resnet34"``, ``"resnet50"``, ``"resnet101"`` or ``"resnet152"``.
+        bins: pyramid bin sizes (positive ints), paper: ``(1, 2, 3, 6)``.
+        aux: build the auxiliary head on layer3 (used in training mode only).
+        dropout: ``nn.Dropout2d`` probability in both heads, in ``[0, 1)``.
+        align_corners: for every bilinear upsampling (semseg: ``True``).
+        backbone_weights: ``None`` (random initialisation, nothing is downloaded) or the path of a
+            local torchvision ResNet checkpoint for this ``backbone``, loaded with
+            ``torch.load(..., weights_only=True)``; its ``fc.*`` keys are ignored.
+
+    Shapes:
+        ``forward``: ``(N, 3, H, W)`` float images, any ``H, W`` (from 64 up the pyramid is
+        meaningful) → ``{"out": (N, num_classes, H, W)}``, plus ``"aux"`` of the same shape in
+        training mode when ``aux=True``.
+
+    Raises:
+        ValueError: bad ``num_classes``, ``backbone``, ``bins``, ``dropout``; a checkpoint whose
+            keys or shapes do not match the backbone.
+        TypeError: arguments of the wrong type.
+        FileNotFoundError: ``backbone_weights`` names no file.
+
+    Example:
+        >>> model = PSPNet(num_classes=4, backbone="resnet18").eval()
+        >>> model(torch.rand(1, 3, 65, 65))["out"].shape
+        torch.Size([1, 4, 65, 65])
+    """
+
+    def __init__(
+        self,
+        num_classes: int,
+        backbone: str = DEFAULTS.backbone,
+        bins: Sequence[int] = DEFAULTS.bins,
+        aux: bool = DEFAULTS.aux,
+        dropout: float = DEFAULTS.dropout,
+        align_corners: bool = DEFAULTS.align_corners,
+        backbone_weights: str | os.PathLike[str] | None = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int):
+            raise TypeError(f"num_classes must be an int, got {num_classes!r}")
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be at least 1, got {num_classes}")
+        if not isinstance(backbone, str) or backbone not in RESNET_ARCHS:
+            raise ValueError(f"backbone must be one of {sorted(RESNET_ARCHS)}, got {backbone!r}")
+        bins = _validate_bins(bins)
+        for name, flag in (("aux", aux), ("align_corners", align_corners)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be True or False, got {flag!r}")
+        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
+
+        self.num_classes = num_classes
+        self.backbone_name = backbone
+        self.bins = bins
+        self.align_corners = align_corners
+        resnet = dilated_resnet(backbone, DEFAULTS.replace_stride_with_dilation, weights=None)
+        self.backbone = ResNetFeatures(resnet)
+        if backbone_weights is not None:
+            load_checkpoint(self.backbone, backbone_weights, ignore_prefixes=("fc.",))
+        block = RESNET_ARCHS[backbone][0]
+        layer4_channels = 512 * block.expansion  # He et al. 2016, Table 1: conv5_x has 512 x expansion
+        layer3_channels = 256 * block.expansion  # conv4_x: 256 x expansion (1024 for ResNet50+)
+        self.ppm = PyramidPoolingModule(layer4_channels, bins, align_corners=align_corners)
+        self.head = PSPHead(self.ppm.out_channels, DEFAULTS.head_channels, num_classes, dropout)
+        self.aux_head = PSPHead(layer3_channels, DEFAULTS.aux_channels, num_classes, dropout) if aux else None
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Segment a batch of images: ``(N, 3, H, W) -> {"out": (N, K, H, W)[, "aux": ...]}``."""
+        _check_images(x)
+        size = x.shape[-2:]
+        c3, c4 = self.backbone(x)  # (N, C3, h, w), (N, C4, h, w) with h = ceil(H / 8)
+        logits = self.head(self.ppm(c4))  # (N, K, h, w)
+        result = {"out": F.interpolate(logits, size=size, mode="bilinear",
+                                       align_corners=self.align_corners)}  # (N, K, H, W)
+        if self.training and self.aux_head is not None:
+            aux = self.aux_head(c3)  # (N, K, h, w)
+            result["aux"] = F.interpolate(aux, size=size, mode="bilinear",
+                                          align_corners=self.align_corners)  # (N, K, H, W)
+        return result
+
+
+def pspnet_loss(
+    outputs: Mapping[str, torch.Tensor],
+    target: torch.Tensor,
+    aux_weight: float = DEFAULTS.aux_weight,
+    ignore_index: int = DEFAULTS.ignore_index,
+) -> torch.Tensor:
+    """PSPNet's training loss: ``CE(out, target) + aux_weight * CE(aux, target)``.
+
+    The auxiliary term is added only when ``outputs`` has an ``"aux"`` entry (training mode
+    with ``aux=True``). Pixels labelled ``ignore_index`` count in neither term.
+
+    Args:
+        outputs: the model's dict, ``"out"`` (and optionally ``"aux"``) of shape ``(N, K, H, W)``.
+        target: class indices ``(N, H, W)``, int64.
+        aux_weight: the weight alpha of the auxiliary loss (paper Sec. 4: 0.4), ``>= 0``.
+        ignore_index: label of pixels to ignore (semseg: 255).
+
+    Returns:
+        The scalar loss (a 0-dim tensor).
+
+    Raises:
+        TypeError: ``outputs`` is not a mapping with ``"out"``, or ``target`` is not an integer tensor.
+        ValueError: shapes that do not match, or a negative ``aux_weight``.
+
+    Example:
+        >>> logits = torch.zeros(1, 2, 3, 3)
+        >>> round(pspnet_loss({"out": logits}, torch.zeros(1, 3, 3, dtype=torch.long)).item(), 4)
+        0.6931
+    """
+    if not isinstance(outputs, Mapping) or "out" not in outputs:
+        raise TypeError(f'outputs must be the model\'s dict with an "out" entry, got {type(outputs).__name__}')
+    if not isinstance(target, torch.Tensor) or target.is_floating_point() or target.is_complex():
+        raise TypeError(f"target must be an integer tensor of class indices (N, H, W), got {target!r:.80}")
+    if isinstance(aux_weight, bool) or not isinstance(aux_weight, (int, float)) or aux_weight < 0:
+        raise ValueError(f"aux_weight must be a number >= 0, got {aux_weight!r}")
+    for key in ("out", "aux"):
+        if key in outputs:
+            logits = outputs[key]
+            if logits.dim() != 4 or target.shape != (logits.shape[0], *logits.shape[2:]):
+                raise ValueError(
+                    f'outputs["{key}"] of shape {tuple(logits.shape)} does not match target of shape '
+                    f"{tuple(target.shape)}: expected (N, K, H, W) logits and (N, H, W) labels"
+                )
+    loss = F.cross_entropy(outputs["out"], target, ignore_index=ignore_index)
+    if "aux" in outputs:
+        loss = loss + aux_weight * F.cross_entropy(outputs["aux"], target, ignore_index=ignore_index)
+    return loss
+
+
+# --------------------------------------------------------------------------------------------
+# Cost per part (parameters, FLOPs), counted on the meta device: no memory, no arithmetic.
+# --------------------------------------------------------------------------------------------
+PARTS = ("backbone", "ppm", "head", "aux_head")
+
+
+@dataclass(frozen=True)
+class PartCost:
+    """Parameters and forward FLOPs of one part of a PSPNet.
+
+    Attributes:
+        part: ``"backbone"``, ``"ppm"``, ``"head"``, ``"aux_head"`` or ``"total"``.
+        parameters: number of parameters.
+        flops: forward FLOPs for one image (a multiply-add counts 2), from ``torch.utils.flop_counter``.
+    """
+
+    part: str
+    parameters: int
+    flops: int
+
+
+def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input_size) -> list[PartCost]:
+    """Parameters and FLOPs per part of ``model`` for one ``input_size`` image, plus a total row.
+
+    FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (convolutions and matrix
+    products; BatchNorm, ReLU, pooling and interpolation are not counted) while the model's own
+    ``forward`` runs in training mode on the *meta* device (shapes only; the model is not
+    changed or copied), so that the auxiliary head runs too.
+
+    Args:
+        model: a :class:`PSPNet`.
+        input_size: ``H`` (square) or ``(H, W)`` of the image.
+
+    Returns:
+        One :class:`PartCost` per part present (``aux_head`` only when the model has it), then
+        ``"total"``.
+
+    Raises:
+        TypeError: ``model`` is not a PSPNet or ``input_size`` is not an int or a pair of ints.
+    """
+    from torch.func import functional_call
+    from torch.utils.flop_counter import FlopCounterMode
+
+    if not isinstance(model, PSPNet):
+        raise TypeError(f"model must be a PSPNet, got {type(model).__name__}")
+    height, width = _pair_of_ints(input_size, "input_size")
+    meta = {name: torch.empty_like(t, device="meta") for name, t in
+            [*model.named_parameters(), *model.named_buffers()]}
+    x = torch.empty(1, IN_CHANNELS, height, width, device="meta")
+    was_training = model.training
+    model.train()
+    try:
+        with FlopCounterMode(display=False) as counter:
+            functional_call(model, meta, (x,))
+    finally:
+        model.train(was_training)
+    per_module = counter.get_flop_counts()
+    rows = []
+    for part in PARTS:
+        module = getattr(model, part)
+        if module is None:
+            continue
+        flops = sum(per_module.get(f"{type(model).__name__}.{part}", {}).values())
+        rows.append(PartCost(part, sum(p.numel() for p in module.parameters()), int(flops)))
+    rows.append(PartCost("total", sum(r.parameters for r in rows), sum(r.flops for r in rows)))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Input checks
+# --------------------------------------------------------------------------------------------
+def _validate_bins(bins: Any) -> tuple[int, ...]:
+    if isinstance(bins, (str, bytes)) or not isinstance(bins, Sequence):
+        raise TypeError(f"bins must be a sequence of positive ints such as (1, 2, 3, 6), got {bins!r}")
+    bins = tuple(bins)
+    if not bins or not all(isinstance(b, int) and not isinstance(b, bool) for b in bins):
+        raise TypeError(f"bins must be a non-empty sequence of positive ints such as (1, 2, 3, 6), got {bins!r}")
+    if min(bins) < 1:
+        raise ValueError(f"bins must be positive ints (the b x b output of each pooling), got {bins!r}")
+    return bins
+
+
+def _pair_of_ints(value: Any, name: str) -> tuple[int, int]:
+    pair = (value, value) if isinstance(value, int) else value
+    if (
+        isinstance(value, bool) or not isinstance(pair, (tuple, list)) or len(pair) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
+    ):
+        raise TypeError(f"{name} must be an int or a pair (H, W) of ints, got {value!r}")
+    if min(pair) < 1:
+        raise ValueError(f"{name} must be at least 1 pixel per side, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_images(x: Any) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a tensor of images (N, 3, H, W), got {type(x).__name__}")
+    if x.dim() != 4 or x.shape[1] != IN_CHANNELS:
+        raise ValueError(
+            f"x must have shape (N, {IN_CHANNELS}, H, W) (a batch of RGB images), got {tuple(x.shape)}"
+        )
+    if not x.is_floating_point():
+        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")
