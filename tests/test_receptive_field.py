@@ -301,6 +301,38 @@ def test_branches_merge_with_the_larger_rf_and_sizes_match():
     assert t.rf[0] > t["pool"].rf[0] and t.stride == (1, 1) and t.size == (24, 24)
 
 
+class TinyPyramid(nn.Module):
+    """PSPNet's pattern: pool to 1x1 and 2x2, upsample (align_corners=True), concatenate."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Conv2d(3, 4, 3, stride=2, padding=1)
+        self.pools = nn.ModuleList([nn.AdaptiveAvgPool2d(1), nn.AdaptiveAvgPool2d(2)])
+        self.classifier = nn.Conv2d(12, 5, 1)
+
+    def forward(self, x):
+        f = self.stem(x)
+        branches = [F.interpolate(pool(f), size=f.shape[-2:], mode="bilinear", align_corners=True)
+                    for pool in self.pools]
+        out = self.classifier(torch.cat([f, *branches], dim=1))
+        return {"out": F.interpolate(out, size=x.shape[-2:], mode="bilinear", align_corners=False)}
+
+
+def test_pyramid_pooling_keeps_the_backbone_grid_and_the_global_rf():
+    model = TinyPyramid()
+    t = trace(model, 32)
+    f_rf, f_jump, f_size = 3, 2, 16
+    assert t["stem"].size == (f_size, f_size) and t["stem"].stride == (f_jump, f_jump)
+    # the 1x1 branch sees the whole feature map: rf + (16 - 1) * jump
+    assert t["pools.0"].rf == (f_rf + (f_size - 1) * f_jump,) * 2 and t["pools.0"].size == (1, 1)
+    # the concatenation lives on the stem's grid (stride 2), with the global branch's rf
+    assert t["classifier"].stride == (f_jump, f_jump)
+    assert t["classifier"].rf == (f_rf + (f_size - 1) * f_jump,) * 2
+    # dict output: the model row describes output["out"], upsampled back to the input grid
+    assert t[""].size == (32, 32) and t.stride == (1, 1)
+    assert row_sizes(t)[""] == (32, 32)
+
+
 def test_pspnet_style_pooling_to_non_dividing_bins_gives_fractional_stride():
     size, bins = 20, 6
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.AdaptiveAvgPool2d(bins))

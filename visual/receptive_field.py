@@ -287,6 +287,7 @@ class _Geo:
     jump: tuple[Fraction, Fraction]
     rf: tuple[Fraction, Fraction]
     start: tuple[Fraction, Fraction]
+    resampled: bool = False  # the grid comes from F.interpolate (e.g. an upsampled pooling branch)
 
 
 _INPUT_GEO = _Geo((Fraction(1),) * 2, (Fraction(1),) * 2, (Fraction(0),) * 2)
@@ -310,7 +311,7 @@ def _window(geo: _Geo, kernel: tuple[int, int], stride: tuple[int, int],
         rf.append(geo.rf[axis] + (k_eff - 1) * j)
         start.append(geo.start[axis] + (Fraction(k_eff - 1, 2) - padding[axis]) * j)
         jump.append(j * stride[axis])
-    return _Geo(tuple(jump), tuple(rf), tuple(start))
+    return _Geo(tuple(jump), tuple(rf), tuple(start), geo.resampled)
 
 
 def _adaptive(geo: _Geo, in_size: Sequence[int], out_size: Sequence[int]) -> _Geo:
@@ -328,7 +329,7 @@ def _adaptive(geo: _Geo, in_size: Sequence[int], out_size: Sequence[int]) -> _Ge
         rf.append(geo.rf[axis] + (widest - 1) * j)
         start.append(geo.start[axis] + Fraction(first - 1, 2) * j)
         jump.append(j * Fraction(n, o))
-    return _Geo(tuple(jump), tuple(rf), tuple(start))
+    return _Geo(tuple(jump), tuple(rf), tuple(start), geo.resampled)
 
 
 def _resample(geo: _Geo, in_size: Sequence[int], out_size: Sequence[int], mode: str,
@@ -349,9 +350,9 @@ def _resample(geo: _Geo, in_size: Sequence[int], out_size: Sequence[int], mode: 
             scale = Fraction(n, o)
             first = max(Fraction(0), scale / 2 - Fraction(1, 2)) if extra else Fraction(0)
         jump.append(j * scale)
-        rf.append(geo.rf[axis] + extra * j)
+        rf.append(geo.rf[axis] + (extra * j if n > 1 else 0))  # a single source pixel: one tap
         start.append(geo.start[axis] + first * j)
-    return _Geo(tuple(jump), tuple(rf), tuple(start))
+    return _Geo(tuple(jump), tuple(rf), tuple(start), resampled=True)
 
 
 def _global(geo: _Geo, in_size: Sequence[int]) -> _Geo:
@@ -359,9 +360,23 @@ def _global(geo: _Geo, in_size: Sequence[int]) -> _Geo:
     return _adaptive(geo, in_size, (1, 1))
 
 
-def _merge(geos: Sequence[_Geo]) -> _Geo:
-    """Merge paths (addition, concatenation): keep the one with the larger receptive field."""
+def _largest(geos: Sequence[_Geo]) -> _Geo:
     return max(geos, key=lambda g: (g.rf[0] * g.rf[1], g.rf))
+
+
+def _merge(geos: Sequence[_Geo]) -> _Geo:
+    """Merge paths (addition, concatenation): the receptive field of the widest path.
+
+    The grid (jump, start) is that of the widest path that was not resampled by
+    ``F.interpolate`` when there is one: in PSPNet's pyramid pooling the concatenation lives
+    on the backbone's grid even though the upsampled global branch sees more of the image.
+    """
+    widest = _largest(geos)
+    native = [g for g in geos if not g.resampled]
+    grid = _largest(native) if native else widest
+    if grid is widest:
+        return widest
+    return replace(grid, rf=tuple(max(a, b) for a, b in zip(grid.rf, widest.rf)))
 
 
 def _as_number(value: Fraction) -> Number:
@@ -461,6 +476,8 @@ class _Tracer:
             parent = self.stack[-1]
             parent.dilation = _max_dilation(parent.dilation, frame.dilation)
         self.calls[name] = self.calls.get(name, 0) + 1
+        if isinstance(output, dict) and isinstance(output.get("out"), torch.Tensor):
+            output = output["out"]  # torchvision's segmentation contract: {"out": ..., "aux": ...}
         geo = self.get(output) if isinstance(output, torch.Tensor) else None
         if geo is None:
             return
@@ -674,8 +691,9 @@ def trace(model: "nn.Module", input_size: int | tuple[int, int], *,
             (3 if there is none).
 
     Returns:
-        A ``Trace``: one ``TraceRow`` per module whose output is a tensor, keyed by its
-        qualified name (``""`` for the model itself), in execution order.
+        A ``Trace``: one ``TraceRow`` per module whose output is a tensor (or a dict with a
+        tensor under ``"out"``, torchvision's segmentation contract), keyed by its qualified
+        name (``""`` for the model itself), in execution order.
 
     Raises:
         TypeError: if ``model`` is not an ``nn.Module`` or ``input_size`` is not an int/pair.
