@@ -58,7 +58,7 @@ def test_output_stride_explorer_updates_in_place():
     ax_grid = explorer.fig.axes[0]
     grid = next(c for c in ax_grid.collections if c.get_gid() == "feature-grid")
     dots = next(line for line in ax_grid.lines if line.get_gid() == "feature-centres")
-    text = explorer.fig.axes[2].texts[0]
+    table_html = explorer.widget.children[3]
     assert len(grid.get_segments()) == 2 * 61 and len(dots.get_xdata()) == 3600
     assert not any(isinstance(c, widgets.DOMWidget) and c is explorer.fig.canvas
                    for c in explorer.widget.children)  # Agg: no canvas widget in the box
@@ -66,7 +66,8 @@ def test_output_stride_explorer_updates_in_place():
     explorer.controls["input_size"].value = 713
     assert len(grid.get_segments()) == 2 * 91  # ceil(713 / 8) = 90 cells per side
     assert ax_grid.images[0].get_extent() == [-0.5, 712.5, 712.5, -0.5]
-    assert "713×713" in text.get_text() and "90×90" in text.get_text()
+    assert "713×713" in table_html.value and "90×90" in table_html.value
+    assert "<table>" in table_html.value and "conv5_x" in table_html.value
 
     explorer.controls["layer3"].value = False  # output stride 16
     explorer.controls["layer4"].value = False  # output stride 32
@@ -75,7 +76,8 @@ def test_output_stride_explorer_updates_in_place():
     assert [rect.get_height() for rect in bars] == [357, 179, 179, 90, 45, 23]  # ceil(713 / 2^k)
 
     explorer.controls["arch"].value = "resnet18"
-    assert explorer.state["table"].arch == "resnet18" and "resnet18" in text.get_text()
+    assert explorer.state["table"].arch == "resnet18" and "resnet18" in table_html.value
+    assert "resnet18" in explorer.fig.axes[1].get_title()
 
 
 def test_output_stride_explorer_schedule_and_sweep():

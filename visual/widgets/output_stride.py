@@ -29,7 +29,6 @@ MIN_INPUT_SIZE = 33  # 8 * 4 + 1: the smallest slider value still shows a few ou
 MAX_INPUT_SIZE = 1025  # 8 * 128 + 1: covers PSPNet's 473 (ADE20K, VOC) and 713 (Cityscapes)
 ALIGNMENT_ARCH = "resnet50"  # sizes and centres are the same for every ResNet; any arch will do
 OUTPUT_STRIDES = (32, 16, 8)
-TABLE_FONT_SIZE = 8.0  # points: the 8-column table fits a 11-inch-wide figure
 SCHEDULE_LABELS = {"torchvision": "torchvision (à trous)", "semseg": "semseg (every block)"}
 
 
@@ -111,15 +110,27 @@ def _size_slider(value: int) -> Any:
                              style={"description_width": "initial"}, layout={"width": "420px"})
 
 
-def _assemble(rows: list[list[Any]], fig: Any, readout: Any) -> Any:
-    """Rows of controls, then the readout, then the canvas when it is a widget (ipympl)."""
+def _assemble(rows: list[list[Any]], fig: Any, *outputs: Any) -> Any:
+    """Rows of controls, then the readouts, then the canvas when it is a widget (ipympl)."""
     import ipywidgets as widgets
 
-    children = [widgets.HBox(row) for row in rows] + [readout]
+    children = [widgets.HBox(row) for row in rows] + list(outputs)
     if isinstance(fig.canvas, widgets.DOMWidget):
         fig.canvas.header_visible = False
         children.append(fig.canvas)
     return widgets.VBox(children)
+
+
+def _freeze_layout(fig: Any) -> None:
+    """Lay the figure out once, then keep it: redraws skip constrained layout (a third of a redraw).
+
+    The artists that change (grid, bars, titles) keep the axes' size, so the first layout stays
+    valid for every later value of the controls.
+    """
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+        fig.set_layout_engine("none")
 
 
 # --------------------------------------------------------------------------------------------
@@ -136,7 +147,8 @@ def explore_output_stride(
     """Architecture, input size, the three dilation flags and the schedule -> table and grids.
 
     Left: the layer4 feature grid drawn to scale over the photo; right: feature-map size per
-    stage, current settings vs the undilated network; bottom: the full stride table.
+    stage, current settings vs the undilated network. The full stride table is an HTML widget
+    above the figure (text in the figure would cost most of each redraw: ~0.5 s of glyphs).
 
     Args:
         image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image(473)``. It is
@@ -176,17 +188,11 @@ def explore_output_stride(
         image = load_sample_image(473)
     summary = output_stride_summary(arch, input_size, flags, schedule)
     with plt.ioff():
-        fig, axes = plt.subplot_mosaic([["grid", "bars"], ["table", "table"]], figsize=(11.0, 8.0),
-                                       layout="constrained", height_ratios=[3.0, 1.2],
-                                       width_ratios=[1.0, 1.35])
-        plot_feature_grid(image, summary["table"], ax=axes["grid"])
-        plot_stage_sizes([summary["reference"], summary["table"]], ax=axes["bars"],
+        fig, (ax_grid, ax_bars) = plt.subplots(1, 2, figsize=(11.0, 5.2), layout="constrained",
+                                               width_ratios=[1.0, 1.35])
+        plot_feature_grid(image, summary["table"], ax=ax_grid)
+        plot_stage_sizes([summary["reference"], summary["table"]], ax=ax_bars,
                          labels=["without dilation (OS 32)", "current settings"])
-        axes["table"].axis("off")
-        table_text = axes["table"].text(0.0, 1.0, str(summary["table"]), family="monospace",
-                                        fontsize=TABLE_FONT_SIZE, va="top", ha="left",
-                                        transform=axes["table"].transAxes)
-    ax_grid, ax_bars = axes["grid"], axes["bars"]
     grid_image = ax_grid.images[0]
     grid_lines = next(c for c in ax_grid.collections if c.get_gid() == "feature-grid")
     centre_dots = next(line for line in ax_grid.lines if line.get_gid() == "feature-centres")
@@ -203,7 +209,7 @@ def explore_output_stride(
         "schedule": widgets.Dropdown(options=[(SCHEDULE_LABELS[s], s) for s in DILATION_SCHEDULES],
                                      value=schedule, description="schedule", layout={"width": "280px"}),
     }
-    readout = widgets.HTML()
+    readout, table_html = widgets.HTML(), widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
     def update(*_: Any) -> None:
@@ -230,8 +236,9 @@ def explore_output_stride(
                 text.set_text(f"{value:g}")
                 text.xy = (rect.get_x() + rect.get_width() / 2, value)  # bar_label's anchor: the bar top
         ax_bars.set_ylim(0, 1.15 * max(max(v) for v in heights))
-        ax_bars.set_title(f"Feature-map height per stage, {H}×{W} input ({table.arch})")
-        table_text.set_text(str(table))
+        ax_bars.set_title(f"{table.arch} at {H}×{W}: output stride {table.output_stride}, "
+                          f"receptive field {table['layer4'].rf} px", fontsize="medium")
+        table_html.value = table._repr_html_()
         h, w = summary["output_size"]
         readout.value = (
             f"<b>output stride {summary['output_stride']}</b>: layer4 is {h}×{w} = {summary['positions']} "
@@ -247,8 +254,9 @@ def explore_output_stride(
     explorer.update = update
     explorer.widget = _assemble(
         [[controls["arch"], controls["input_size"], controls["schedule"]],
-         [controls["layer2"], controls["layer3"], controls["layer4"]]], fig, readout)
+         [controls["layer2"], controls["layer3"], controls["layer4"]]], fig, readout, table_html)
     update()
+    _freeze_layout(fig)
     return explorer
 
 
@@ -353,4 +361,5 @@ def explore_alignment(input_size: int = 512, output_stride: int = 8) -> Explorer
     explorer.update = update
     explorer.widget = _assemble([[controls["input_size"], controls["output_stride"]]], fig, readout)
     update()
+    _freeze_layout(fig)
     return explorer
