@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import re
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,8 +22,8 @@ import numpy as np
 
 RUN_ALL_TIMEOUT_S = 900.0     # notebook 04 trains for ~90 s; a busy 2-core CI machine is slower
 SETTLE_TIMEOUT_S = 90.0       # one slider step: kernel callback + image round trip
-POLL_S = 0.25
-STABLE_POLLS = 4              # unchanged image and idle kernel for 4 polls (1 s) = settled
+POLL_S = 0.2
+STABLE_POLLS = 4              # unchanged image and idle kernel for 4 polls (0.8 s) = settled
 MAX_KEY_PRESSES = 3           # arrow-key steps tried before declaring the figure unresponsive
 READOUT_TIMEOUT_S = 15.0
 EXPLORER_SELECTOR = ".jp-OutputArea-output"
@@ -177,6 +178,18 @@ def changed_fraction(before: list[str], after: list[str]) -> float:
     return changed / max(total, 1)
 
 
+def blank_reason(images: list[str]) -> str | None:
+    """Why a list of canvas PNG data URLs shows nothing (``None`` if every canvas has a picture)."""
+    for data_url in images:
+        if data_url in ("data:,", ""):  # what toDataURL returns for a 0x0 canvas
+            return ("0x0 canvas: ipympl never got the figure's size; drawing an ipympl canvas "
+                    "before it is displayed (fig.canvas.draw()) does this, fig.draw_without_rendering() does not")
+        pixels = _decode(data_url)
+        if np.all(pixels == pixels[0, 0]):
+            return "every pixel has the same colour"
+    return None
+
+
 def _readout_consistent(text: str, now: str | None) -> bool:
     """Does a numeric readout show the handle's value (to the readout's own precision)?"""
     if now is None:
@@ -208,8 +221,10 @@ class NotebookDriver:
         self.path = path
         self.name = Path(path).stem
         self.artifacts = artifacts
-        self.artifacts.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(self.artifacts, ignore_errors=True)  # no stale screenshots from a past run
+        self.artifacts.mkdir(parents=True)
         self.page_errors: list[str] = []
+        self.blank_figures: list[str] = []
         self.console: list[str] = []
         page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         page.on("console", lambda message: self.console.append(f"{message.type}: {message.text}"))
@@ -221,6 +236,9 @@ class NotebookDriver:
         self.page.wait_for_function("() => window.jupyterapp !== undefined", timeout=timeout_s * 1000)
         self.page.wait_for_function(_JS_KERNEL_READY, arg=self.path, timeout=timeout_s * 1000,
                                     polling=500)
+        # Close the file browser: the notebook gets the whole width, as on a projector.
+        self.page.evaluate("() => { window.jupyterapp.shell.collapseLeft(); "
+                           "window.jupyterapp.shell.collapseRight(); }")
 
     def state(self) -> dict[str, Any]:
         return self.page.evaluate(_JS_NOTEBOOK_STATE, self.path)
@@ -268,6 +286,7 @@ class NotebookDriver:
         text = "\n".join(self.panel().locator(".jp-OutputArea-output").all_inner_texts())
         found += [f"widget failed to render: {marker!r}" for marker in WIDGET_FAILURES if marker in text]
         found += [f"page error: {e}" for e in self.page_errors]
+        found += self.blank_figures
         new_log = self.server.log()[self._log_offset:]
         found += [f"kernel log: {line}" for line in new_log.splitlines() if ERROR_LOG.search(line)]
         return found
@@ -312,31 +331,44 @@ class NotebookDriver:
         return str(path)
 
     def check_explorer(self, index: int, explorer: Any) -> list[ControlCheck]:
-        """Move every slider of one explorer (or its first other control if it has no slider)."""
+        """Move every slider of one explorer (or its first other control if it has no slider).
+
+        Sliders are moved one after the other; the settled picture after one slider is the
+        "before" picture of the next (screenshots: ``explorer<i>-start.png``, then one per control).
+        """
         explorer.scroll_into_view_if_needed()
         self.page.mouse.move(0, 0)  # no hover: ipympl's toolbar fades in under the mouse
+        before = self.settle(explorer)
+        shot = self.screenshot(f"explorer{index}-start", explorer)
+        blank = blank_reason(before)
+        if blank:
+            self.blank_figures.append(f"explorer {index}: the live figure is blank ({blank}); see {shot}")
         sliders = explorer.locator(SLIDER_SELECTOR)
         enabled = [sliders.nth(i) for i in range(sliders.count())
                    if not sliders.nth(i).locator(".noUi-target[disabled]").count()]
-        if enabled:
-            return [self._check_slider(index, explorer, slider) for slider in enabled]
-        return [self._check_other(index, explorer)]
+        if not enabled:
+            return [self._check_other(index, explorer, before, shot)]
+        checks = []
+        for slider in enabled:
+            check, before = self._check_slider(index, explorer, slider, before, shot)
+            shot = check.screenshots[-1]
+            checks.append(check)
+        return checks
 
     def _label(self, control: Any) -> str:
         label = control.locator(".widget-label")
         return (label.first.inner_text().strip() if label.count() else "") or "(no label)"
 
-    def _check_slider(self, index: int, explorer: Any, slider: Any) -> ControlCheck:
+    def _check_slider(self, index: int, explorer: Any, slider: Any, before: list[str],
+                      before_shot: str) -> tuple[ControlCheck, list[str]]:
         handle = slider.locator(".noUi-handle").first
         # The readout next to the slider; a slider built with readout=False falls back to the
         # value text it announces to screen readers.
         readout = slider.locator(".widget-readout").first
         if not slider.locator(".widget-readout").count() or not readout.is_visible():
             readout = _AriaReadout(handle)
-        check = ControlCheck(self.name, index, self._label(slider), "slider", readout.inner_text())
-        stem = f"explorer{index}-{check.label}"
-        before = self.settle(explorer)
-        check.screenshots.append(self.screenshot(f"{stem}-before", explorer))
+        check = ControlCheck(self.name, index, self._label(slider), "slider", readout.inner_text(),
+                             screenshots=[before_shot])
         now, high = float(handle.get_attribute("aria-valuenow")), float(handle.get_attribute("aria-valuemax"))
         vertical = handle.get_attribute("aria-orientation") == "vertical"
         key = ("ArrowUp" if vertical else "ArrowRight") if now < high else \
@@ -355,14 +387,14 @@ class NotebookDriver:
         check.readout_after = readout.inner_text()
         check.readout_consistent = _readout_consistent(check.readout_after,
                                                        handle.get_attribute("aria-valuenow"))
-        check.screenshots.append(self.screenshot(f"{stem}-after", explorer))
-        return check
+        check.screenshots.append(self.screenshot(f"explorer{index}-{check.label}", explorer))
+        return check, after
 
-    def _check_other(self, index: int, explorer: Any) -> ControlCheck:
+    def _check_other(self, index: int, explorer: Any, before: list[str],
+                     before_shot: str) -> ControlCheck:
         """Explorers without a slider: pick another option of the first toggle/dropdown/checkbox."""
         control = explorer.locator(CONTROL_SELECTOR).first
         classes = control.get_attribute("class") or ""
-        before = self.settle(explorer)
         if "widget-toggle-buttons" in classes:
             buttons = control.locator("button")
             active = control.locator("button.mod-active")
@@ -370,8 +402,7 @@ class NotebookDriver:
                           if "mod-active" not in (buttons.nth(i).get_attribute("class") or ""))
             check = ControlCheck(self.name, index, self._label(control), "toggle buttons",
                                  active.first.inner_text() if active.count() else "")
-            stem = f"explorer{index}-{check.label}"
-            check.screenshots.append(self.screenshot(f"{stem}-before", explorer))
+            check.screenshots.append(before_shot)
             target = buttons.nth(choice).inner_text()
             buttons.nth(choice).click()
             self.page.mouse.move(0, 0)
@@ -384,8 +415,7 @@ class NotebookDriver:
             values = select.locator("option").all_inner_texts()
             current = select.evaluate("s => s.options[s.selectedIndex].text")
             check = ControlCheck(self.name, index, self._label(control), "dropdown", current)
-            stem = f"explorer{index}-{check.label}"
-            check.screenshots.append(self.screenshot(f"{stem}-before", explorer))
+            check.screenshots.append(before_shot)
             target = next(v for v in values if v != current)
             select.select_option(label=target)
             check.presses = 1
@@ -395,15 +425,14 @@ class NotebookDriver:
             box = control.locator("input[type=checkbox]")
             check = ControlCheck(self.name, index, self._label(control), "checkbox",
                                  str(box.is_checked()))
-            stem = f"explorer{index}-{check.label}"
-            check.screenshots.append(self.screenshot(f"{stem}-before", explorer))
+            check.screenshots.append(before_shot)
             box.click()
             check.presses = 1
             check.readout_after = str(box.is_checked())
             check.readout_consistent = check.readout_after != check.readout_before
         after = self.settle(explorer)
         check.changed_pixels = changed_fraction(before, after)
-        check.screenshots.append(self.screenshot(f"{stem}-after", explorer))
+        check.screenshots.append(self.screenshot(f"explorer{index}-{check.label}", explorer))
         return check
 
     def _wait_text_change(self, locator: Any, previous: str) -> None:
