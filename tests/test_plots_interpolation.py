@@ -18,6 +18,7 @@ from visual.plots.interpolation import (
     plot_resampling_comparison,
     plot_sample_grids,
     plot_timings,
+    plot_values,
 )
 
 
@@ -94,10 +95,12 @@ def test_label_map_legend_lists_present_classes():
 
 
 def test_feature_alignment_plot():
-    ax = plot_feature_alignment(473, 60, align_corners=True)
-    assert "max |offset| = 0.000" in ax.get_title()
-    ax = plot_feature_alignment(473, 60, align_corners=False)
-    assert "max |offset| = 0.000" not in ax.get_title()
+    ax = plot_feature_alignment(473, 8, align_corners=True)
+    assert "up to 0.00 px" in ax.get_title()
+    heights = ax.containers[0].markerline.get_ydata()
+    assert len(heights) == 60 and max(abs(h) for h in heights) == 0.0
+    ax = plot_feature_alignment(512, 8, align_corners=True)
+    assert list(ax.containers[0].markerline.get_ydata())[-1] == pytest.approx(511 - 8 * 63)
 
 
 def test_timings_plot_ratios():
@@ -105,3 +108,11 @@ def test_timings_plot_ratios():
     texts = [t.get_text() for t in ax.texts]
     assert any("(0.50\u00d7)" in t for t in texts)
     assert ax.get_xlabel() == "median time (ms)"
+
+
+def test_values_plot_writes_every_value():
+    image = torch.tensor([[1.0, 1.25], [2.5, 4.0]])
+    ax = plot_values(image, title="four values")
+    assert sorted(t.get_text() for t in ax.texts) == ["1", "1.25", "2.5", "4"]
+    assert torch.equal(torch.as_tensor(ax.get_images()[0].get_array().data), image.double())
+    assert ax.get_title() == "four values"

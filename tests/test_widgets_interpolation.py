@@ -92,11 +92,14 @@ def test_segmentation_explorer_counts_invented_classes():
 
 def test_feature_alignment_explorer():
     explorer = explore_feature_alignment(in_size=473, output_stride=8, align_corners=True)
-    assert explorer.state["feature_size"] == 60 and explorer.state["max_offset"] == 0.0
+    assert explorer.state["feature_size"] == 60 and explorer.state["max_drift"] == 0.0
     explorer.controls["in_size"].value = 512
-    assert explorer.state["feature_size"] == 64 and explorer.state["max_offset"] > 0.1
+    # 64 features spread over 511 px: the last lands at 63 * 511 / 63 = 511 instead of 8 * 63 = 504
+    assert explorer.state["feature_size"] == 64 and explorer.state["max_drift"] == pytest.approx(7.0)
     explorer.controls["in_size"].value = 481  # 8 * 60 + 1: aligned again
-    assert explorer.state["max_offset"] == 0.0
+    assert explorer.state["max_drift"] == 0.0
+    explorer.controls["align_corners"].value = False  # feature 0 lands at 0.5 * H / h - 0.5
+    assert explorer.state["max_drift"] == pytest.approx((481 - 61) / (2 * 61))
 
 
 @pytest.mark.parametrize(

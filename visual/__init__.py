@@ -134,6 +134,7 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "plot_linear_interpolation",
         "plot_sample_grids",
         "plot_bilinear_neighbours",
+        "plot_values",
         "plot_interpolation_matrix",
         "plot_resampling",
         "plot_resampling_comparison",

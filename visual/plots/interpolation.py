@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
 
 __all__ = [
+    "plot_values",
     "plot_linear_interpolation",
     "plot_sample_grids",
     "plot_bilinear_neighbours",
@@ -41,6 +42,35 @@ def _as_tensor(values: "Sequence[float] | torch.Tensor") -> "torch.Tensor":
     import torch
 
     return torch.as_tensor(values, dtype=torch.float64).detach().cpu()
+
+
+def plot_values(image: "torch.Tensor", *, ax: "Axes | None" = None, title: str | None = None,
+                vmin: float | None = None, vmax: float | None = None) -> "Axes":
+    """A small 2-D array as an image with every value written in its cell.
+
+    Args:
+        image: tensor ``(H, W)``, a few pixels per side.
+        ax: Axes to draw on.
+        title: optional title (default: the shape).
+        vmin, vmax: colour range (default: the data's), so several panels can share it.
+
+    Returns:
+        The Axes.
+    """
+    ax = get_axes(ax, (3.4, 3.4))
+    img = _as_tensor(image)
+    ax.imshow(img.numpy(), cmap=SEQUENTIAL_CMAP, interpolation="nearest", vmin=vmin, vmax=vmax)
+    low = float(img.min()) if vmin is None else vmin
+    high = float(img.max()) if vmax is None else vmax
+    if img.numel() <= ANNOTATE_MAX_CELLS:
+        for (r, c), value in zip(((r, c) for r in range(img.shape[0]) for c in range(img.shape[1])),
+                                 img.flatten().tolist()):
+            dark = (value - low) / max(high - low, 1e-12) < 0.5  # cividis: dark at the low end
+            ax.text(c, r, f"{value:g}", ha="center", va="center", fontsize="small",
+                    color="white" if dark else "black")
+    ax.set(xlabel="x (pixels)", ylabel="y (pixels)", title=title or f"{img.shape[0]}\u00d7{img.shape[1]}",
+           xticks=range(img.shape[1]), yticks=range(img.shape[0]))
+    return ax
 
 
 def linear_layout(
@@ -345,8 +375,8 @@ def plot_label_map(
         ax: Axes to draw on.
         title: optional title.
         class_names: names indexed by class id (default: PASCAL VOC).
-        colours: class id -> RGBA (default: :func:`label_colours` of the ids present). Pass
-            the same mapping to several maps to keep colours consistent.
+        colours: class id -> RGBA (default: :func:`label_colours` over all of ``class_names``,
+            so a class keeps its colour from one map to the next).
 
     Returns:
         The Axes.
@@ -360,7 +390,7 @@ def plot_label_map(
     lab = labels.detach().cpu().long()
     names = VOC_CLASSES if class_names is None else class_names
     present = sorted(set(lab.flatten().tolist()))
-    colours = dict(label_colours(present) if colours is None else colours)
+    colours = dict(label_colours(range(len(names))) if colours is None else colours)
     missing = [c for c in present if c not in colours]
     colours.update(label_colours(missing) if missing else {})
     rgba = np.array([colours[int(c)] for c in lab.flatten().tolist()]).reshape(*lab.shape, 4)
@@ -384,40 +414,52 @@ def _luminance(rgba: Sequence[float]) -> float:
     return 0.2126 * r + 0.7152 * g + 0.0722 * b  # Rec. 709 luma weights
 
 
+def feature_drift(in_size: int, output_stride: int, align_corners: bool) -> "torch.Tensor":
+    """How far (input pixels) each feature lands from the pixel it was computed around.
+
+    A ResNet feature ``i`` at output stride ``s`` is centred on input pixel ``s * i``;
+    upsampling back puts it at ``source_coordinates(h, in_size, align_corners, raw=True)[i]``
+    (the resizing formula read from the small grid to the big one).
+
+    Returns:
+        Tensor ``(h,)`` of ``landed - s * i`` with ``h = feature_map_size(in_size, s)``.
+    """
+    import torch
+
+    from visual.interpolation import feature_map_size, source_coordinates
+
+    h = feature_map_size(in_size, output_stride)
+    landed = source_coordinates(h, in_size, align_corners, raw=True)  # (h,)
+    return landed - output_stride * torch.arange(h, dtype=torch.float64)
+
+
 def plot_feature_alignment(
     in_size: int,
-    feature_size: int,
+    output_stride: int = 8,
     *,
     align_corners: bool,
     ax: "Axes | None" = None,
 ) -> "Axes":
-    """Where each feature-map sample lands in the input, and how far from a pixel centre.
-
-    Feature sample ``i`` (of ``feature_size``) sits at input coordinate
-    ``source_coordinates(feature_size, in_size, align_corners, raw=True)[i]``: the same
-    formula as for resizing, read from the small grid to the big one.
+    """Where each feature lands after upsampling, relative to the pixel it was computed around.
 
     Args:
         in_size: input pixels per side (e.g. 473).
-        feature_size: feature-map samples per side (e.g. 60).
+        output_stride: 8, 16 or 32.
         align_corners: PyTorch's flag used when upsampling the features back.
         ax: Axes to draw on.
 
     Returns:
-        The Axes: offset of every feature sample from the nearest input pixel centre.
+        The Axes: one stem per feature, at height ``landed - stride * i`` (pixels).
     """
-    from visual.interpolation import source_coordinates
-
     ax = get_axes(ax, (7.0, 3.0))
-    pos = source_coordinates(feature_size, in_size, align_corners, raw=True)  # (feature_size,)
-    offset = pos - pos.round()
-    markers = ax.stem(range(feature_size), offset.tolist(), basefmt="k-")
+    drift = feature_drift(in_size, output_stride, align_corners)
+    markers = ax.stem(range(len(drift)), drift.tolist(), basefmt="k-")
     markers.markerline.set_color(OUTPUT_COLOUR)
     markers.stemlines.set_color(OUTPUT_COLOUR)
-    ax.set(xlabel="feature index i", ylabel="offset from nearest\ninput pixel centre (px)",
-           ylim=(-0.55, 0.55),
-           title=(f"{feature_size} features on {in_size} pixels, align_corners={align_corners}\n"
-                  f"max |offset| = {float(offset.abs().max()):.3f} px"))
+    limit = max(1.0, float(drift.abs().max()) * 1.15)
+    ax.set(xlabel="feature index i", ylabel=f"landed − {output_stride}·i (px)", ylim=(-limit, limit),
+           title=(f"{in_size} px, {len(drift)} features (stride {output_stride}), align_corners={align_corners}:"
+                  f"\nfeatures land up to {float(drift.abs().max()):.2f} px from where they were computed"))
     return ax
 
 

@@ -394,7 +394,7 @@ def explore_segmentation_upsampling(labels: "torch.Tensor | None" = None, factor
 
 
 def explore_feature_alignment(in_size: int = 473, output_stride: int = 8, *, align_corners: bool = True) -> Explorer:
-    """Slide the input size and see whether the feature samples land on input pixel centres.
+    """Slide the input size and see whether the upsampled features land where they were computed.
 
     Args:
         in_size: initial input side (pixels).
@@ -402,20 +402,19 @@ def explore_feature_alignment(in_size: int = 473, output_stride: int = 8, *, ali
         align_corners: initial flag.
 
     Returns:
-        An ``Explorer``; ``state`` holds ``feature_size`` and ``max_offset`` (pixels).
+        An ``Explorer``; ``state`` holds ``feature_size`` and ``max_drift`` (pixels).
     """
     import ipywidgets as widgets
     from matplotlib.collections import LineCollection
 
-    from visual.interpolation import feature_map_size, source_coordinates
-    from visual.plots.interpolation import OUTPUT_COLOUR
+    from visual.plots.interpolation import OUTPUT_COLOUR, feature_drift
 
     fig, ax = _figure((7.0, 3.2))
     stems = LineCollection([], colors=OUTPUT_COLOUR, linewidths=1.0)
     ax.add_collection(stems)
     (heads,) = ax.plot([], [], "o", color=OUTPUT_COLOUR, ms=4)
     ax.axhline(0.0, color="black", lw=0.8)
-    ax.set(ylim=(-0.55, 0.55), xlabel="feature index i", ylabel="offset from nearest\ninput pixel centre (px)")
+    ax.set(xlabel="feature index i", ylabel="landed − stride·i (px)")
     controls = {
         "in_size": widgets.IntSlider(value=in_size, min=225, max=545, description="input side",
                                      continuous_update=True, layout=LAYOUT),
@@ -426,15 +425,15 @@ def explore_feature_alignment(in_size: int = 473, output_stride: int = 8, *, ali
 
     def update(change: Any = None) -> None:
         side, stride, flag = (controls[k].value for k in ("in_size", "output_stride", "align_corners"))
-        features = feature_map_size(side, stride)
-        pos = source_coordinates(features, side, flag, raw=True)  # (features,)
-        offset = (pos - pos.round()).tolist()
-        state.update(feature_size=features, max_offset=max(abs(o) for o in offset))
-        stems.set_segments([[(i, 0.0), (i, o)] for i, o in enumerate(offset)])
-        heads.set_data(list(range(features)), offset)
-        ax.set_xlim(-1, features)
-        ax.set_title(f"H = {side} \u2192 {features}\u00d7{features} features (stride {stride}), "
-                     f"align_corners={flag}: max |offset| = {state['max_offset']:.3f} px")
+        drift = feature_drift(side, stride, flag).tolist()
+        worst = max(abs(d) for d in drift)
+        state.update(feature_size=len(drift), max_drift=worst)
+        stems.set_segments([[(i, 0.0), (i, d)] for i, d in enumerate(drift)])
+        heads.set_data(list(range(len(drift))), drift)
+        limit = max(1.0, 1.15 * worst)
+        ax.set(xlim=(-1, len(drift)), ylim=(-limit, limit))
+        ax.set_title(f"H = {side} \u2192 {len(drift)}\u00d7{len(drift)} features (stride {stride}), "
+                     f"align_corners={flag}: up to {worst:.2f} px off")
         fig.canvas.draw_idle()
 
     return _explorer(controls, fig, update, state)
