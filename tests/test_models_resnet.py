@@ -151,6 +151,15 @@ def test_torchvision_bottleneck_schedule_is_the_same_rule():
     assert [_dilations(b) for b in model.layer4] == [[2]] + [[4]] * 2
 
 
+def test_docstring_examples():
+    import doctest
+
+    import visual.models.resnet
+
+    results = doctest.testmod(visual.models.resnet)
+    assert results.attempted >= 2 and results.failed == 0
+
+
 def test_dilated_basic_block_rejects_groups():
     with pytest.raises(ValueError, match="groups=1"):
         DilatedBasicBlock(8, 8, groups=2)

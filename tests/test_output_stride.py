@@ -444,6 +444,15 @@ def test_cost_table_grows_with_smaller_output_stride():
     assert len(lines) == 5 and "1.00" in lines[2] and "<table>" in table._repr_html_()
 
 
+def test_docstring_examples():
+    import doctest
+
+    import visual.output_stride
+
+    results = doctest.testmod(visual.output_stride)
+    assert results.attempted >= 5 and results.failed == 0
+
+
 def test_cost_table_arguments():
     with pytest.raises(ValueError, match="output_strides"):
         cost_table("resnet18", 64, ())

@@ -80,14 +80,23 @@ def test_output_stride_explorer_updates_in_place():
     assert "resnet18" in explorer.fig.axes[1].get_title()
 
 
+def _count_draws(explorer) -> list:
+    """Replace the canvas' draw_idle (a full Agg render per change) by a counter."""
+    calls: list = []
+    explorer.fig.canvas.draw_idle = lambda *args, **kwargs: calls.append(1)
+    return calls
+
+
 def test_output_stride_explorer_schedule_and_sweep():
     explorer = explore_output_stride(SMALL_IMAGE, arch="resnet18", input_size=97)
+    draws = _count_draws(explorer)
     explorer.controls["schedule"].value = "semseg"
     assert explorer.state["table"].schedule == "semseg"
     assert explorer.state["table"]["layer3"].first_block_dilations == (2, 2)
     changes = sweep(explorer, steps=3)
-    assert changes >= 2 * len(explorer.controls)
+    assert changes >= 2 * len(explorer.controls) and len(draws) == changes + 1  # one redraw per change
     assert explorer.state["table"].input_size == (97, 97)  # restored
+    explorer.fig.canvas.draw()  # the artists left by the sweep render
 
 
 def test_alignment_explorer_updates_in_place():
@@ -105,7 +114,10 @@ def test_alignment_explorer_updates_in_place():
 
     explorer.controls["output_stride"].value = 32
     assert len(true.get_xdata()) == 15  # ceil(473 / 32)
-    assert sweep(explorer, steps=3) >= 4
+    draws = _count_draws(explorer)
+    changes = sweep(explorer, steps=3)
+    assert changes >= 4 and len(draws) == changes
+    explorer.fig.canvas.draw()
 
 
 @pytest.mark.parametrize("kwargs, error", [
