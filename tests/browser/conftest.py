@@ -20,7 +20,7 @@ import headless_chromium  # noqa: E402  (tools/, put on sys.path by browser_supp
 
 from labserver import LabServer  # noqa: E402
 
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT = {"width": 1400, "height": 1200}
 LOOPBACK = ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:", "file:")
 
 

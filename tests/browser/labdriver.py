@@ -341,8 +341,9 @@ class NotebookDriver:
         before = self.settle(explorer)
         shot = self.screenshot(f"explorer{index}-start", explorer)
         blank = blank_reason(before)
-        if blank:
+        if blank:  # nothing a slider could change: report it and move on
             self.blank_figures.append(f"explorer {index}: the live figure is blank ({blank}); see {shot}")
+            return []
         sliders = explorer.locator(SLIDER_SELECTOR)
         enabled = [sliders.nth(i) for i in range(sliders.count())
                    if not sliders.nth(i).locator(".noUi-target[disabled]").count()]

@@ -23,7 +23,7 @@ COURSE = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))
 NOTEBOOKS = ["fixtures/positive_slider.ipynb"] + [f"notebooks/{p.name}" for p in COURSE]
 
 
-def _run(page, lab, path: str) -> tuple[NotebookDriver, list[ControlCheck]]:
+def _run(page, lab, path: str) -> tuple[NotebookDriver, list[ControlCheck], int]:
     """Open ``path``, run all cells, move every explorer's controls; save a report."""
     driver = NotebookDriver(page, lab, path, ARTIFACTS / Path(path).stem)
     start = time.monotonic()
@@ -31,23 +31,25 @@ def _run(page, lab, path: str) -> tuple[NotebookDriver, list[ControlCheck]]:
     opened = time.monotonic()
     seconds = driver.run_all()
     ran = time.monotonic()
-    checks = [check for index, explorer in enumerate(driver.explorers())
+    explorers = driver.explorers()
+    checks = [check for index, explorer in enumerate(explorers)
               for check in driver.check_explorer(index, explorer)]
     driver.save_logs()
     write_report(driver.name, {"open_s": round(opened - start, 1), "run_all_s": round(seconds, 1),
+                               "explorers_rendered": len(explorers),
+                               "explorers_shown": driver.shown_explorers(),
                                "controls_s": round(time.monotonic() - ran, 1),
                                "checks": [dataclasses.asdict(c) for c in checks],
                                "problems": driver.problems(),
                                "blocked_requests": page.blocked_requests})
-    return driver, checks
+    return driver, checks, len(explorers)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: Path(p).stem)
 def test_sliders_move_the_live_figure(page, lab, path):
-    driver, checks = _run(page, lab, path)
+    driver, checks, rendered = _run(page, lab, path)
     shown = driver.shown_explorers()
     assert shown >= 1, f"{path}: the kernel displayed no explorer"
-    rendered = len({check.explorer for check in checks})
     assert rendered >= shown, (
         f"{path}: the kernel displayed {shown} explorers but only {rendered} rendered with a live "
         "figure and a control (a figure outside the widget box, or a widget that failed to load?)")
@@ -64,7 +66,7 @@ def test_sliders_move_the_live_figure(page, lab, path):
 
 def test_negative_control_fails_the_same_check(page, lab):
     """A figure that ignores its slider: the readout moves, the figure check must fail."""
-    driver, checks = _run(page, lab, "fixtures/negative_slider.ipynb")
+    driver, checks, _ = _run(page, lab, "fixtures/negative_slider.ipynb")
     assert [c.label for c in checks] == ["frequency", "amplitude"]
     for check in checks:
         assert check.readout_after != check.readout_before and check.readout_consistent, check
@@ -74,11 +76,14 @@ def test_negative_control_fails_the_same_check(page, lab):
     assert not driver.problems()                   # it fails on the figure alone
 
 
-def test_callback_errors_are_reported(page, lab):
-    """A callback that raises: the figure freezes and the kernel's traceback is reported."""
-    driver, checks = _run(page, lab, "fixtures/callback_error.ipynb")
-    (check,) = checks
+def test_broken_explorers_are_reported(page, lab):
+    """A raising callback and a blank (0x0) live figure are both reported."""
+    driver, checks, rendered = _run(page, lab, "fixtures/broken_explorers.ipynb")
+    assert rendered == 2
+    (check,) = checks                              # the blank explorer has nothing to move
+    assert check.label == "power"
     with pytest.raises(AssertionError, match="the figure did not change"):
         assert_control_responds(check)
     problems = driver.problems()
     assert any("RuntimeError: broken callback at power=2" in p for p in problems), problems
+    assert any(p.startswith("explorer 1: the live figure is blank (0x0 canvas") for p in problems), problems
