@@ -3,7 +3,7 @@
     python tools/notebook_outputs.py clear notebooks/*.ipynb     # strip outputs
     python tools/notebook_outputs.py execute notebooks/01_*.ipynb  # run, keep only checked outputs
 
-Only cells whose source contains ``# NBVAL_CHECK_OUTPUT`` keep their outputs (nbval compares
+Saved widget state (``metadata["widgets"]``) is dropped. Only cells whose source contains ``# NBVAL_CHECK_OUTPUT`` keep their outputs (nbval compares
 them on every CI run); every other cell is cleared and loses its execution count. The kept
 cells are renumbered 1, 2, 3, ... so counts are always in order.
 """
@@ -20,6 +20,7 @@ CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
 def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Clear outputs of unchecked cells and renumber the checked ones in order."""
+    nb.metadata.pop("widgets", None)  # saved ipywidgets state: large, volatile, useless without a kernel
     count = 0
     for cell in nb.cells:
         if cell.cell_type != "code":
