@@ -64,3 +64,11 @@ def test_interactive_notebooks_have_a_sweep_cell(path: Path):
         assert any("sweep(" in s for s in sources), (
             f"{path.name} builds slider explorers but has no sweep cell driving them"
         )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_saved_widget_state(path: Path):
+    metadata = json.loads(path.read_text(encoding="utf-8"))["metadata"]
+    assert "widgets" not in metadata, (
+        f"{path.name} stores ipywidgets state in its metadata; run `make clean-notebooks`"
+    )
