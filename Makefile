@@ -3,6 +3,7 @@
 #   make test  - set everything up the same way and run every test: unit tests + nbval on every
 #                notebook, then the browser suite (JupyterLab + headless Chromium; `make test-browser`)
 #   make docs  - execute every notebook and build the offline static site in build/docs/
+#   make bench - run every benchmark against its target, write benchmarks/RESULTS.md (quiet machine!)
 # Variables (override on the command line or in the environment):
 #   PYTHON           Python 3.11+ used to create .venv            (default: python3.11, else python3)
 #   TORCH_INDEX_URL  wheel index for torch/torchvision, e.g. https://download.pytorch.org/whl/cpu
@@ -10,6 +11,7 @@
 #   LAB_ARGS         extra arguments for `jupyter lab`, e.g. --no-browser --port=8890
 #   NB               one notebook for `make test-notebook`, e.g. NB=notebooks/01_dilation_receptive_field.ipynb
 #   CHROMIUM         the Chromium the browser tests and docs check drive   (default: /usr/bin/chromium)
+#   BENCH_ARGS       arguments for `make bench`, e.g. --quick, --only sliders, --list (benchmarks/README.md)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -32,8 +34,9 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 DOCS_DIR := build/docs
+BENCH_ARGS ?=
 
-.PHONY: help setup browser-setup lab test test-unit test-notebooks test-notebook test-browser docs \
+.PHONY: help setup browser-setup lab test test-unit test-notebooks test-notebook test-browser docs bench \
         clean-notebooks clean
 
 help: ## list the targets
@@ -83,6 +86,9 @@ test-browser: $(STAMP) browser-setup ## browser suite only: sliders in JupyterLa
 
 docs: $(STAMP) browser-setup ## execute every notebook, build the offline HTML site in build/docs/, check it
 	$(VPY) tools/build_docs.py --out $(DOCS_DIR)
+
+bench: $(STAMP) ## run every benchmark vs its target, write benchmarks/RESULTS.md (BENCH_ARGS=--quick: fast check)
+	$(VPY) -m benchmarks $(BENCH_ARGS)
 
 clean-notebooks: $(STAMP) ## clear notebook outputs except `# NBVAL_CHECK_OUTPUT` cells
 	$(VPY) tools/notebook_outputs.py clear notebooks/*.ipynb

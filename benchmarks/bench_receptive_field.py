@@ -1,127 +1,101 @@
-"""Benchmark for lesson 01: slider callback latency and ``trace`` of ResNet-101 at 473 x 473.
+"""Item 3 (lesson 01): ``visual.trace`` of ResNet-101 at 473 x 473 vs a real forward pass with hooks.
 
-    .venv/bin/python benchmarks/bench_receptive_field.py [--repeats 15]
+``visual.trace`` runs the model's own ``forward`` on the meta device (shapes only) and reads
+sizes, strides and receptive fields from the ops; the classic alternative is a real forward
+pass with a forward hook on every module recording output shapes (what shape-summary tools
+do). Both are timed in the same rotating rounds on the same built model (batch 1,
+``torch.inference_mode`` for the forward pass), together with the two ways of *building* the
+model first: on the CPU (torchvision initialises 44.5 M weights) and on the meta device
+(no weights; this is how ``visual.stride_table`` builds, and all ``trace`` needs).
 
-Prints medians (no assertions; targets from the lesson-01 issue):
-* kernel-side slider callback (compute + ``fig.canvas.draw_idle()``) -- target <= 50 ms.
-  Measured with the ipympl canvas the notebooks use (``draw_idle`` schedules the render) and with
-  Agg, where ``draw_idle`` renders the whole figure synchronously (an upper bound);
-* ``trace(resnet101, 473)`` -- target <= 0.5 s; and with the model build included
-  (later target <= 0.35 s), both for the usual CPU build and for a build on the meta device.
+    python -m benchmarks --only trace
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
-import time
 from collections.abc import Callable
+from typing import Any
 
-KERNEL_SIDE_VALUES = [(3, 1), (5, 2), (7, 3), (3, 4), (2, 2), (4, 1)]  # (kernel_size, dilation)
-INPUT_SIZE = 473  # PSPNet's input side
+from benchmarks.suite import Context, Row, Section, Target, benchmark, fmt_stats
+from benchmarks.timing import rounds, summarize
 
-
-CPU_TIMES: dict[str, float] = {}  # label -> median CPU ms of this process (less noisy on a busy machine)
-
-
-def median_ms(run: Callable[[], object], repeats: int, label: str = "") -> float:
-    """Median wall-clock ms of ``run``; the median CPU ms goes to ``CPU_TIMES[label]``."""
-    times, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        run()
-        times.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
-    if label:
-        CPU_TIMES[label] = 1000 * statistics.median(cpu)
-    return 1000 * statistics.median(times)
+ARCH = "resnet101"  # benchmarks issue, item 3
+INPUT_SIZE = 473  # PSPNet's crop (Zhao et al. 2017, Sec. 5.1)
+BUILD_AND_TRACE_TARGET = Target("<=", 0.35, "s")  # item 3: including building the model
+SPEEDUP_TARGET = Target(">=", 10.0, "x")  # item 3: at least 10x faster than a forward pass with hooks
 
 
-def slider_callback(backend: str, repeats: int) -> float:
-    """Median ms of one kernel-side slider change (the observer's compute + draw_idle)."""
-    import matplotlib
-
-    matplotlib.use(backend, force=True)
-    from visual.widgets.receptive_field import explore_receptive_field
-
-    explorer = explore_receptive_field(kernel_size=3, dilation=1, stride=1, n_layers=3)
-    explorer.fig.canvas.draw()  # first full render (layout, fonts) happens once, at display
-    values = iter(KERNEL_SIDE_VALUES * (repeats // len(KERNEL_SIDE_VALUES) + 2))
-
-    def change() -> None:
-        kernel_size, dilation = next(values)
-        explorer.controls["dilation"].value = dilation
-        explorer.controls["kernel_size"].value = kernel_size
-
-    wall = median_ms(change, repeats, label=backend) / 2  # two value changes per call
-    CPU_TIMES[backend] /= 2
-    return wall
-
-
-def compute_only(repeats: int) -> float:
-    from visual.plots.receptive_field import cone_image, kernel_footprint_image
-    from visual.widgets.receptive_field import receptive_field_summary
-
-    values = iter(KERNEL_SIDE_VALUES * (repeats // len(KERNEL_SIDE_VALUES) + 2))
-
-    def compute() -> None:
-        kernel_size, dilation = next(values)
-        receptive_field_summary(kernel_size, dilation, 1, 3)
-        kernel_footprint_image(kernel_size, dilation)
-        cone_image(kernel_size, 1, dilation, 3)
-
-    return median_ms(compute, repeats)
-
-
-def trace_resnet101(repeats: int) -> dict[str, float]:
+def build(arch: str, device: str = "cpu", **kwargs: Any) -> Any:
+    """A torchvision ResNet with random weights (``weights=None``: nothing is downloaded)."""
     import torch
     import torchvision
 
-    from visual.receptive_field import trace
-
-    model = torchvision.models.resnet101(weights=None)
-    trace(model, INPUT_SIZE)  # warm-up: imports and first-call caches
-    results = {"trace(resnet101, 473), model built": median_ms(lambda: trace(model, INPUT_SIZE), repeats, "trace")}
-    builds = max(3, repeats // 5)
-    results["build on CPU + trace"] = median_ms(
-        lambda: trace(torchvision.models.resnet101(weights=None), INPUT_SIZE), builds)
-
-    def meta_build_and_trace() -> None:
-        with torch.device("meta"):  # no weight initialisation: shapes only
-            meta_model = torchvision.models.resnet101(weights=None)
-        trace(meta_model, INPUT_SIZE)
-
-    results["build on meta device + trace"] = median_ms(meta_build_and_trace, repeats)
-    dilated = torchvision.models.resnet101(weights=None, replace_stride_with_dilation=[False, True, True])
-    results["trace(dilated resnet101, 473)"] = median_ms(lambda: trace(dilated, INPUT_SIZE), repeats)
-    return results
+    with torch.device(device):
+        return getattr(torchvision.models, arch)(weights=None, **kwargs)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=15, help="timed runs per measurement")
-    args = parser.parse_args()
+def forward_with_hooks(model: Any, input_size: int) -> dict[str, tuple[int, ...]]:
+    """Output shape of every module from a real forward pass (batch 1, inference mode)."""
     import torch
 
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} intra-op threads")
-    print("slider callback, kernel side (median per value change):")
-    print(f"  compute only (pure functions)          {compute_only(args.repeats):8.2f} ms")
+    shapes: dict[str, tuple[int, ...]] = {}
+    handles = [module.register_forward_hook(
+        lambda mod, args, out, name=name: shapes.__setitem__(name, tuple(out.shape)))
+        for name, module in model.named_modules()]
     try:
-        import ipympl  # noqa: F401
-
-        wall = slider_callback("module://ipympl.backend_nbagg", args.repeats)
-        print(f"  compute + draw_idle, ipympl canvas     {wall:8.2f} ms (CPU {CPU_TIMES['module://ipympl.backend_nbagg']:.2f} ms)")
-    except ImportError:
-        print("  compute + draw_idle, ipympl canvas     (ipympl not installed)")
-    wall = slider_callback("Agg", args.repeats)
-    print(f"  compute + draw_idle, Agg (full render) {wall:8.2f} ms (CPU {CPU_TIMES['Agg']:.2f} ms)")
-    print("trace (median):")
-    for label, value in trace_resnet101(args.repeats).items():
-        print(f"  {label:38s} {value / 1000:8.3f} s")
-    print(f"  (CPU time of trace(resnet101, 473): {CPU_TIMES['trace'] / 1000:.3f} s)")
-    print(f"load average while measuring: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+        x = torch.rand(1, 3, input_size, input_size)  # (N, C, H, W)
+        with torch.inference_mode():
+            model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return shapes
 
 
-if __name__ == "__main__":
-    main()
+def workloads(arch: str, input_size: int, **kwargs: Any) -> tuple[dict[str, Callable[[], object]], Any]:
+    import visual
+
+    model = build(arch, **kwargs).eval()
+    # Same answer both ways, checked once (a benchmark of a wrong result is worthless).
+    traced = visual.trace(model, input_size)
+    shapes = forward_with_hooks(model, input_size)
+    assert traced["layer4"].size == shapes["layer4"][-2:], (traced["layer4"].size, shapes["layer4"])
+    return {
+        "trace": lambda: visual.trace(model, input_size),
+        "forward with hooks": lambda: forward_with_hooks(model, input_size),
+        "meta build + trace": lambda: visual.trace(build(arch, "meta", **kwargs), input_size),
+        "meta build": lambda: build(arch, "meta", **kwargs),
+        "CPU build": lambda: build(arch, **kwargs),
+    }, model
+
+
+@benchmark(item=3, key="trace", title="`visual.trace` of ResNet-101 at 473 vs a forward pass with hooks",
+           source="benchmarks issue, item 3; tracer from the dilation & receptive-field issue (lesson 01)")
+def trace_resnet101(ctx: Context) -> Section:
+    n = ctx.pick(ctx.slow_repeats, 2)
+    work, _ = workloads(ARCH, INPUT_SIZE)
+    ctx.log(f"trace: {ARCH} at {INPUT_SIZE}, {n} rounds of {list(work)}")
+    r = rounds(work, rounds=n, warmup=1, between=lambda i: ctx.log(f"trace: round {i + 1}/{n}"))
+    forward = r.stats("forward with hooks")
+    cpu_build_and_trace = summarize([b + t for b, t in zip(r.times["CPU build"], r.times["trace"])])
+    reference = f"forward with hooks {fmt_stats(forward, 's')}"
+    build_share = r.stats("CPU build").median / cpu_build_and_trace.median
+    rows = [
+        Row(f"build `{ARCH}` on the meta device + `trace(model, {INPUT_SIZE})`", r.stats("meta build + trace"),
+            "s", BUILD_AND_TRACE_TARGET, reference,
+            note=f"the course's path (`stride_table` builds on the meta device): meta build alone "
+                 f"{fmt_stats(r.stats('meta build'), 's')}, `trace` of a built model {fmt_stats(r.stats('trace'), 's')}"),
+        Row(f"forward with hooks / `trace` (same built `{ARCH}`, per round)",
+            r.ratio("forward with hooks", "trace"), "x", SPEEDUP_TARGET, reference,
+            note=f"`trace` alone: {fmt_stats(r.stats('trace'), 's')}"),
+        Row(f"build `{ARCH}` on the CPU + `trace(model, {INPUT_SIZE})`", cpu_build_and_trace, "s",
+            BUILD_AND_TRACE_TARGET, reference,
+            note=f"torchvision's weight initialisation is {100 * build_share:.0f} % of it "
+                 f"(CPU build alone {fmt_stats(r.stats('CPU build'), 's')}); `trace` needs no weights: "
+                 "build under `torch.device('meta')`"),
+        Row("(CPU build + forward with hooks) / (meta build + trace)",
+            summarize([(b + f) / m for b, f, m in zip(r.times["CPU build"], r.times["forward with hooks"],
+                                                      r.times["meta build + trace"])]), "x",
+            note="what a student saves over building a real model and running it"),
+    ]
+    return Section(rows)

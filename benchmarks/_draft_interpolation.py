@@ -1,0 +1,85 @@
+"""Item 4 (lesson 03): from-scratch bilinear interpolation vs ``F.interpolate``.
+
+Workload: PSPNet's final upsampling of stride-8 class scores, a ``(1, 150, 60, 60)`` float32
+tensor (150 ADE20K classes) to 473 x 473, for both values of ``align_corners``. Every
+from-scratch variant of ``visual.interpolation`` and ``F.interpolate`` run in the same
+rotating rounds; each variant's time is divided by ``F.interpolate``'s in the same round and
+the median of those per-round ratios is reported. Each variant is first checked equal to
+``F.interpolate`` with ``torch.testing.assert_close`` (float32 default tolerances): a fast
+wrong answer is not a result. The fastest variant (lowest median ratio) carries the target.
+
+    python -m benchmarks --only bilinear
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from benchmarks.report import table
+from benchmarks.suite import Context, Row, Section, Target, benchmark, fmt_stats
+from benchmarks.timing import rounds
+
+INPUT_SHAPE = (1, 150, 60, 60)  # (N, classes, H/8, W/8): 150 ADE20K classes at output stride 8
+OUTPUT_SIZE = (473, 473)  # PSPNet's crop (Zhao et al. 2017, Sec. 5.1)
+RATIO_TARGET = Target("<=", 1.0, "x")  # item 4: at most as slow as F.interpolate
+REFERENCE = "F.interpolate"
+
+
+def variants() -> dict[str, Callable[..., object]]:
+    """The from-scratch bilinear implementations (public ``visual`` API), by name."""
+    import visual
+
+    return {
+        "bilinear_interpolate_matmul (banded)": visual.bilinear_interpolate_matmul,
+        "bilinear_interpolate_matmul (dense)": lambda x, size, align_corners: visual.bilinear_interpolate_matmul(
+            x, size, align_corners=align_corners, banded=False),
+        "bilinear_interpolate (separable)": visual.bilinear_interpolate,
+        "bilinear_interpolate_gather (four neighbours)": visual.bilinear_interpolate_gather,
+    }
+
+
+@benchmark(item=4, key="bilinear", title="From-scratch bilinear vs `F.interpolate`, (1, 150, 60, 60) → 473 × 473",
+           source="benchmarks issue, item 4; interpolation-from-scratch issue (lesson 03)")
+def bilinear(ctx: Context) -> Section:
+    import torch
+    import torch.nn.functional as F
+
+    x = torch.randn(*INPUT_SHAPE, generator=torch.Generator().manual_seed(0))  # (N, C, H, W)
+    n = ctx.pick(15, 3)
+    rows: list[Row] = []
+    detail = []
+    for align_corners in (False, True):
+        def reference(align_corners: bool = align_corners) -> torch.Tensor:
+            return F.interpolate(x, size=OUTPUT_SIZE, mode="bilinear", align_corners=align_corners)  # (N, C, 473, 473)
+
+        expected = reference()
+        work: dict[str, Callable[[], object]] = {REFERENCE: reference}
+        mismatches = []
+        chosen = variants()
+        if ctx.quick:  # the matrix forms are the fast ones; the others take seconds per call
+            chosen = {k: v for k, v in chosen.items() if k.startswith("bilinear_interpolate_matmul")}
+        for name, fn in chosen.items():
+            try:
+                torch.testing.assert_close(fn(x, OUTPUT_SIZE, align_corners=align_corners), expected)
+            except AssertionError as err:
+                mismatches.append(f"{name}: {str(err).splitlines()[0]}")
+                continue
+            work[name] = lambda fn=fn, align_corners=align_corners: fn(x, OUTPUT_SIZE, align_corners=align_corners)
+        ctx.log(f"bilinear: align_corners={align_corners}, {n} rounds of {len(work)} implementations")
+        r = rounds(work, rounds=n, warmup=1)
+        ratios = {name: r.ratio(name, REFERENCE) for name in work if name != REFERENCE}
+        fastest = min(ratios, key=lambda k: ratios[k].median)
+        ref_text = f"{REFERENCE} {fmt_stats(r.stats(REFERENCE).scaled(1e3), 'ms')}"
+        rows.append(Row(f"fastest variant / {REFERENCE}, `align_corners={align_corners}`", ratios[fastest], "x",
+                        RATIO_TARGET, ref_text,
+                        note=f"fastest: `{fastest}` {fmt_stats(r.stats(fastest).scaled(1e3), 'ms')}"))
+        rows.append(Row(f"equal to {REFERENCE} (`assert_close`), `align_corners={align_corners}`",
+                        float(len(work) - 1), "", Target(">=", float(len(chosen)), ""),
+                        note="; ".join(mismatches) or f"all {len(chosen)} variants within float32 tolerances"))
+        for name in ratios:
+            detail.append((f"`{name}`", str(align_corners), fmt_stats(r.stats(name).scaled(1e3), "ms"),
+                           fmt_stats(ratios[name], "x")))
+        detail.append((REFERENCE, str(align_corners), fmt_stats(r.stats(REFERENCE).scaled(1e3), "ms"), "1"))
+    details = ["Every variant, per-round ratio to `F.interpolate` in the same rounds:\n\n"
+               + table(["Implementation", "align_corners", "Time", f"Ratio to {REFERENCE}"], detail, "llrr")]
+    return Section(rows, details)

@@ -1,0 +1,118 @@
+"""Item 1: wall time of executing every notebook the way ``make test-notebooks`` (nbval) does.
+
+nbval with ``--nbval-current-env`` starts, per notebook, a fresh kernel of the interpreter
+that runs pytest (its ``:nbval-parent-env`` kernel spec: ``sys.executable -m ipykernel_launcher``),
+in the notebook's directory, and runs the cells in order. This benchmark does exactly that
+with ``nbclient`` (the library nbval's kernel handling mirrors), reusing nbval's kernel spec
+manager, and times each notebook from kernel start to kernel shutdown. The notebooks on disk
+are not modified. An empty notebook (one ``pass`` cell) is timed in the same rounds: it is
+the fixed cost of a kernel, the reference every notebook pays once.
+
+    python -m benchmarks --only notebooks
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+from benchmarks.report import REPO, table
+from benchmarks.suite import Context, Row, Section, Target, benchmark, fmt_stats, fmt_value
+from benchmarks.timing import rounds, summarize
+
+NOTEBOOK_DIR = REPO / "notebooks"
+SUITE_TARGET = Target("<=", 120.0, "s")  # benchmarks issue, item 1: the whole suite on 2 cores
+NOTEBOOK_GUIDELINE_S = 30.0  # project conventions: "target <= 30 s on 2 free cores" unless a lesson says otherwise
+CELL_TIMEOUT_S = 600  # as the Makefile's --nbval-cell-timeout
+SLOWEST_CELLS = 3  # cells listed per notebook in the details
+EMPTY = "(empty notebook: kernel start + shutdown)"
+
+
+def notebooks() -> list[Path]:
+    return sorted(NOTEBOOK_DIR.glob("[0-9]*.ipynb"))
+
+
+def execute(path: Path | None) -> tuple[float, list[tuple[float, str]]]:
+    """Execute one notebook (``None``: an empty one) in a fresh current-env kernel.
+
+    Returns:
+        Seconds from kernel start to shutdown, and ``(seconds, first source line)`` per code cell.
+    """
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    from nbval.kernel import CURRENT_ENV_KERNEL_NAME, NbvalKernelspecManager
+
+    if path is None:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
+        cwd = NOTEBOOK_DIR
+    else:
+        nb = nbformat.read(path, as_version=4)
+        cwd = path.parent
+    km = KernelManager(kernel_name=CURRENT_ENV_KERNEL_NAME, kernel_spec_manager=NbvalKernelspecManager())
+    client = NotebookClient(nb, km=km, timeout=CELL_TIMEOUT_S, record_timing=True,
+                            resources={"metadata": {"path": str(cwd)}})
+    start = time.perf_counter()
+    client.execute()  # raises CellExecutionError on an unexpected error, like nbval fails the cell
+    seconds = time.perf_counter() - start
+    cells = []
+    for cell in nb.cells:
+        timing = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type != "code" or "shell.execute_reply" not in timing:
+            continue
+        begin = dt.datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+        end = dt.datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+        first = next((line for line in cell.source.splitlines() if line.strip()
+                      and not line.startswith(("# NBVAL", "%"))), "")
+        cells.append(((end - begin).total_seconds(), first.strip()))
+    return seconds, cells
+
+
+@benchmark(item=1, key="notebooks", title="Notebook suite wall time (as nbval runs it)",
+           source="benchmarks issue, item 1")
+def notebook_suite(ctx: Context) -> Section:
+    paths = notebooks()
+    if ctx.quick:  # one small notebook is enough to check the machinery
+        paths = paths[:1]
+    n = ctx.pick(3, 1)
+    workloads = {EMPTY: lambda: execute(None)}
+    cell_times: dict[str, list[list[tuple[float, str]]]] = {}
+    for path in paths:
+        cell_times[path.name] = []
+
+        def run(path: Path = path) -> None:
+            seconds, cells = execute(path)
+            cell_times[path.name].append(cells)
+            ctx.log(f"notebooks: {path.name} {seconds:.1f} s")
+
+        workloads[path.name] = run
+    ctx.log(f"notebooks: {len(paths)} notebooks + an empty one, {n} round(s)")
+    r = rounds(workloads, rounds=n, warmup=0)
+    totals = summarize([sum(r.times[p.name][i] for p in paths) for i in range(n)])
+    kernel = r.stats(EMPTY)
+    rows = [Row(f"all {len(paths)} notebooks, total" + (" (quick: first notebook only)" if ctx.quick else ""),
+                totals, "s", None if ctx.quick else SUITE_TARGET,
+                f"kernel start + shutdown {fmt_stats(kernel, 's')} per notebook",
+                note="sum of the per-notebook times of each round; nbval runs them one after another")]
+    for path in paths:
+        rows.append(Row(f"`{path.name}`", r.stats(path.name), "s",
+                        note=f"{r.stats(path.name).median / kernel.median:.1f}× an empty notebook; course "
+                             f"guideline ≤ {NOTEBOOK_GUIDELINE_S:.0f} s per notebook unless its lesson says otherwise"))
+    details = []
+    slow = []
+    for path in paths:
+        per_cell: dict[int, list[float]] = {}
+        sources: dict[int, str] = {}
+        for run_cells in cell_times[path.name]:
+            for i, (seconds, source) in enumerate(run_cells):
+                per_cell.setdefault(i, []).append(seconds)
+                sources[i] = source
+        ranked = sorted(per_cell, key=lambda i: -summarize(per_cell[i]).median)[:SLOWEST_CELLS]
+        for i in ranked:
+            slow.append((path.name, str(i + 1), f"`{sources[i][:70]}`",
+                         fmt_value(summarize(per_cell[i]).median, "s")))
+    if slow:
+        details.append("Slowest code cells (median over the rounds; code cell number, first line):\n\n"
+                       + table(["Notebook", "Cell", "Starts with", "Time"], slow, "lrlr"))
+    return Section(rows, details)
