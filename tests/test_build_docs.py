@@ -114,3 +114,12 @@ def test_builds_explorer_spots_explorer_notebooks():
     assert build_docs.builds_explorer(new_notebook(cells=[new_code_cell("Explorer(box, {}, fig, f)")]))
     assert not build_docs.builds_explorer(new_notebook(cells=[
         new_markdown_cell("Call `explore_rf(...)` later"), new_code_cell("print(1)")]))
+
+
+@pytest.mark.parametrize("tex", [r"M_2 \le K", r"a > 0 \iff b", r"X_i = (i + \frac12)\,H/h - \frac12",
+                                 "n = \\left\\lfloor \\frac{n-1}{2} \\right\\rfloor\n= \\left\\lceil \\frac{n}{2} \\right\\rceil",
+                                 r"\tfrac{1}{2} \ne \dfrac{1}{3}"])
+def test_common_tex_that_mathtext_lacks_is_rewritten(tex):
+    math = build_docs.MathRenderer()
+    out = math(tex, display=False)
+    assert math.failed == [] and math.rendered == 1 and out.startswith('<img class="math"')

@@ -168,8 +168,27 @@ def test_offline_jshtml_strips_matplotlibs_cdn_link():
     plt.close(fig)
 
 
+def test_photo_like_figures_get_jpeg_frames_line_art_keeps_png():
+    rng = np.random.default_rng(0)
+    with plt.ioff():
+        fig, ax = plt.subplots(figsize=(6, 6))
+    image = ax.imshow(rng.random((300, 300, 3)))                  # noise: PNG cannot compress it
+    level = widgets.FloatSlider(value=1.0, min=0.5, max=1.0, step=0.25, description="level")
+    level.observe(lambda change: image.set_data(rng.random((300, 300, 3)) * change["new"]), names="value")
+    photo = Explorer(widget=None, controls={"level": level}, fig=fig, update=lambda: None)
+    markup = photo.to_jshtml(frames=3)
+    assert markup.count('"data:image/jpeg;base64,') == 3 and "data:image/png" not in markup
+    assert photo.to_jshtml(frames=3, frame_format="png").count('"data:image/png;base64,') == 3
+    explorer, _ = _slope_explorer()
+    assert explorer.to_jshtml(frames=3).count('"data:image/png;base64,') == 3
+    plt.close(fig)
+    plt.close(explorer.fig)
+
+
 def test_to_jshtml_rejects_bad_arguments():
     explorer, _ = _slope_explorer()
+    with pytest.raises(ValueError, match="frame_format"):
+        explorer.to_jshtml(frame_format="gif")
     with pytest.raises(ValueError, match="interval_ms"):
         explorer.to_jshtml(interval_ms=0)
     with pytest.raises(ValueError, match="dpi"):

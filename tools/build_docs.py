@@ -88,10 +88,16 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
 
 # --- maths ------------------------------------------------------------------------------------
 
-# TeX that mathtext lacks, rewritten to what it has (same glyphs).
-_TEX_REWRITES = [(r"\tfrac", r"\frac"), (r"\displaystyle", ""), (r"\limits", ""),
-                 (r"\bigl", ""), (r"\bigr", ""), (r"\Bigl", ""), (r"\Bigr", ""),
-                 (r"\lvert", "|"), (r"\rvert", "|"), (r"\!", "")]
+# TeX that mathtext lacks, rewritten to what it has (same glyphs): (pattern, replacement).
+_TEX_REWRITES = [
+    (r"\\[td]frac(?![a-zA-Z])", r"\\frac"),
+    (r"\\frac\s*(\d)\s*(\d)", r"\\frac{\1}{\2}"),      # \frac12 -> \frac{1}{2}
+    (r"\\(displaystyle|limits|[bB]igg?[lr]?)(?![a-zA-Z])", ""),
+    (r"\\le(?![a-zA-Z])", r"\\leq"), (r"\\ge(?![a-zA-Z])", r"\\geq"),
+    (r"\\ne(?![a-zA-Z])", r"\\neq"), (r"\\iff(?![a-zA-Z])", r"\\Leftrightarrow"),
+    (r"\\implies(?![a-zA-Z])", r"\\Rightarrow"), (r"\\[lr]vert(?![a-zA-Z])", "|"),
+    (r"\\!", ""), (r"\s*\n\s*", " "),                    # mathtext typesets one line
+]
 _ALIGNED = re.compile(r"\\begin\{(aligned|align\*?|gathered|split)\}(.*?)\\end\{\1\}", re.DOTALL)
 
 
@@ -116,12 +122,13 @@ class MathRenderer:
 
     def __call__(self, tex: str, display: bool) -> str:
         tex = tex.strip()
-        for old, new in _TEX_REWRITES:
-            tex = tex.replace(old, new)
         match = _ALIGNED.fullmatch(tex)
         lines = [line.replace("&", "") for line in match.group(2).split(r"\\")] if match else [tex]
         images = []
-        for line in (line.strip() for line in lines):
+        for line in lines:
+            for pattern, replacement in _TEX_REWRITES:
+                line = re.sub(pattern, replacement, line)
+            line = line.strip()
             if not line:
                 continue
             try:
@@ -501,7 +508,7 @@ def check_animation_offline(page_path: Path, browser: Any, screenshot: Path | No
     slider = figure.locator("input.anim-slider")
     image = figure.locator(".animation img").first
     page.wait_for_function(
-        "(img) => img.src && img.src.startsWith('data:image/png')", arg=image.element_handle(),
+        "(img) => img.src && img.src.startsWith('data:image/')", arg=image.element_handle(),
         timeout=30_000)
     first = image.get_attribute("src")
     frames = int(slider.get_attribute("max") or 0) + 1

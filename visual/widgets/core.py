@@ -35,6 +35,14 @@ DOCS_INTERVAL_MS = 600
 DOCS_DPI = 80.0
 """Resolution of the docs animation frames (dots per inch); 80 keeps an 8-inch figure at 640 px."""
 
+PHOTO_PNG_BYTES = 100_000
+"""A PNG frame above this size that is also ``PHOTO_JPEG_GAIN`` times a JPEG is photo-like."""
+
+PHOTO_JPEG_GAIN = 2.0
+"""How much smaller a JPEG frame must be before it replaces PNG (line art stays lossless PNG)."""
+
+FRAME_FORMATS = ("png", "jpeg")
+
 # matplotlib's HTMLWriter links Font Awesome from a CDN for its button icons; the docs must load
 # nothing from the network, so the link is dropped and each icon replaced by plain text.
 _CDN_LINK = re.compile(r"<link[^>]*href=[\"']https?://[^\"']*font-awesome[^>]*>", re.IGNORECASE)
@@ -172,26 +180,30 @@ class Explorer:
         frames: int = DOCS_FRAMES,
         interval_ms: int = DOCS_INTERVAL_MS,
         dpi: float = DOCS_DPI,
+        frame_format: str | None = None,
     ) -> str:
         """Render the figure as a scrub-bar animation over one control's range (no kernel needed).
 
         Each frame sets the control to the next value of ``frame_values`` (so the explorer's
         own callback redraws the figure), then the original value is restored. Built with
         ``matplotlib.animation.FuncAnimation(...).to_jshtml()`` and made offline with
-        ``offline_jshtml``: PNG frames are embedded, nothing is loaded from the network.
+        ``offline_jshtml``: the frames are embedded, nothing is loaded from the network.
 
         Args:
             control: key in ``controls``; ``None`` picks ``docs_control()``.
             frames: the most frames, ends of the range included (at least 2).
             interval_ms: delay between frames when playing, in milliseconds (positive).
             dpi: resolution of the frames in dots per inch (positive).
+            frame_format: ``"png"`` or ``"jpeg"``; ``None`` picks PNG unless the figure is
+                photo-like (its PNG is over ``PHOTO_PNG_BYTES`` and ``PHOTO_JPEG_GAIN`` times
+                the JPEG), which keeps pages showing photos several times smaller.
 
         Returns:
             An HTML fragment: a caption naming the control and its range, then the animation.
 
         Raises:
-            ValueError: for a bad ``control``, ``frames``, ``interval_ms`` or ``dpi``, or when the
-                explorer has no figure.
+            ValueError: for a bad ``control``, ``frames``, ``interval_ms``, ``dpi`` or
+                ``frame_format``, or when the explorer has no figure.
         """
         import matplotlib as mpl
         from matplotlib.animation import FuncAnimation
@@ -202,8 +214,12 @@ class Explorer:
             raise ValueError(f"interval_ms must be positive, got {interval_ms}")
         if dpi <= 0:
             raise ValueError(f"dpi must be positive, got {dpi}")
+        if frame_format is not None and frame_format not in FRAME_FORMATS:
+            raise ValueError(f"frame_format must be one of {FRAME_FORMATS} or None, got {frame_format!r}")
         name = self.docs_control() if control is None else control
         values = self.frame_values(name, frames)
+        if frame_format is None:
+            frame_format = _pick_frame_format(self.fig, dpi)
         widget = self.controls[name]
         original = widget.value
 
@@ -214,7 +230,8 @@ class Explorer:
         animation = FuncAnimation(self.fig, show, frames=values, interval=interval_ms,
                                   repeat=False, cache_frame_data=False, event_source=_NoTimer())
         try:
-            with mpl.rc_context({"savefig.dpi": dpi}):  # Animation.save's default frame dpi
+            # Animation.save's default frame dpi, and HTMLWriter's default frame format.
+            with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": frame_format}):
                 markup = animation.to_jshtml(default_mode="once")
         finally:
             # Saved, never played: stop it from starting on the figure's next live draw.
@@ -245,6 +262,19 @@ class Explorer:
                 pyplot.close(self.fig)
         else:
             display(self.widget)
+
+
+def _pick_frame_format(fig: Any, dpi: float) -> str:
+    """``"jpeg"`` for photo-like figures (much smaller than PNG), else lossless ``"png"``."""
+    import io
+
+    sizes = {}
+    for fmt in FRAME_FORMATS:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=fmt, dpi=dpi)
+        sizes[fmt] = buffer.tell()
+    photo_like = sizes["png"] > PHOTO_PNG_BYTES and sizes["png"] > PHOTO_JPEG_GAIN * sizes["jpeg"]
+    return "jpeg" if photo_like else "png"
 
 
 def _format_value(value: Any) -> str:
