@@ -129,6 +129,19 @@ def test_bilinear_edge_cases(name, in_hw, kwargs, align_corners, dtype):
     assert_matches(BILINEAR[name](x, align_corners=align_corners, **kwargs), reference)
 
 
+@pytest.mark.parametrize("name", list(BILINEAR))
+def test_memory_layouts_and_empty_batch(name):
+    g = torch.Generator().manual_seed(5)
+    inputs = [
+        torch.randn(2, 3, 5, 6, generator=g).to(memory_format=torch.channels_last),
+        torch.randn(2, 3, 6, 5, generator=g).transpose(2, 3),  # a non-contiguous view
+        torch.randn(0, 3, 5, 6, generator=g),  # empty batch, allowed by F.interpolate
+    ]
+    for x in inputs:
+        reference = F.interpolate(x, size=(11, 13), mode="bilinear")
+        assert_matches(BILINEAR[name](x, size=(11, 13)), reference)
+
+
 def test_seed_examples():
     ramp = torch.tensor([[[10.0, 20.0]]])
     assert linear_interpolate(ramp, size=4).tolist() == [[[10.0, 12.5, 17.5, 20.0]]]

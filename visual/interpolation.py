@@ -325,11 +325,29 @@ def linear_weights(
 # --------------------------------------------------------------------------------------
 # Linear (N, C, L) and bilinear (N, C, H, W): separable passes
 # --------------------------------------------------------------------------------------
-def _interpolate_axis(x: "torch.Tensor", dim: int, out_size: int, align_corners: bool,
-                      scale_factor: float | None) -> "torch.Tensor":
-    """Linear interpolation of ``x`` along one axis ``dim`` (negative index) to ``out_size``."""
-    w = linear_weights(out_size, x.shape[dim], align_corners, scale_factor,
-                       dtype=_opmath(x.dtype), device=x.device)
+# Work on about this many output values at a time, so that the temporaries (gathered
+# neighbours, float64 products) stay small, get reused by the allocator and stay in cache.
+_CHUNK_ELEMENTS = 1 << 20
+
+
+def _by_planes(x: "torch.Tensor", out_tail: Sequence[int], fn) -> "torch.Tensor":
+    """Apply ``fn`` to groups of planes of ``x`` ``(N, C, *spatial)`` and gather the results.
+
+    ``fn`` maps planes ``(k, *spatial)`` to ``(k, *out_tail)``; the output has ``x``'s dtype.
+    """
+    import torch
+
+    n, c = x.shape[:2]
+    planes = x.reshape(n * c, *x.shape[2:])  # (NC, *spatial)
+    out = torch.empty(n * c, *out_tail, dtype=x.dtype, device=x.device)  # (NC, *out_tail)
+    step = max(1, _CHUNK_ELEMENTS // max(1, math.prod(out_tail)))
+    for start in range(0, n * c, step):
+        out[start:start + step] = fn(planes[start:start + step])  # copy_ casts to x's dtype
+    return out.view(n, c, *out_tail)  # (N, C, *out_tail)
+
+
+def _axis_blend(x: "torch.Tensor", dim: int, w: LinearWeights) -> "torch.Tensor":
+    """Linear interpolation of ``x`` along axis ``dim`` (negative index) with weights ``w``."""
     view = [-1] + [1] * (-dim - 1)  # weights broadcast along `dim`, e.g. (W_out,) or (H_out, 1)
     x0 = x.index_select(dim, w.index0)  # (..., out_size, ...)
     x1 = x.index_select(dim, w.index1)  # (..., out_size, ...)
@@ -380,8 +398,9 @@ def linear_interpolate(
     _check_input(x, 3, "(N, C, L)", "linear_interpolate")
     align_corners = _check_align_corners(align_corners)
     (out_len,), (factor,) = _resolve_sizes(x.shape[2:], size, scale_factor)
-    out = _interpolate_axis(x.to(_opmath(x.dtype)), -1, out_len, align_corners, factor)  # (N, C, L_out)
-    return out.to(x.dtype)
+    opmath = _opmath(x.dtype)  # half types are computed in float32, like PyTorch
+    w = linear_weights(out_len, x.shape[2], align_corners, factor, dtype=opmath, device=x.device)
+    return _by_planes(x, (out_len,), lambda p: _axis_blend(p.to(opmath), -1, w))  # (N, C, L_out)
 
 
 def bilinear_interpolate(
@@ -423,14 +442,17 @@ def bilinear_interpolate(
     if order not in ("xy", "yx"):
         raise ValueError(f"order must be 'xy' (width first) or 'yx' (height first), got {order!r}")
     (out_h, out_w), (factor_h, factor_w) = _resolve_sizes(x.shape[2:], size, scale_factor)
-    dtype, x = x.dtype, x.to(_opmath(x.dtype))  # half types are computed in float32, like PyTorch
-    if order == "xy":
-        x = _interpolate_axis(x, -1, out_w, align_corners, factor_w)  # (N, C, H, W_out)
-        x = _interpolate_axis(x, -2, out_h, align_corners, factor_h)  # (N, C, H_out, W_out)
-    else:
-        x = _interpolate_axis(x, -2, out_h, align_corners, factor_h)  # (N, C, H_out, W)
-        x = _interpolate_axis(x, -1, out_w, align_corners, factor_w)  # (N, C, H_out, W_out)
-    return x.to(dtype)
+    opmath = _opmath(x.dtype)  # half types are computed in float32, like PyTorch
+    wy = linear_weights(out_h, x.shape[2], align_corners, factor_h, dtype=opmath, device=x.device)
+    wx = linear_weights(out_w, x.shape[3], align_corners, factor_w, dtype=opmath, device=x.device)
+
+    def two_passes(planes: "torch.Tensor") -> "torch.Tensor":  # (k, H, W) -> (k, H_out, W_out)
+        planes = planes.to(opmath)
+        if order == "xy":
+            return _axis_blend(_axis_blend(planes, -1, wx), -2, wy)  # (k, H, W_out) -> (k, H_out, W_out)
+        return _axis_blend(_axis_blend(planes, -2, wy), -1, wx)  # (k, H_out, W) -> (k, H_out, W_out)
+
+    return _by_planes(x, (out_h, out_w), two_passes)  # (N, C, H_out, W_out)
 
 
 def bilinear_interpolate_gather(
@@ -463,17 +485,17 @@ def bilinear_interpolate_gather(
     y0, y1 = wy.index0[:, None], wy.index1[:, None]  # (H_out, 1)
     x0, x1 = wx.index0[None, :], wx.index1[None, :]  # (1, W_out)
     w0, w1 = wy.weight0[:, None], wy.weight1[:, None]  # (H_out, 1)
-    dtype, x = x.dtype, x.to(opmath)  # half types are blended in float32, like PyTorch
-    terms = [  # (value, weight) pairs, each value (N, C, H_out, W_out), each weight (H_out, W_out)
-        (x[:, :, y0, x1], w0 * wx.weight1),
-        (x[:, :, y0, x0], w0 * wx.weight0),
-        (x[:, :, y1, x0], w1 * wx.weight0),
-        (x[:, :, y1, x1], w1 * wx.weight1),
-    ]
-    out = terms[0][0] * terms[0][1]
-    for value, weight in terms[1:]:
-        out = _fma(value, weight, out)  # out + value * weight, rounded once
-    return out.to(dtype)
+    weights = [w0 * wx.weight1, w0 * wx.weight0, w1 * wx.weight0, w1 * wx.weight1]  # each (H_out, W_out)
+    corners = [(y0, x1), (y0, x0), (y1, x0), (y1, x1)]  # in the order PyTorch's kernel adds them
+
+    def four_neighbours(planes: "torch.Tensor") -> "torch.Tensor":  # (k, H, W) -> (k, H_out, W_out)
+        planes = planes.to(opmath)  # half types are blended in float32, like PyTorch
+        out = planes[:, y0, x1] * weights[0]  # (k, H_out, W_out)
+        for (rows, cols), weight in zip(corners[1:], weights[1:]):
+            out = _fma(planes[:, rows, cols], weight, out)  # out + value * weight, rounded once
+        return out
+
+    return _by_planes(x, (out_h, out_w), four_neighbours)  # (N, C, H_out, W_out)
 
 
 def _fma(a: "torch.Tensor", b: "torch.Tensor", c: "torch.Tensor") -> "torch.Tensor":

@@ -284,12 +284,16 @@ def plot_interpolation_matrix(matrix: "torch.Tensor", *, ax: "Axes | None" = Non
     Returns:
         The Axes, with a colour bar of the weights.
     """
+    from matplotlib.ticker import MaxNLocator
+
     ax = get_axes(ax, (4.0, 5.0))
     a = _as_tensor(matrix)
     im = ax.imshow(a.numpy(), cmap=SEQUENTIAL_CMAP, vmin=0.0, vmax=1.0, interpolation="nearest",
                    aspect="auto")
     ax.figure.colorbar(im, ax=ax, label="weight")
     nonzero = int((a != 0).sum())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="input index", ylabel="output index",
            title=title or f"A: {a.shape[0]}\u00d7{a.shape[1]}, {nonzero} non-zeros")
     return ax
