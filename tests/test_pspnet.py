@@ -15,7 +15,17 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from visual import PSPNet, PyramidBatchNorm2d, PyramidPoolingModule, part_costs, pspnet_loss
+from visual import (
+    PSPNet,
+    PyramidBatchNorm2d,
+    PyramidPoolingModule,
+    adaptive_pool_windows,
+    part_costs,
+    pspnet_loss,
+    pspnet_sizes,
+    pyramid_features,
+    trace,
+)
 
 # Channels of layer3 / layer4 per backbone: He et al. 2016, Table 1 (BasicBlock x1, Bottleneck x4).
 CHANNELS = {
@@ -297,3 +307,50 @@ def test_part_costs_match_hand_maths():
             resnet(torch.empty(1, 3, 473, 473))
     fc = 2 * 2048 * 1000
     assert rows["backbone"].flops == counter.get_total_flops() - fc
+
+
+@settings(max_examples=40, deadline=None)
+@given(in_size=st.integers(1, 70), out_size=st.integers(1, 12))
+def test_adaptive_pool_windows_match_pytorch(in_size, out_size):
+    one_hot = torch.eye(in_size)[None]  # (1, C = in_size, L = in_size): channel c is 1 at cell c only
+    pooled = F.adaptive_avg_pool1d(one_hot, out_size)[0]  # (in_size, out_size)
+    expected = []
+    for i in range(out_size):
+        cells = torch.nonzero(pooled[:, i] > 0).flatten().tolist()
+        assert cells == list(range(cells[0], cells[-1] + 1))  # a contiguous window
+        torch.testing.assert_close(pooled[cells, i], torch.full((len(cells),), 1 / len(cells)))
+        expected.append((cells[0], cells[-1] + 1))
+    assert adaptive_pool_windows(in_size, out_size) == expected
+
+
+def test_adaptive_pool_windows_overlap_only_when_not_divisible():
+    assert adaptive_pool_windows(60, 6) == [(10 * i, 10 * i + 10) for i in range(6)]  # 473 px: tiles
+    windows = adaptive_pool_windows(64, 6)  # 512 px: ceil(512 / 8) = 64 cells, 64 / 6 not an int
+    assert any(a[1] > b[0] for a, b in zip(windows, windows[1:]))
+    with pytest.raises(ValueError):
+        adaptive_pool_windows(0, 3)
+
+
+@settings(max_examples=8, deadline=None)
+@given(height=st.integers(33, 140), width=st.integers(33, 140))
+def test_pspnet_sizes_agree_with_the_tracer(height, width):
+    with torch.device("meta"):
+        model = PSPNet(2, backbone="resnet18", bins=(1, 2, 3, 6))
+    rows = trace(model, (height, width))
+    sizes = pspnet_sizes((height, width))
+    for name, size in sizes.items():
+        if name != "out":
+            assert rows[name].size == size, name
+    with torch.device("meta"):
+        assert model.eval()(torch.empty(1, 3, height, width))["out"].shape[-2:] == sizes["out"]
+
+
+def test_pyramid_features_are_the_pooled_branches(small_model):
+    x = torch.rand(2, 3, SMALL, SMALL)
+    features = pyramid_features(small_model.train(), x)
+    assert [tuple(f.shape) for f in features] == [(2, 128, b, b) for b in (1, 2, 3, 6)]  # 512 / 4 channels
+    assert small_model.training  # the mode is restored
+    small_model.eval()
+    with torch.no_grad():
+        _, c4 = small_model.backbone(x)
+        torch.testing.assert_close(features[3], small_model.ppm.stages[3](c4))

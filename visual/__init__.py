@@ -94,6 +94,9 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "pspnet_loss",
         "PartCost",
         "part_costs",
+        "adaptive_pool_windows",
+        "pspnet_sizes",
+        "pyramid_features",
     ),
     # Data: sample photo, synthetic segmentation dataset.
     "data": (
@@ -112,6 +115,9 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "evaluate",
         "History",
         "train_model",
+        "GRADIENT_PARTS",
+        "loss_gradients",
+        "combined_gradient_norms",
     ),
     # Plot helpers.
     "plots.receptive_field": (
@@ -142,7 +148,19 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "plot_feature_alignment",
         "plot_timings",
     ),
-    "plots.pspnet": (),
+    "plots.pspnet": (
+        "label_colormap",
+        "plot_training_history",
+        "plot_label_map",
+        "plot_segmentation_panels",
+        "bin_window_boxes",
+        "window_coverage",
+        "coverage_overlay",
+        "box_polygons",
+        "plot_pyramid_bins",
+        "plot_pyramid_features",
+        "plot_part_costs",
+    ),
     # Slider explorers.
     "widgets.core": (
         "Explorer",
@@ -173,7 +191,15 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "explore_segmentation_upsampling",
         "explore_feature_alignment",
     ),
-    "widgets.pspnet": (),
+    "widgets.pspnet": (
+        "size_summary",
+        "bins_summary",
+        "explore_pspnet_sizes",
+        "explore_pyramid_bins",
+        "explore_part_costs",
+        "explore_aux_weight",
+        "explore_predictions",
+    ),
 }
 
 _NAME_TO_MODULE: dict[str, str] = {

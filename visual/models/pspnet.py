@@ -43,6 +43,9 @@ __all__ = [
     "pspnet_loss",
     "PartCost",
     "part_costs",
+    "adaptive_pool_windows",
+    "pspnet_sizes",
+    "pyramid_features",
 ]
 
 
@@ -409,6 +412,106 @@ def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input
         rows.append(PartCost(part, sum(p.numel() for p in module.parameters()), int(flops)))
     rows.append(PartCost("total", sum(r.parameters for r in rows), sum(r.flops for r in rows)))
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry of the pyramid: what each bin averages, sizes through the network.
+# --------------------------------------------------------------------------------------------
+STEM_AND_STRIDES = (  # (row name, kernel_size, stride, padding) of each size-changing layer, torchvision ResNet
+    ("backbone.conv1", 7, 2, 3),
+    ("backbone.maxpool", 3, 2, 1),
+    ("backbone.layer1", 3, 1, 1),
+    ("backbone.layer2", 3, 2, 1),  # the 3x3 conv of layer2's first block carries its stride 2
+    ("backbone.layer3", 3, 1, 1),  # dilated: stride 1 (replace_stride_with_dilation[1])
+    ("backbone.layer4", 3, 1, 1),  # dilated: stride 1 (replace_stride_with_dilation[2])
+)
+
+
+def adaptive_pool_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
+    """The input cells ``[start, end)`` that each output of adaptive average pooling averages.
+
+    PyTorch's rule (``aten/src/ATen/native/AdaptiveAveragePooling.cpp``): output ``i`` of
+    ``out_size`` averages inputs ``floor(i * in_size / out_size)`` up to
+    ``ceil((i + 1) * in_size / out_size)`` (exclusive). When ``out_size`` divides ``in_size``
+    the windows tile the input; otherwise neighbouring windows overlap (or, for
+    ``out_size > in_size``, repeat cells).
+
+    Args:
+        in_size: input length (feature cells), at least 1.
+        out_size: output length (the bin size), at least 1.
+
+    Returns:
+        ``out_size`` pairs ``(start, end)``.
+
+    Raises:
+        ValueError: if a size is smaller than 1.
+
+    Example:
+        >>> adaptive_pool_windows(60, 6)[:2]
+        [(0, 10), (10, 20)]
+        >>> adaptive_pool_windows(9, 6)
+        [(0, 2), (1, 3), (3, 5), (4, 6), (6, 8), (7, 9)]
+    """
+    if isinstance(in_size, bool) or isinstance(out_size, bool) or not isinstance(in_size, int) \
+            or not isinstance(out_size, int):
+        raise TypeError(f"in_size and out_size must be ints, got {in_size!r}, {out_size!r}")
+    if in_size < 1 or out_size < 1:
+        raise ValueError(f"in_size and out_size must be at least 1, got {in_size}, {out_size}")
+    return [((i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)) for i in range(out_size)]
+
+
+def pspnet_sizes(
+    input_size: int | tuple[int, int], bins: Sequence[int] = DEFAULTS.bins
+) -> dict[str, tuple[int, int]]:
+    """Spatial size ``(H, W)`` after each stage of a PSPNet, from conv arithmetic alone.
+
+    Args:
+        input_size: ``H`` (square) or ``(H, W)`` of the image.
+        bins: pyramid bin sizes.
+
+    Returns:
+        Sizes keyed by the model's module names (``"backbone.conv1"``, ..., ``"backbone.layer4"``,
+        ``"ppm.stages.0"``, ... one per bin, ``"ppm"``, ``"head"``) and ``"out"``.
+
+    Example:
+        >>> pspnet_sizes(473)["backbone.layer4"], pspnet_sizes(512)["backbone.layer4"]
+        ((60, 60), (64, 64))
+    """
+    from visual.conv_arithmetic import conv_output_size
+
+    height, width = _pair_of_ints(input_size, "input_size")
+    bins = _validate_bins(bins)
+    sizes: dict[str, tuple[int, int]] = {}
+    for name, kernel_size, stride, padding in STEM_AND_STRIDES:
+        height = conv_output_size(height, kernel_size, stride, padding)
+        width = conv_output_size(width, kernel_size, stride, padding)
+        sizes[name] = (height, width)
+    for i, size in enumerate(bins):
+        sizes[f"ppm.stages.{i}"] = (size, size)
+    sizes["ppm"] = sizes["head"] = (height, width)
+    sizes["out"] = _pair_of_ints(input_size, "input_size")
+    return sizes
+
+
+def pyramid_features(model: PSPNet, images: torch.Tensor) -> list[torch.Tensor]:
+    """The pyramid branches of ``model`` for ``images``, before upsampling (evaluation mode).
+
+    Args:
+        model: a :class:`PSPNet`.
+        images: ``(N, 3, H, W)``.
+
+    Returns:
+        One ``(N, C', b, b)`` tensor per bin ``b`` of ``model.bins`` (after BN and ReLU).
+    """
+    _check_images(images)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            _, c4 = model.backbone(images)  # (N, C4, h, w)
+            return model.ppm.pooled(c4)  # [(N, C', b, b)]
+    finally:
+        model.train(was_training)
 
 
 # --------------------------------------------------------------------------------------------
