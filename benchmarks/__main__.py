@@ -25,7 +25,7 @@ import matplotlib
 matplotlib.use("Agg")  # headless, like the tests; set before any module imports pyplot
 
 from benchmarks import report  # noqa: E402
-from benchmarks.suite import MISS, REGISTRY, Context  # noqa: E402
+from benchmarks.suite import ERROR, MISS, REGISTRY, Context  # noqa: E402
 
 # One module per topic; each registers its benchmarks with @benchmark when imported.
 MODULES = (
@@ -110,8 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     misses = sum(row.status == MISS for o in outcomes for row in o.rows)
-    errors = sum(bool(o.error) for o in outcomes)
-    print(f"wrote {out} ({seconds / 60:.1f} min): {misses} target(s) missed, {errors} benchmark(s) failed")
+    errors = sum(bool(o.error) for o in outcomes) + sum(row.status == ERROR for o in outcomes for row in o.rows)
+    print(f"wrote {out} ({seconds / 60:.1f} min): {misses} target(s) missed, {errors} benchmark(s) or measurement(s) failed")
     return 1 if errors or (args.fail_on_miss and misses) else 0
 
 

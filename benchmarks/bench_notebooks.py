@@ -78,11 +78,19 @@ def notebook_suite(ctx: Context) -> Section:
     n = ctx.pick(3, 1)
     workloads = {EMPTY: lambda: execute(None)}
     cell_times: dict[str, list[list[tuple[float, str]]]] = {}
+    failed: dict[str, str] = {}
     for path in paths:
         cell_times[path.name] = []
 
         def run(path: Path = path) -> None:
-            seconds, cells = execute(path)
+            if path.name in failed:  # failed once: not run again
+                return
+            try:
+                seconds, cells = execute(path)
+            except Exception as err:  # noqa: BLE001 - a failing notebook is reported, the others still run
+                failed[path.name] = f"{type(err).__name__}: " + (str(err).strip().splitlines() or [""])[-1][:200]
+                ctx.log(f"notebooks: {path.name} FAILED: {failed[path.name]}")
+                return
             cell_times[path.name].append(cells)
             ctx.log(f"notebooks: {path.name} {seconds:.1f} s")
 
@@ -94,8 +102,12 @@ def notebook_suite(ctx: Context) -> Section:
     rows = [Row(f"all {len(paths)} notebooks, total" + (" (quick: first notebook only)" if ctx.quick else ""),
                 totals, "s", None if ctx.quick else SUITE_TARGET,
                 f"kernel start + shutdown {fmt_stats(kernel, 's')} per notebook",
-                note="sum of the per-notebook times of each round; nbval runs them one after another")]
+                note="sum of the per-notebook times of each round; nbval runs them one after another",
+                error=f"{len(failed)} notebook(s) failed: {', '.join(sorted(failed))}" if failed else "")]
     for path in paths:
+        if path.name in failed:
+            rows.append(Row(f"`{path.name}`", None, "s", error=failed[path.name]))
+            continue
         rows.append(Row(f"`{path.name}`", r.stats(path.name), "s",
                         note=f"{r.stats(path.name).median / kernel.median:.1f}× an empty notebook; course "
                              f"guideline ≤ {NOTEBOOK_GUIDELINE_S:.0f} s per notebook unless its lesson says otherwise"))

@@ -53,6 +53,58 @@ DRAW_HOTSPOTS = (
 )
 
 
+def _pspnet_inputs() -> dict[str, Any]:
+    """Small inputs for the lesson-04 explorers that need computed data (as notebook 04 builds them).
+
+    Timings of a slider do not depend on trained weights: a randomly initialised PSPNet-ResNet18
+    on a few synthetic images stands in for the notebook's trained one.
+    """
+    import torch
+
+    import visual
+
+    classes = 4  # SyntheticShapes' default: background + three shape classes
+    data = visual.SyntheticShapes(length=8, size=65, num_classes=classes, seed=1)
+    model = visual.PSPNet(classes, "resnet18").eval()
+    images = torch.stack([data[i][0] for i in range(2)])  # (2, 3, 65, 65)
+    targets = torch.stack([data[i][1] for i in range(2)])  # (2, 65, 65)
+    with torch.device("meta"):  # part costs need shapes only
+        costs = {b: visual.part_costs(visual.PSPNet(150, b)) for b in ("resnet18", "resnet50", "resnet101")}
+    return {"model": model, "dataset": data, "costs": costs,
+            "gradients": visual.loss_gradients(model, images, targets)}
+
+
+# Explorers whose parameters have no default: how to build their arguments from public APIs.
+EXPLORER_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "explore_part_costs": ("costs",),
+    "explore_aux_weight": ("gradients",),
+    "explore_predictions": ("model", "dataset"),
+}
+
+
+def required_parameters(fn: Callable[..., Any]) -> list[str]:
+    import inspect
+
+    return [name for name, p in inspect.signature(fn).parameters.items()
+            if p.default is inspect.Parameter.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def factory_for(name: str, fn: Callable[..., Any], inputs: Callable[[], dict[str, Any]]) -> Callable[[], Any]:
+    """``fn`` called with its defaults, plus computed arguments for the parameters that have none.
+
+    Raises:
+        ValueError: ``fn`` has a parameter without default that ``EXPLORER_ARGUMENTS`` does not cover.
+    """
+    required = required_parameters(fn)
+    if not required:
+        return fn
+    missing = sorted(set(required) - set(EXPLORER_ARGUMENTS.get(name, ())))
+    if missing:
+        raise ValueError(f"`{name}` needs {missing} and benchmarks/bench_sliders.py does not know how to "
+                         "build them: add them to EXPLORER_ARGUMENTS")
+    return lambda: fn(**{key: inputs()[key] for key in required})
+
+
 def discover() -> list[tuple[str, Callable[[], Any]]]:
     """Every ``explore_*`` function defined in ``visual/widgets/*.py``, as (name, function)."""
     found = []
@@ -285,13 +337,21 @@ def sliders(ctx: Context) -> Section:
     results: list[ExplorerTimes] = []
     notes: list[str] = []
     rows: list[Row] = []
-    for name, factory in found:
+    cache: dict[str, Any] = {}
+
+    def inputs() -> dict[str, Any]:
+        if not cache:
+            cache.update(_pspnet_inputs())
+        return cache
+
+    for name, fn in found:
         try:
+            factory = factory_for(name, fn, inputs)
             times, explorer = measure_explorer(name, factory, frames=frames, passes=passes,
                                                reference=reference, reference_ms=reference_ms)
         except Exception as err:  # building failed: report, continue
             results.append(ExplorerTimes(name, error=f"{type(err).__name__}: {err}"))
-            notes.append(f"`{name}()` could not be built with its defaults: {type(err).__name__}: {err}")
+            rows.append(Row(f"`{name}`: build", None, "ms", error=f"{type(err).__name__}: {err}"))
             continue
         results.append(times)
         callback = times.all("callback")

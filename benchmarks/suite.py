@@ -20,7 +20,7 @@ from benchmarks.timing import Stats
 __all__ = ["Target", "Row", "Section", "Context", "Benchmark", "REGISTRY", "benchmark",
            "fmt_stats", "fmt_value"]
 
-PASS, MISS, INFO, SKIP = "PASS", "MISS", "INFO", "SKIP"
+PASS, MISS, INFO, SKIP, ERROR = "PASS", "MISS", "INFO", "SKIP", "ERROR"
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class Row:
         note: why it passes or misses, what was measured exactly.
         skipped: set (to the reason) when the measurement did not run in this mode.
         summary: list the row in the report's summary table too (not only in its section).
+        error: set (to the message) when the measured code failed: the row is an ERROR.
     """
 
     name: str
@@ -72,6 +73,7 @@ class Row:
     note: str = ""
     skipped: str = ""
     summary: bool = True
+    error: str = ""
 
     @property
     def checked(self) -> float | None:
@@ -82,6 +84,8 @@ class Row:
 
     @property
     def status(self) -> str:
+        if self.error:
+            return ERROR
         if self.skipped or self.value is None:
             return SKIP
         if self.target is None:
@@ -89,6 +93,8 @@ class Row:
         return PASS if self.target.met(self.checked) else MISS
 
     def measured(self) -> str:
+        if self.error:
+            return f"failed: {self.error}"
         if self.skipped:
             return f"skipped: {self.skipped}"
         if self.value is None:
