@@ -104,13 +104,15 @@ def test_docs_control_prefers_sliders():
 def test_frame_values_cover_the_range_ends_included():
     explorer, _ = _slope_explorer()
     assert explorer.frame_values(frames=8) == [1, 3, 5, 7, 9]   # only five stops exist
+    assert explorer.frame_values(frames=3) == [1, 3, 5, 9]       # ends, middle, and the value 3
+    explorer.controls["k"].value = 5
     assert explorer.frame_values(frames=3) == [1, 5, 9]
     floats = Explorer(widget=None, controls={"s": widgets.FloatSlider(value=0.3, min=0.0, max=1.0, step=0.1)},
                       fig=None, update=lambda: None)
-    assert floats.frame_values(frames=3) == pytest.approx([0.0, 0.5, 1.0])
+    assert floats.frame_values(frames=3) == pytest.approx([0.0, 0.3, 0.5, 1.0])
     drop = widgets.Dropdown(options=list("abcdefghij"), value="c")
     assert Explorer(widget=None, controls={"d": drop}, fig=None,
-                    update=lambda: None).frame_values(frames=4) == ["a", "d", "g", "j"]
+                    update=lambda: None).frame_values(frames=4) == ["a", "c", "d", "g", "j"]
     check = Explorer(widget=None, controls={"c": widgets.Checkbox(value=True)}, fig=None,
                      update=lambda: None)
     assert check.frame_values() == [False, True]
@@ -140,7 +142,8 @@ def test_to_jshtml_frames_show_each_slider_value():
     assert {1, 3, 5, 7, 9} <= set(seen)
     assert explorer.controls["k"].value == 3                     # restored
     np.testing.assert_array_equal(explorer.fig.axes[0].lines[0].get_ydata(), 3 * X)
-    assert 'data-control="k"' in markup and "<b>slope</b> from 1 to 9 (5 frames)" in markup
+    assert 'data-control="k"' in markup and "<b>slope</b> from 1 to 9 (5 frames, opening on the notebook's value 3)" in markup
+    assert 'data-start-frame="1"' in markup and ".set_frame(1);" in markup  # opens on k=3
     plt.close(explorer.fig)
 
 
@@ -180,7 +183,7 @@ def test_photo_like_figures_get_jpeg_frames_line_art_keeps_png():
     assert markup.count('"data:image/jpeg;base64,') == 3 and "data:image/png" not in markup
     assert photo.to_jshtml(frames=3, frame_format="png").count('"data:image/png;base64,') == 3
     explorer, _ = _slope_explorer()
-    assert explorer.to_jshtml(frames=3).count('"data:image/png;base64,') == 3
+    assert explorer.to_jshtml(frames=3).count('"data:image/png;base64,') == 4  # 1, 3 (its value), 5, 9
     plt.close(fig)
     plt.close(explorer.fig)
 

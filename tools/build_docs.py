@@ -76,13 +76,17 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
+    sources = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and WIDGET_BACKEND.search(cell.source):
+            sources[index] = cell.source
             cell.source = WIDGET_BACKEND.sub(INLINE_BACKEND, cell.source)
     os.environ["VISUAL_DOCS"] = "1"          # inherited by the kernel nbclient starts
     os.environ.pop("MPLBACKEND", None)
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    for index, source in sources.items():    # the page shows the code as the student runs it
+        nb.cells[index].source = source
     return nb
 
 
@@ -485,8 +489,10 @@ def check_animation_offline(page_path: Path, browser: Any, screenshot: Path | No
         screenshot: where to save a PNG of the animation after the move (optional).
 
     Returns:
-        ``{"requests": [...], "page_errors": [...], "frames": n, "first": src, "moved": src}``:
-        a working page made no request, raised no error, and ``first != moved``.
+        ``{"requests": [...], "page_errors": [...], "frames": n, "start_frame": i,
+        "opened": src, "first": src, "moved": src}``: the frame shown on load, after the
+        Home key and after the End key on the scrub bar. A working page made no request,
+        raised no error, opened on frame ``start_frame`` and has ``first != moved``.
     """
     context = browser.new_context(offline=True, viewport={"width": 1200, "height": 900})
     requests: list[str] = []
@@ -510,17 +516,21 @@ def check_animation_offline(page_path: Path, browser: Any, screenshot: Path | No
     page.wait_for_function(
         "(img) => img.src && img.src.startsWith('data:image/')", arg=image.element_handle(),
         timeout=30_000)
-    first = image.get_attribute("src")
+    page.wait_for_timeout(300)              # the animation's own setTimeouts have run
+    opened = image.get_attribute("src")
+    start = int(figure.get_attribute("data-start-frame") or 0)
+    on_start = slider.input_value() == str(start)
     frames = int(slider.get_attribute("max") or 0) + 1
     slider.focus()
-    page.keyboard.press("End")              # a reader dragging the bar to its last frame
-    page.wait_for_timeout(200)
+    page.keyboard.press("Home")             # a reader dragging the bar to one end...
+    first = image.get_attribute("src")
+    page.keyboard.press("End")              # ...then to the other
     moved = image.get_attribute("src")
     if screenshot is not None:
         figure.screenshot(path=str(screenshot))
     context.close()
-    return {"requests": requests, "page_errors": errors, "frames": frames, "first": first,
-            "moved": moved}
+    return {"requests": requests, "page_errors": errors, "frames": frames, "start_frame": start,
+            "opened_on_start": on_start, "opened": opened, "first": first, "moved": moved}
 
 
 def check_site_in_browser(site: Path, browser: Any | None = None) -> list[str]:
@@ -551,6 +561,8 @@ def check_site_in_browser(site: Path, browser: Any | None = None) -> list[str]:
             problems.append(f"{name}: requested {result['requests']} with the network blocked")
         if result["page_errors"]:
             problems.append(f"{name}: page errors {result['page_errors']}")
+        if not result["opened_on_start"]:
+            problems.append(f"{name}: the animation did not open on frame {result['start_frame']}")
         if result["frames"] < 2 or result["first"] == result["moved"]:
             problems.append(f"{name}: moving the scrub bar did not change the frame "
                             f"({result['frames']} frames)")

@@ -107,7 +107,7 @@ async ([path, code]) => {
   const future = kernel.requestExecute({code, silent: false, store_history: false});
   let out = '';
   future.onIOPub = (msg) => {
-    if (msg.header.msg_type === 'stream') out += msg.content.text;
+    if (msg.header.msg_type === 'stream' && msg.content.name === 'stdout') out += msg.content.text;
     if (msg.header.msg_type === 'error') out += msg.content.ename + ': ' + msg.content.evalue;
   };
   await future.done;
@@ -116,10 +116,11 @@ async ([path, code]) => {
 """
 
 # Displayed explorers, counted in the kernel (Explorer._ipython_display_ marks them).
+# type() rather than isinstance(): isinstance reads __class__, which wakes lazy modules' warnings.
 _COUNT_SHOWN = (
     "import gc as _gc, visual.widgets.core as _core\n"
     "_gc.collect()\n"
-    "print(sum(1 for _o in _gc.get_objects() if isinstance(_o, _core.Explorer) and _o.displayed))"
+    "print(sum(1 for _o in _gc.get_objects() if type(_o) is _core.Explorer and _o.displayed))"
 )
 
 

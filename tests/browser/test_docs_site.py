@@ -39,7 +39,9 @@ def test_scrub_bar_changes_the_frame_offline(site, browser):
     result = build_docs.check_animation_offline(page, browser, ARTIFACTS / "docs-positive-scrubbed.png")
     assert result["requests"] == [] and result["page_errors"] == []
     assert result["frames"] == 6                      # frequency 1..6 of the first explorer
-    assert result["first"] == frames[0] and result["moved"] == frames[5] != frames[0]
+    assert result["start_frame"] == 1 and result["opened_on_start"]   # the notebook's value 2
+    assert result["opened"] == frames[1] and result["first"] == frames[0]
+    assert result["moved"] == frames[5] != frames[0]
 
 
 def test_negative_control_scrub_bar_shows_the_same_frame(site, browser):

@@ -149,7 +149,8 @@ class Explorer:
 
         Returns:
             Values in slider order: every option when there are at most ``frames``, else
-            ``frames`` of them evenly spaced, first and last included.
+            ``frames`` of them evenly spaced, first and last included; plus the control's
+            current value when it falls between them (the animation opens on it).
 
         Raises:
             ValueError: if ``frames`` < 2 or ``control`` is not one of ``controls``.
@@ -168,9 +169,19 @@ class Explorer:
             cast = int if isinstance(widget.value[0], int) else float
             values = [(low, cast(low + (high - low) * i / (frames - 1))) for i in range(frames)]
             values = list(dict.fromkeys(values))
+        every = list(values)
         if len(values) > frames:
             last = len(values) - 1
             values = [values[round(i * last / (frames - 1))] for i in range(frames)]
+        current = widget.value
+        if isinstance(current, tuple) or any(_same(v, current) for v in values):
+            return values
+        if any(_same(v, current) for v in every):  # an option: keep the options' order
+            order = {id(v): i for i, v in enumerate(every)}
+            position = next(i for i, v in enumerate(every) if _same(v, current))
+            return sorted(values + [every[position]], key=lambda v: order[id(v)])
+        if isinstance(current, (int, float)):  # a slider stop between the sampled ones
+            return sorted(values + [current])
         return values
 
     def to_jshtml(
@@ -229,6 +240,7 @@ class Explorer:
 
         animation = FuncAnimation(self.fig, show, frames=values, interval=interval_ms,
                                   repeat=False, cache_frame_data=False, event_source=_NoTimer())
+        start = next((i for i, v in enumerate(values) if _same(v, original)), 0)
         try:
             # Animation.save's default frame dpi, and HTMLWriter's default frame format.
             with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": frame_format}):
@@ -242,10 +254,16 @@ class Explorer:
         label = getattr(widget, "description", "") or name
         caption = (f"<figcaption>Scrub <b>{html.escape(str(label))}</b> from "
                    f"{html.escape(_format_value(values[0]))} to {html.escape(_format_value(values[-1]))} "
-                   f"({len(values)} frames); other controls stay at their defaults. "
-                   "Run the notebook in JupyterLab for the live sliders.</figcaption>")
-        return (f'<figure class="visual-explorer-animation" data-control="{html.escape(name)}">'
-                f"{caption}{offline_jshtml(markup)}</figure>")
+                   f"({len(values)} frames, opening on the notebook's value "
+                   f"{html.escape(_format_value(original))}); other controls stay at their "
+                   "defaults. Run the notebook in JupyterLab for the live sliders.</figcaption>")
+        markup = offline_jshtml(markup)
+        anim_id = re.search(r'id="_anim_img(\w+)"', markup)
+        if start and anim_id:  # queued after matplotlib's own setTimeout that builds anim<id>
+            markup += (f"<script>setTimeout(function() {{ anim{anim_id.group(1)}.set_frame({start}); }}, 0);"
+                       "</script>")
+        return (f'<figure class="visual-explorer-animation" data-control="{html.escape(name)}" '
+                f'data-start-frame="{start}">{caption}{markup}</figure>')
 
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
@@ -275,6 +293,16 @@ def _pick_frame_format(fig: Any, dpi: float) -> str:
         sizes[fmt] = buffer.tell()
     photo_like = sizes["png"] > PHOTO_PNG_BYTES and sizes["png"] > PHOTO_JPEG_GAIN * sizes["jpeg"]
     return "jpeg" if photo_like else "png"
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values, floats to rounding (slider stops are computed as ``min + i * step``)."""
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)), abs(float(b)))
+        except (TypeError, ValueError):
+            return False
+    return a == b
 
 
 def _format_value(value: Any) -> str:
