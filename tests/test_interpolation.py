@@ -119,6 +119,8 @@ def test_bilinear_variants_equal_pytorch(name, case):
         ((3, 4), {"scale_factor": (2.5, 1.75)}),  # non-integer factors
         ((5, 5), {"scale_factor": 3.0000000001}),  # odd ratio close to an integer
         ((6, 7), {"size": (97, 13)}),  # prime output height: no equal row blocks
+        ((5, 300), {"size": (7, 97)}),  # wide input: the matrix form's width pass is banded too
+        ((3, 200), {"scale_factor": (2.0, 1.7)}),
     ],
 )
 @pytest.mark.parametrize("align_corners", [False, True])

@@ -560,6 +560,11 @@ class _Band:
     matrix: "torch.Tensor"  # (blocks, rows, width) the non-zero band of each block
 
 
+# The width pass multiplies densely while the input is at most this wide: a dense product
+# with a narrow matrix is one fast BLAS call and needs no gathered copies (measured with
+# benchmarks/bench_interpolation.py: 60 -> 473 is faster dense than banded on a CPU).
+_DENSE_WIDTH_MAX = 128
+
 # Relative costs, in units of "write one output value", used to choose the band's block
 # size (rough single-thread CPU measurements on benchmarks/bench_interpolation.py):
 _COST_GATHERED = 4.0  # one gathered input line: copied, multiplied, transposed, re-read
@@ -613,10 +618,11 @@ def bilinear_interpolate_matmul(
     ``A_h = interpolation_matrix(H_out, H)`` and ``A_w = interpolation_matrix(W_out, W)``.
 
     * ``banded=False``: the two dense products, in the cheaper order.
-    * ``banded=True`` (fast): the matrices have two non-zeros per row, so cut each into
-      blocks of consecutive output rows and keep only the narrow band of input samples a
-      block reads. The width pass is a batched product over column blocks, the height pass
-      a batched product over row blocks that writes the output, contiguous, in one go.
+    * ``banded=True`` (fast): first the width pass on the small input (``X @ A_w.T``: one
+      dense product while ``W <= 128``, else banded like the height pass); then the height
+      pass, which makes the big output. ``A_h`` has two non-zeros per row, so it is cut into
+      blocks of consecutive output rows, each keeping only the narrow band of input rows it
+      reads: one batched product of small matrices writes the output, contiguous, in one go.
 
     Assumes finite inputs (``0 * inf`` is NaN in a matrix product, where ``F.interpolate``
     never reads the far pixel). On CUDA, float32 matrix products may use TF32 if
@@ -646,19 +652,24 @@ def bilinear_interpolate_matmul(
             return torch.matmul(torch.matmul(a_h, xm), a_w.T)  # (N, C, H_out, W) -> (N, C, H_out, W_out)
         return torch.matmul(a_h, torch.matmul(xm, a_w.T))  # (N, C, H, W_out) -> (N, C, H_out, W_out)
 
-    band_h = _band(out_h, in_h, align_corners, factor_h, opmath, x.device)
-    band_w = _band(out_w, in_w, align_corners, factor_w, opmath, x.device)
     planes = n * c
-    # Height blocks: block b of the output rows reads only input rows band_h.columns[b].
-    xg = x.reshape(planes, in_h, in_w).index_select(1, band_h.columns)  # (NC, Bh*Kh, W)
-    rows_g = planes * band_h.blocks * band_h.width
-    # Width pass, banded: column block j reads input columns band_w.columns[j].
-    xgw = xg.view(rows_g, in_w).index_select(1, band_w.columns)  # (NC*Bh*Kh, Bw*Kw)
-    xgw = xgw.view(rows_g, band_w.blocks, band_w.width).transpose(0, 1).contiguous()  # (Bw, NC*Bh*Kh, Kw)
-    a_w = band_w.matrix.transpose(1, 2).to(x.dtype).contiguous()  # (Bw, Kw, rows_w)
-    t = torch.bmm(xgw, a_w)  # (Bw, NC*Bh*Kh, rows_w)
-    t = t.transpose(0, 1).reshape(planes * band_h.blocks, band_h.width, out_w)  # (NC*Bh, Kh, W_out)
-    # Height pass, banded: every (plane, row block) is one small product (rows_h x Kh) @ (Kh x W_out).
+    xp = x.reshape(planes, in_h, in_w)  # (NC, H, W)
+    # Width pass, on the small input: one dense product while the input is narrow (cheap,
+    # and no temporaries), else banded: column block j reads only input columns band_w.columns[j].
+    if in_w <= _DENSE_WIDTH_MAX:
+        a_w = interpolation_matrix(out_w, in_w, align_corners, factor_w, dtype=opmath, device=x.device)
+        t = torch.matmul(xp, a_w.T.to(x.dtype))  # (NC, H, W_out)
+    else:
+        band_w = _band(out_w, in_w, align_corners, factor_w, opmath, x.device)
+        xw = xp.reshape(planes * in_h, in_w).index_select(1, band_w.columns)  # (NC*H, Bw*Kw)
+        xw = xw.view(planes * in_h, band_w.blocks, band_w.width).transpose(0, 1).contiguous()  # (Bw, NC*H, Kw)
+        t = torch.bmm(xw, band_w.matrix.transpose(1, 2).to(x.dtype))  # (Bw, NC*H, rows_w)
+        t = t.transpose(0, 1).reshape(planes, in_h, out_w)  # (NC, H, W_out)
+    # Height pass, banded: output row block b only reads rows band_h.columns[b] of t, so every
+    # (plane, row block) is one small product (rows_h x Kh) @ (Kh x W_out), all in one call.
+    band_h = _band(out_h, in_h, align_corners, factor_h, opmath, x.device)
+    t = t.index_select(1, band_h.columns)  # (NC, Bh*Kh, W_out)
+    t = t.view(planes * band_h.blocks, band_h.width, out_w)  # (NC*Bh, Kh, W_out)
     a = band_h.matrix.to(x.dtype).expand(planes, -1, -1, -1)  # (NC, Bh, rows_h, Kh)
     a = a.reshape(planes * band_h.blocks, band_h.rows, band_h.width)  # (NC*Bh, rows_h, Kh)
     out = torch.bmm(a, t)  # (NC*Bh, rows_h, W_out)
