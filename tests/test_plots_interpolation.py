@@ -12,7 +12,7 @@ from visual.plots.interpolation import (
     plot_bilinear_neighbours,
     plot_feature_alignment,
     plot_interpolation_matrix,
-    plot_label_map,
+    plot_class_map,
     plot_linear_interpolation,
     plot_resampling,
     plot_resampling_comparison,
@@ -88,7 +88,7 @@ def test_resampling_plots():
 
 def test_label_map_legend_lists_present_classes():
     labels = upsample_segmentation(toy_label_map(), 16, "labels bilinear")
-    ax = plot_label_map(labels)
+    ax = plot_class_map(labels)
     entries = [t.get_text() for t in ax.get_legend().get_texts()]
     assert len(entries) == len(labels.unique())
     assert "15 person" in entries and "0 background" in entries

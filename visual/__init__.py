@@ -144,7 +144,7 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "plot_interpolation_matrix",
         "plot_resampling",
         "plot_resampling_comparison",
-        "plot_label_map",
+        "plot_class_map",
         "plot_feature_alignment",
         "plot_timings",
     ),

@@ -24,7 +24,7 @@ __all__ = [
     "plot_interpolation_matrix",
     "plot_resampling",
     "plot_resampling_comparison",
-    "plot_label_map",
+    "plot_class_map",
     "plot_feature_alignment",
     "plot_timings",
 ]
@@ -364,7 +364,7 @@ def label_colours(class_ids: Sequence[int]) -> dict[int, tuple[float, float, flo
     return {cid: cmap(k / max(len(ids) - 1, 1)) for k, cid in enumerate(ids)}
 
 
-def plot_label_map(
+def plot_class_map(
     labels: "torch.Tensor",
     *,
     ax: "Axes | None" = None,
