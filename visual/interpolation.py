@@ -28,6 +28,7 @@ in float64) and rounding to float32 at the end.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -605,6 +606,32 @@ def _band(out_size: int, in_size: int, align_corners: bool, scale_factor: float 
                  matrix.view(blocks, rows, width).to(device))
 
 
+class _MatmulPlan(NamedTuple):
+    """What the banded matrix form precomputes for one problem size."""
+
+    a_w_t: "torch.Tensor | None"  # (W, W_out) dense A_w.T, for narrow inputs
+    band_w: "_Band | None"  # banded A_w, for wide inputs
+    band_h: _Band  # banded A_h
+    a_h: "torch.Tensor"  # (NC*Bh, rows_h, Kh): band_h.matrix repeated for every plane
+
+
+@functools.lru_cache(maxsize=16)
+def _matmul_plan(out_h: int, in_h: int, out_w: int, in_w: int, align_corners: bool,
+                 factor_h: float | None, factor_w: float | None, dtype: "torch.dtype",
+                 device: "torch.device", planes: int) -> _MatmulPlan:
+    """Interpolation matrices and bands for one problem size, cached like a cuDNN plan:
+    a slider or a training loop calls the same size again and again."""
+    if in_w <= _DENSE_WIDTH_MAX:
+        a_w = interpolation_matrix(out_w, in_w, align_corners, factor_w, dtype=dtype, device=device)
+        a_w_t, band_w = a_w.T.contiguous(), None  # (W, W_out)
+    else:
+        a_w_t, band_w = None, _band(out_w, in_w, align_corners, factor_w, dtype, device)
+    band_h = _band(out_h, in_h, align_corners, factor_h, dtype, device)
+    a_h = band_h.matrix.expand(planes, -1, -1, -1)  # (NC, Bh, rows_h, Kh)
+    a_h = a_h.reshape(planes * band_h.blocks, band_h.rows, band_h.width)  # (NC*Bh, rows_h, Kh)
+    return _MatmulPlan(a_w_t, band_w, band_h, a_h)
+
+
 def bilinear_interpolate_matmul(
     x: "torch.Tensor",
     size: int | Sequence[int] | None = None,
@@ -653,26 +680,24 @@ def bilinear_interpolate_matmul(
         return torch.matmul(a_h, torch.matmul(xm, a_w.T))  # (N, C, H, W_out) -> (N, C, H_out, W_out)
 
     planes = n * c
+    plan = _matmul_plan(out_h, in_h, out_w, in_w, align_corners, factor_h, factor_w, opmath, x.device, planes)
     xp = x.reshape(planes, in_h, in_w)  # (NC, H, W)
     # Width pass, on the small input: one dense product while the input is narrow (cheap,
     # and no temporaries), else banded: column block j reads only input columns band_w.columns[j].
-    if in_w <= _DENSE_WIDTH_MAX:
-        a_w = interpolation_matrix(out_w, in_w, align_corners, factor_w, dtype=opmath, device=x.device)
-        t = torch.matmul(xp, a_w.T.to(x.dtype))  # (NC, H, W_out)
+    if plan.band_w is None:
+        t = torch.matmul(xp, plan.a_w_t.to(x.dtype))  # (NC, H, W_out)
     else:
-        band_w = _band(out_w, in_w, align_corners, factor_w, opmath, x.device)
+        band_w = plan.band_w
         xw = xp.reshape(planes * in_h, in_w).index_select(1, band_w.columns)  # (NC*H, Bw*Kw)
         xw = xw.view(planes * in_h, band_w.blocks, band_w.width).transpose(0, 1).contiguous()  # (Bw, NC*H, Kw)
         t = torch.bmm(xw, band_w.matrix.transpose(1, 2).to(x.dtype))  # (Bw, NC*H, rows_w)
         t = t.transpose(0, 1).reshape(planes, in_h, out_w)  # (NC, H, W_out)
     # Height pass, banded: output row block b only reads rows band_h.columns[b] of t, so every
     # (plane, row block) is one small product (rows_h x Kh) @ (Kh x W_out), all in one call.
-    band_h = _band(out_h, in_h, align_corners, factor_h, opmath, x.device)
+    band_h = plan.band_h
     t = t.index_select(1, band_h.columns)  # (NC, Bh*Kh, W_out)
     t = t.view(planes * band_h.blocks, band_h.width, out_w)  # (NC*Bh, Kh, W_out)
-    a = band_h.matrix.to(x.dtype).expand(planes, -1, -1, -1)  # (NC, Bh, rows_h, Kh)
-    a = a.reshape(planes * band_h.blocks, band_h.rows, band_h.width)  # (NC*Bh, rows_h, Kh)
-    out = torch.bmm(a, t)  # (NC*Bh, rows_h, W_out)
+    out = torch.bmm(plan.a_h.to(x.dtype), t)  # (NC*Bh, rows_h, W_out)
     return out.view(n, c, out_h, out_w)  # (N, C, H_out, W_out)
 
 
