@@ -135,7 +135,8 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU {platform.processor() or platform.machine()}, "
+    cpu = platform.processor() or platform.machine()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU {cpu}, "
           f"kernel capability {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} CPUs, "
           f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
     x = torch.randn(*INPUT_SHAPE, generator=torch.Generator().manual_seed(0))

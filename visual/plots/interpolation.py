@@ -273,7 +273,9 @@ def plot_bilinear_neighbours(
     return ax
 
 
-def plot_interpolation_matrix(matrix: "torch.Tensor", *, ax: "Axes | None" = None, title: str | None = None) -> "Axes":
+def plot_interpolation_matrix(
+    matrix: "torch.Tensor", *, ax: "Axes | None" = None, title: str | None = None
+) -> "Axes":
     """An interpolation matrix ``A`` (``out x in``) as an image: the band of non-zeros.
 
     Args:
@@ -467,7 +469,9 @@ def plot_feature_alignment(
     return ax
 
 
-def plot_timings(timings: Mapping[str, float], *, ax: "Axes | None" = None, reference: str | None = None) -> "Axes":
+def plot_timings(
+    timings: Mapping[str, float], *, ax: "Axes | None" = None, reference: str | None = None
+) -> "Axes":
     """Horizontal bars of median run times in milliseconds.
 
     Args:

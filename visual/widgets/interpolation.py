@@ -384,7 +384,8 @@ def explore_segmentation_upsampling(labels: "torch.Tensor | None" = None, factor
         state.update(labels=out, invented=invented)
         shown.set_data(palette[out.numpy()])
         shown.set_extent((-0.5, w * k - 0.5, h * k - 0.5, -0.5))
-        handles = [Patch(color=colours[c], label=f"{c} {VOC_CLASSES[c]}" + (" (invented)" if c in invented else ""))
+        handles = [Patch(color=colours[c],
+                         label=f"{c} {VOC_CLASSES[c]}" + (" (invented)" if c in invented else ""))
                    for c in present]
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="x-small")
         ax.set_title(f"{name}, \u00d7{k}: {len(invented)} invented classes")
@@ -393,7 +394,9 @@ def explore_segmentation_upsampling(labels: "torch.Tensor | None" = None, factor
     return _explorer(controls, fig, update, state)
 
 
-def explore_feature_alignment(in_size: int = 473, output_stride: int = 8, *, align_corners: bool = True) -> Explorer:
+def explore_feature_alignment(
+    in_size: int = 473, output_stride: int = 8, *, align_corners: bool = True
+) -> Explorer:
     """Slide the input size and see whether the upsampled features land where they were computed.
 
     Args:
