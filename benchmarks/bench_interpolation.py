@@ -38,7 +38,7 @@ import visual  # noqa: E402
 from visual.widgets.core import _control_values  # noqa: E402
 
 INPUT_SHAPE = (1, 150, 60, 60)  # (N, classes, H/8, W/8) for a 473 x 473 PSPNet input on ADE20K
-OUTPUT_SIZE = (473, 473)  # PSPNet's crop size (Zhao et al., CVPR 2017, Sec. 5.1)
+OUTPUT_SIZE = (473, 473)  # PSPNet's crop size for ADE20K / VOC (official code, hszhao/semseg configs)
 CALLBACK_TARGET_MS = 50.0  # the course's budget for one slider callback
 
 
