@@ -45,3 +45,14 @@ def test_first_use_imports_the_defining_submodule():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "visual.data True"
+
+
+def test_no_name_is_exported_by_two_submodules():
+    seen: dict[str, str] = {}
+    clashes = []
+    for module_name, names in visual._SUBMODULE_EXPORTS.items():
+        for name in names:
+            if name in seen:
+                clashes.append(f"{name}: {seen[name]} and {module_name}")
+            seen[name] = module_name
+    assert not clashes, clashes
