@@ -191,16 +191,24 @@ def blank_reason(images: list[str]) -> str | None:
     return None
 
 
-def _readout_consistent(text: str, now: str | None) -> bool:
-    """Does a numeric readout show the handle's value (to the readout's own precision)?"""
-    if now is None:
-        return True
+def _readout_consistent(text: str, value_text: str | None, value_now: str | None) -> bool:
+    """Does a numeric readout show the handle's value (to the readout's own precision)?
+
+    ``aria-valuetext`` carries the slider's value at full precision; ``aria-valuenow`` is
+    rounded to one decimal by noUiSlider, so it is only a fallback (with that tolerance).
+    """
     try:
-        shown, value = float(text), float(now)
+        shown = float(text)
     except ValueError:  # SelectionSlider: the readout is a label
         return bool(text)
     decimals = len(text.split(".", 1)[1]) if "." in text else 0
-    return abs(shown - value) <= 0.51 * 10.0 ** -decimals + 1e-9
+    tolerance = 0.51 * 10.0 ** -decimals + 1e-9
+    for candidate, rounding in ((value_text, 0.0), (value_now, 0.05)):
+        try:
+            return abs(shown - float(candidate)) <= tolerance + rounding
+        except (TypeError, ValueError):
+            continue
+    return True
 
 
 class _AriaReadout:
@@ -387,8 +395,9 @@ class NotebookDriver:
             if check.changed_pixels > 0:
                 break
         check.readout_after = readout.inner_text()
-        check.readout_consistent = _readout_consistent(check.readout_after,
-                                                       handle.get_attribute("aria-valuenow"))
+        check.readout_consistent = _readout_consistent(
+            check.readout_after, handle.get_attribute("aria-valuetext"),
+            handle.get_attribute("aria-valuenow"))
         check.screenshots.append(self.screenshot(f"explorer{index}-{check.label}", explorer))
         return check, after
 
