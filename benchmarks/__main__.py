@@ -33,7 +33,7 @@ MODULES = (
     "benchmarks.bench_sliders",
     "benchmarks.bench_receptive_field",
     "benchmarks.bench_output_stride",
-    "benchmarks._draft_interpolation",
+    "benchmarks.bench_interpolation",
     "benchmarks._draft_pspnet",
     "benchmarks.bench_import",
 )

@@ -1,162 +1,104 @@
-"""Benchmark: from-scratch bilinear interpolation vs F.interpolate, and the lesson's sliders.
+"""Item 4 (lesson 03): from-scratch bilinear interpolation vs ``F.interpolate``.
 
-    .venv/bin/python benchmarks/bench_interpolation.py            # full run (a few minutes)
-    .venv/bin/python benchmarks/bench_interpolation.py --quick    # fewer rounds, fast variants only
+Workload: PSPNet's final upsampling of stride-8 class scores, a ``(1, 150, 60, 60)`` float32
+tensor (150 ADE20K classes) to 473 x 473, for both values of ``align_corners``. Every
+from-scratch variant of ``visual.interpolation`` and ``F.interpolate`` run in the same
+rotating rounds; each variant's time is divided by ``F.interpolate``'s in the same round and
+the median of those per-round ratios is reported; variants several times slower than
+``F.interpolate`` get fewer rounds of their own, still alternating with it. Each variant is
+first checked equal to ``F.interpolate`` with ``torch.testing.assert_close`` (float32 default
+tolerances): a fast wrong answer is not a result. The fastest variant (lowest median ratio) carries the target.
 
-Workload: PSPNet's upsampling of stride-8 features, a (1, 150, 60, 60) float32 tensor to
-473 x 473 (150 classes as in ADE20K), for both values of align_corners.
-
-Each from-scratch variant is timed *alternating* with F.interpolate (F, variant, F,
-variant, ...) so both see the same machine load; the script prints both medians, the
-ratio of the medians and the median of the per-pair ratios. It asserts correctness
-(``torch.testing.assert_close`` against F.interpolate) but never a time: timings depend on
-the machine and its load, and are reported, not tested.
-
-Then every slider explorer of notebook 03 is built with the Agg backend and each of its
-controls is moved through its range; the script prints the median time of one callback
-(recompute + move artists; the redraw deferred as under ipympl) and, separately, of one
-full Agg redraw of the figure.
+    python -m benchmarks --only bilinear
 """
 
 from __future__ import annotations
 
-import argparse
-import os
-import platform
-import statistics
-import time
 from collections.abc import Callable
 
-import matplotlib
+from benchmarks.report import table
+from benchmarks.suite import Context, Row, Section, Target, benchmark, fmt_stats
+from benchmarks.timing import rounds, time_call
 
-matplotlib.use("Agg")  # headless; must run before pyplot is imported
-
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-
-import visual  # noqa: E402
-from visual.widgets.core import _control_values  # noqa: E402
-
-INPUT_SHAPE = (1, 150, 60, 60)  # (N, classes, H/8, W/8) for a 473 x 473 PSPNet input on ADE20K
-OUTPUT_SIZE = (473, 473)  # PSPNet's crop size for ADE20K / VOC (official code, hszhao/semseg configs)
-CALLBACK_TARGET_MS = 50.0  # the course's budget for one slider callback
+INPUT_SHAPE = (1, 150, 60, 60)  # (N, classes, H/8, W/8): 150 ADE20K classes at output stride 8
+OUTPUT_SIZE = (473, 473)  # PSPNet's crop (Zhao et al. 2017, Sec. 5.1)
+RATIO_TARGET = Target("<=", 1.0, "x")  # item 4: at most as slow as F.interpolate
+REFERENCE = "F.interpolate"
+SLOW_FACTOR = 3.0  # variants slower than this x F.interpolate on a first call get fewer rounds of their own
 
 
-def variants() -> dict[str, Callable[..., torch.Tensor]]:
-    """The from-scratch bilinear implementations, fastest first."""
+def variants() -> dict[str, Callable[..., object]]:
+    """The from-scratch bilinear implementations (public ``visual`` API), by name."""
+    import visual
+
     return {
-        "matmul, banded": visual.bilinear_interpolate_matmul,
-        "matmul, dense": lambda x, size, align_corners: visual.bilinear_interpolate_matmul(
+        "bilinear_interpolate_matmul (banded)": visual.bilinear_interpolate_matmul,
+        "bilinear_interpolate_matmul (dense)": lambda x, size, align_corners: visual.bilinear_interpolate_matmul(
             x, size, align_corners=align_corners, banded=False),
-        "separable (two linear passes)": visual.bilinear_interpolate,
-        "gather (four neighbours)": visual.bilinear_interpolate_gather,
+        "bilinear_interpolate (separable)": visual.bilinear_interpolate,
+        "bilinear_interpolate_gather (four neighbours)": visual.bilinear_interpolate_gather,
     }
 
 
-def _time(fn: Callable[[], object]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1e3  # ms
+@benchmark(item=4, key="bilinear", title="From-scratch bilinear vs `F.interpolate`, (1, 150, 60, 60) → 473 × 473",
+           source="benchmarks issue, item 4; interpolation-from-scratch issue (lesson 03)")
+def bilinear(ctx: Context) -> Section:
+    import torch
+    import torch.nn.functional as F
 
+    x = torch.randn(*INPUT_SHAPE, generator=torch.Generator().manual_seed(0))  # (N, C, H, W)
+    n_fast, n_slow = ctx.pick((15, 3), (3, 1))
+    rows: list[Row] = []
+    detail = []
+    for align_corners in (False, True):
+        def reference(align_corners: bool = align_corners) -> torch.Tensor:
+            return F.interpolate(x, size=OUTPUT_SIZE, mode="bilinear", align_corners=align_corners)  # (N, C, 473, 473)
 
-def bench_variant(name: str, fn: Callable[..., torch.Tensor], x: torch.Tensor, align_corners: bool,
-                  rounds: int) -> dict[str, float]:
-    """Alternate F.interpolate and ``fn`` ``rounds`` times; return medians and ratios (ms)."""
+        expected = reference()
+        reference_s = time_call(reference)  # second call: warm
+        fast: dict[str, Callable[[], object]] = {}
+        slow: dict[str, Callable[[], object]] = {}
+        mismatches = []
+        chosen = variants()
+        for name, fn in chosen.items():
+            try:
+                torch.testing.assert_close(fn(x, OUTPUT_SIZE, align_corners=align_corners), expected)
+            except AssertionError as err:
+                mismatches.append(f"{name}: {str(err).splitlines()[0]}")
+                continue
 
-    def reference() -> torch.Tensor:
-        return F.interpolate(x, size=OUTPUT_SIZE, mode="bilinear", align_corners=align_corners)
+            def call(fn: Callable[..., object] = fn, align_corners: bool = align_corners) -> object:
+                return fn(x, OUTPUT_SIZE, align_corners=align_corners)  # (N, C, 473, 473)
 
-    def ours() -> torch.Tensor:
-        return fn(x, size=OUTPUT_SIZE, align_corners=align_corners)
-
-    torch.testing.assert_close(ours(), reference())  # correct first (also warms both up)
-    pairs = [(_time(reference), _time(ours)) for _ in range(rounds)]
-    ref_ms = statistics.median(p[0] for p in pairs)
-    our_ms = statistics.median(p[1] for p in pairs)
-    return {
-        "reference_ms": ref_ms,
-        "ours_ms": our_ms,
-        "ratio_of_medians": our_ms / ref_ms,
-        "median_pair_ratio": statistics.median(p[1] / p[0] for p in pairs),
-        "rounds": rounds,
-    }
-
-
-def explorers() -> dict[str, Callable[[], visual.Explorer]]:
-    """The explorers of notebook 03, as built there."""
-    photo = visual.load_sample_image(256)
-    return {
-        "explore_linear_interpolation": lambda: visual.explore_linear_interpolation(),
-        "explore_align_corners": lambda: visual.explore_align_corners(),
-        "explore_bilinear_point": lambda: visual.explore_bilinear_point(),
-        "explore_resampling": lambda: visual.explore_resampling(photo),
-        "explore_interpolation_matrix": lambda: visual.explore_interpolation_matrix(),
-        "explore_segmentation_upsampling": lambda: visual.explore_segmentation_upsampling(),
-        "explore_feature_alignment": lambda: visual.explore_feature_alignment(),
-    }
-
-
-def bench_callbacks(steps: int) -> dict[str, tuple[float, float, int]]:
-    """Median ms of one callback (redraw deferred) and of one full Agg redraw, per explorer.
-
-    Under ``%matplotlib widget`` (ipympl) ``draw_idle`` only schedules a redraw; with Agg it
-    would draw at once. To time the callback itself we make ``draw_idle`` a no-op, then
-    time a full ``canvas.draw()`` separately.
-    """
-    import matplotlib.pyplot as plt
-
-    results = {}
-    for name, build in explorers().items():
-        explorer = build()
-        canvas = explorer.fig.canvas
-        canvas.draw()
-        canvas.draw_idle = lambda *args, **kwargs: None  # deferred, as under ipympl
-        callback, redraw = [], []
-        for control in explorer.controls.values():
-            original = control.value
-            for value in _control_values(control, steps) + [original]:
-                if value == control.value:
-                    continue
-                callback.append(_time(lambda: setattr(control, "value", value)))  # fires the callback
-                redraw.append(_time(canvas.draw))
-        results[name] = (statistics.median(callback), statistics.median(redraw), len(callback))
-        plt.close(explorer.fig)
-    return results
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=9, help="alternating pairs per fast variant")
-    parser.add_argument("--slow-rounds", type=int, default=3, help="pairs for the slow variants")
-    parser.add_argument("--quick", action="store_true", help="matrix form only, 5 rounds")
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
-    parser.add_argument("--steps", type=int, default=9, help="values per slider in the callback benchmark")
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    cpu = platform.processor() or platform.machine()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU {cpu}, "
-          f"kernel capability {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} CPUs, "
-          f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}")
-    x = torch.randn(*INPUT_SHAPE, generator=torch.Generator().manual_seed(0))
-    print(f"\nbilinear {tuple(x.shape)} -> {OUTPUT_SIZE}, float32; each variant alternated with F.interpolate")
-    print(f"{'variant':32s} {'align':>6s} {'F.interp ms':>12s} {'ours ms':>9s} {'ratio':>6s} {'pair ratio':>10s}")
-    chosen = variants()
-    if args.quick:
-        chosen = {k: v for k, v in chosen.items() if k.startswith("matmul")}
-    for name, fn in chosen.items():
-        slow = not name.startswith("matmul")
-        rounds = 5 if args.quick else (args.slow_rounds if slow else args.rounds)
-        for align_corners in (False, True):
-            r = bench_variant(name, fn, x, align_corners, rounds)
-            print(f"{name:32s} {align_corners!s:>6s} {r['reference_ms']:12.1f} {r['ours_ms']:9.1f} "
-                  f"{r['ratio_of_medians']:6.2f} {r['median_pair_ratio']:10.2f}   ({rounds} pairs)")
-    print(f"\nslider callbacks, median over every control value; budget {CALLBACK_TARGET_MS:.0f} ms per callback")
-    print(f"{'explorer':34s} {'callback ms':>12s} {'Agg redraw ms':>14s} {'changes':>8s}")
-    for name, (callback, redraw, count) in bench_callbacks(args.steps).items():
-        print(f"{name:34s} {callback:12.1f} {redraw:14.1f} {count:8d}")
-
-
-if __name__ == "__main__":
-    main()
+            group = fast if time_call(call) <= SLOW_FACTOR * reference_s else slow  # second call: warm
+            group[name] = call
+        ratios, times = {}, {}
+        for group, n in ((fast, n_fast), (slow, n_slow)):
+            if not group or (ctx.quick and group is slow):
+                continue
+            ctx.log(f"bilinear: align_corners={align_corners}, {n} rounds of {REFERENCE} + {list(group)}")
+            r = rounds({REFERENCE: reference, **group}, rounds=n, warmup=1)
+            for name in group:
+                ratios[name], times[name] = r.ratio(name, REFERENCE), r.stats(name)
+            times.setdefault(REFERENCE, r.stats(REFERENCE))  # from the rounds of the fast variants
+        fastest = min(ratios, key=lambda k: ratios[k].median)
+        ref_text = f"{REFERENCE} {fmt_stats(times[REFERENCE].scaled(1e3), 'ms')}"
+        rows.append(Row(f"fastest variant / {REFERENCE}, `align_corners={align_corners}`", ratios[fastest], "x",
+                        RATIO_TARGET, ref_text,
+                        note=f"fastest: `{fastest}` {fmt_stats(times[fastest].scaled(1e3), 'ms')}"))
+        equal = len(fast) + len(slow)
+        rows.append(Row(f"variants equal to {REFERENCE} (`assert_close`), `align_corners={align_corners}`",
+                        float(equal), "", Target(">=", float(len(chosen)), ""),
+                        note="; ".join(mismatches) or f"all {len(chosen)} variants within float32 tolerances"))
+        for name in chosen:
+            if name in ratios:
+                detail.append((f"`{name}`", str(align_corners), fmt_stats(times[name].scaled(1e3), "ms"),
+                               fmt_stats(ratios[name], "x")))
+            elif name in slow:
+                detail.append((f"`{name}`", str(align_corners), "not timed in quick mode", ""))
+        detail.append((REFERENCE, str(align_corners), fmt_stats(times[REFERENCE].scaled(1e3), "ms"), "1"))
+    details = ["Every variant, per-round ratio to `F.interpolate` in the same rounds (variants more than "
+               f"{SLOW_FACTOR:g}× slower than `F.interpolate` on a warm call get {n_slow} rounds of their own, "
+               f"the others {n_fast}):\n\n"
+               + table(["Implementation", "align_corners", "Time", f"Ratio to {REFERENCE}"], detail, "llrr")]
+    return Section(rows, details)
