@@ -114,3 +114,19 @@ def test_part_costs_plot_shows_shares():
 def test_label_colours_are_distinct_hues_too():
     hues = rgb_to_hsv(label_colormap(4).colors[:, :3])[:, 0]
     assert len(np.unique(np.round(hues, 2))) == 4
+
+
+def test_architecture_diagram_labels_come_from_the_trace():
+    from visual import PSPNet, trace
+    from visual.plots.pspnet import plot_pspnet_architecture
+
+    with torch.device("meta"):
+        model = PSPNet(5, backbone="resnet18", bins=(1, 3))
+    ax = plot_pspnet_architecture(trace(model, 97))
+    texts = [t.get_text() for t in ax.texts]
+    # 97 -> conv1 49 -> maxpool 25 -> layer2.. 13 (ceil(97 / 8)); bins 1 and 3; concat 512 + 2 x 256
+    for expected in ["97x97\nx3", "49x49\nx64", "13x13\nx512", "1x1\nx256", "3x3\nx256", "13x13\nx1024",
+                     "13x13\nx5", "97x97\nx5"]:
+        assert expected in texts, expected
+    assert sum(t in ("bin 1", "bin 3") for t in texts) == 2
+    assert len(ax.patches) == 1 + 6 + 2 + 1 + 1 + 1 + 1  # input, 6 stages, 2 bins, concat, head, aux, output

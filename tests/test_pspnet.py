@@ -76,7 +76,7 @@ def test_forward_shapes_at_473_and_odd_size(backbone):
                        "ppm": (1, 2 * c4, 13, 17), "out": (1, 5, 97, 131)}
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(height=st.integers(64, 100), width=st.integers(64, 100))
 def test_any_size_from_64_gives_input_sized_output(small_model, height, width):
     small_model.eval()
@@ -331,7 +331,7 @@ def test_adaptive_pool_windows_overlap_only_when_not_divisible():
         adaptive_pool_windows(0, 3)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(height=st.integers(33, 140), width=st.integers(33, 140))
 def test_pspnet_sizes_agree_with_the_tracer(height, width):
     with torch.device("meta"):

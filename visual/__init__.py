@@ -149,6 +149,8 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "plot_timings",
     ),
     "plots.pspnet": (
+        "ARCHITECTURE_NODES",
+        "plot_pspnet_architecture",
         "label_colormap",
         "plot_training_history",
         "plot_label_map",

@@ -375,7 +375,10 @@ def train_model(
                 history.lr.append(lr)
                 train_seconds += time.perf_counter() - tick
                 bar.update(1)
-                bar.set_postfix(loss=f"{history.loss[-1]:.3f}", refresh=False)
+                postfix = {"loss": f"{history.loss[-1]:.3f}"}
+                if history.miou:
+                    postfix["mIoU"] = f"{history.miou[-1]:.3f}"
+                bar.set_postfix(postfix, refresh=False)
                 due = config.eval_every is not None and step % config.eval_every == 0
                 if val_dataset is not None and (due or step == config.steps):
                     metrics = evaluate(model, val_dataset, num_classes, batch_size=config.eval_batch_size,
@@ -385,7 +388,7 @@ def train_model(
                     history.miou.append(metrics.miou)
                     history.pixel_accuracy.append(metrics.pixel_accuracy)
                     history.train_seconds.append(train_seconds)
-                    bar.set_postfix(loss=f"{history.loss[-1]:.3f}", mIoU=f"{metrics.miou:.3f}")
+                    bar.set_postfix(loss=f"{history.loss[-1]:.3f}", mIoU=f"{metrics.miou:.3f}")  # shown at once
                     if config.stop_at_miou is not None and metrics.miou >= config.stop_at_miou:
                         return history
                 if step == config.steps:

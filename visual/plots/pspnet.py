@@ -23,6 +23,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from visual.train import History
 
 __all__ = [
+    "ARCHITECTURE_NODES",
+    "plot_pspnet_architecture",
     "label_colormap",
     "plot_training_history",
     "plot_label_map",
@@ -39,6 +41,108 @@ __all__ = [
 LOSS_COLOUR = "tab:blue"
 MIOU_COLOUR = "tab:orange"
 OVERLAP_COLOURS = {2: (1.0, 0.55, 0.0, 0.55), 4: (0.85, 0.0, 0.0, 0.65)}  # cells in 2 / 4 windows
+
+
+# (trace row name, short label, column, row offset, part) of each box in the architecture diagram
+ARCHITECTURE_NODES = (
+    ("backbone.conv1", "conv1", 1, 0.0, "backbone"),
+    ("backbone.maxpool", "maxpool", 2, 0.0, "backbone"),
+    ("backbone.layer1", "layer1", 3, 0.0, "backbone"),
+    ("backbone.layer2", "layer2", 4, 0.0, "backbone"),
+    ("backbone.layer3", "layer3", 5, 0.0, "backbone"),
+    ("backbone.layer4", "layer4", 6, 0.0, "backbone"),
+    ("ppm", "concat", 8, 0.0, "ppm"),
+    ("head", "head", 9, 0.0, "head"),
+    ("aux_head", "aux head\n(training)", 7.0, -4.3, "aux_head"),
+)
+PART_COLOURS = {"input": "#d9d9d9", "backbone": "#3b528b", "ppm": "#5ec962", "head": "#21918c",
+                "aux_head": "#b5de2b", "output": "#d9d9d9"}
+PART_TEXT = {"backbone": "white", "head": "white"}  # dark boxes get white text
+BOX_WIDTH = 0.78
+BRANCH_SPACING = 1.55  # vertical distance between pyramid branches in the diagram
+
+
+def plot_pspnet_architecture(trace: Any, *, ax: "Axes | None" = None) -> "Axes":
+    """A block diagram of PSPNet whose every size comes from a trace of the real model.
+
+    Each box is one stage (``conv1`` ... ``layer4``, the pyramid branches, the concatenation,
+    the head, the auxiliary head); its height grows with the square root of the stage's side
+    and its label gives ``H x W x C`` from the trace. The final bilinear upsampling is the
+    arrow to the output box (the input size with the head's channels).
+
+    Args:
+        trace: ``visual.trace(pspnet_model, input_size)`` of a :class:`visual.PSPNet` (in
+            training mode if the auxiliary head should appear).
+        ax: where to draw; ``None`` makes a new figure.
+
+    Returns:
+        The Axes.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    ax = get_axes(ax, (14.0, 6.0))
+    height, width = trace.input_size
+    branches = sorted((name for name in trace if name.count(".") == 2 and name.startswith("ppm.stages.")),
+                      key=lambda n: int(n.split(".")[2]))  # the b x b output of each branch
+
+    def box_height(side: int) -> float:
+        return 0.45 + 2.2 * (side / height) ** 0.5
+
+    boxes: dict[str, tuple[float, float, float]] = {}
+
+    def draw(key: str, x: float, y: float, side: tuple[int, int], channels: int, label: str, part: str) -> None:
+        h = box_height(side[0])
+        ax.add_patch(FancyBboxPatch((x - BOX_WIDTH / 2, y - h / 2), BOX_WIDTH, h, boxstyle="round,pad=0.02",
+                                    facecolor=PART_COLOURS[part], edgecolor="black", lw=1.0))
+        ax.text(x, y, label, ha="center", va="center", fontsize="small", color=PART_TEXT.get(part, "black"))
+        ax.text(x, y - h / 2 - 0.12, f"{side[0]}x{side[1]}\nx{channels}", ha="center", va="top", fontsize="x-small")
+        boxes[key] = (x, y, h)
+
+    def arrow(a: str, b: str, text: str = "") -> None:
+        (xa, ya, _), (xb, yb, _) = boxes[a], boxes[b]
+        ax.annotate("", xy=(xb - BOX_WIDTH / 2, yb), xytext=(xa + BOX_WIDTH / 2, ya),
+                    arrowprops={"arrowstyle": "->", "color": "0.25", "lw": 1.0})
+        if text:
+            ax.text((xa + xb) / 2, (ya + yb) / 2 + 0.15, text, ha="center", va="bottom", fontsize="x-small")
+
+    draw("input", 0, 0.0, (height, width), 3, "image", "input")
+    previous = "input"
+    for name, label, column, row, part in ARCHITECTURE_NODES:
+        if name not in trace:
+            continue
+        r = trace[name]
+        draw(name, column, row, r.size, r.channels, label, part)
+        if name not in ("aux_head", "ppm"):
+            arrow(previous, name)
+            previous = name
+    offsets = [((len(branches) - 1) / 2 - i) * BRANCH_SPACING for i in range(len(branches))]  # bin 1 on top
+    for branch, offset in zip(branches, offsets):
+        r = trace[branch]
+        draw(branch, 7, offset, r.size, r.channels, f"bin {r.size[0]}", "ppm")
+        arrow("backbone.layer4", branch)
+        arrow(branch, "ppm")
+    if "ppm" in boxes:
+        # the identity path, above the branches: layer4's features are concatenated unchanged
+        (x4, y4, h4), (xc, yc, hc) = boxes["backbone.layer4"], boxes["ppm"]
+        top = max(offsets, default=0.0) + 0.9
+        ax.plot([x4, x4, xc], [y4 + h4 / 2, top, top], color="0.25", lw=1.0)
+        ax.annotate("", xy=(xc, yc + hc / 2), xytext=(xc, top),
+                    arrowprops={"arrowstyle": "->", "color": "0.25", "lw": 1.0})
+        ax.text((x4 + xc) / 2, top + 0.08, "identity (layer4 features)", ha="center", va="bottom",
+                fontsize="x-small")
+        arrow("ppm", "head")
+        ax.text(7.5, min(offsets, default=0.0) - 0.95, "branch: adaptive avg-pool to b x b, 1x1 conv, BN, ReLU;\n"
+                "bilinear upsampling back to layer4's size", ha="center", va="top", fontsize="x-small")
+    draw("output", 10.4, 0.0, (height, width), trace["head"].channels, "output", "output")
+    arrow("head", "output", "bilinear\nupsampling")
+    if "aux_head" in boxes:
+        (xa, ya, ha), (x3, y3, h3) = boxes["aux_head"], boxes["backbone.layer3"]
+        ax.annotate("", xy=(xa - BOX_WIDTH / 2, ya), xytext=(x3, y3 - h3 / 2 - 0.5),
+                    arrowprops={"arrowstyle": "->", "color": "0.25", "lw": 1.0, "ls": "--"})
+    ax.set(xlim=(-0.7, 11.0), ylim=(-5.6, 3.9), aspect="auto",
+           title=f"PSPNet at {height}x{width}: every size from visual.trace (H x W x channels)")
+    ax.axis("off")
+    return ax
 
 
 def label_colormap(num_classes: int) -> "ListedColormap":
@@ -98,7 +202,7 @@ def plot_training_history(
                                    label=f"target mIoU = {target_miou:g}"))
     right.set_ylim(0.0, 1.0)
     right.set_ylabel("mean IoU on held-out images")
-    ax.legend(lines, [line.get_label() for line in lines], loc="center right", fontsize="small")
+    ax.legend(lines, [line.get_label() for line in lines], loc="upper center", fontsize="small")
     ax.right_ax = right
     return ax
 
@@ -343,19 +447,24 @@ def plot_pyramid_features(
     if fig is None:
         fig = plt.figure(figsize=(3.0 * len(bins), 6.2), layout="constrained")
     axes = np.asarray(fig.subplots(2, len(bins), squeeze=False))
-    norms = [f.detach().float().norm(dim=0) for f in features]  # [(b, b)]
-    vmax = max(float(n.max()) for n in norms) or 1.0
+    norms = [f.detach().float().cpu().norm(dim=0) for f in features]  # [(b, b)]
+    vmin = min(float(n.min()) for n in norms)  # one colour scale for all bins, stretched to their range
+    vmax = max(max(float(n.max()) for n in norms), vmin + 1e-6)
+    # feature cell (i, j) sits on input pixel (i * sy, j * sx) (align_corners geometry, 8 at 8k+1 sizes)
+    sy = (height - 1) / max(feature_size[0] - 1, 1)
+    sx = (width - 1) / max(feature_size[1] - 1, 1)
+    cells = (-sx / 2, (feature_size[1] - 0.5) * sx, (feature_size[0] - 0.5) * sy, -sy / 2)
     for i, (size, norm) in enumerate(zip(bins, norms)):
         up = F.interpolate(norm[None, None], size=feature_size, mode="bilinear",
                            align_corners=align_corners)[0, 0]  # (h, w)
-        top = axes[0, i].imshow(_numpy(norm), cmap="magma", vmin=0.0, vmax=vmax, interpolation="nearest")
+        top = axes[0, i].imshow(_numpy(norm), cmap="magma", vmin=vmin, vmax=vmax, interpolation="nearest")
         axes[0, i].set(title=f"bin {size}x{size}: pooled", xlabel="bin column", ylabel="bin row",
                        xticks=range(size), yticks=range(size))
         axes[1, i].imshow(picture, extent=(-0.5, width - 0.5, height - 0.5, -0.5))
-        axes[1, i].imshow(_numpy(up), cmap="magma", vmin=0.0, vmax=vmax, alpha=0.7,
-                          extent=(-0.5, width - 0.5, height - 0.5, -0.5), interpolation="nearest")
+        axes[1, i].imshow(_numpy(up), cmap="magma", vmin=vmin, vmax=vmax, alpha=0.6, extent=cells,
+                          interpolation="nearest")
         axes[1, i].set(title=f"upsampled to {feature_size[0]}x{feature_size[1]}", xlabel="x (input pixels)",
-                       ylabel="y (input pixels)")
+                       ylabel="y (input pixels)", xlim=(-0.5, width - 0.5), ylim=(height - 0.5, -0.5))
     fig.colorbar(top, ax=axes[:, -1].tolist(), label="L2 norm over the branch's channels")
     return axes
 

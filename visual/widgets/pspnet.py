@@ -336,8 +336,8 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, "torch.Tensor"]], *,
         state.update(aux_norms=scaled, norms=combined_gradient_norms(gradients, alpha), ratio=ratio)
         for bar, part in zip(aux_bars, parts):
             bar.set_width(max(scaled[part], floor))
-        shown = ", ".join(f"{p.removeprefix('backbone.')} {ratio[p]:.2f}" for p in parts
-                          if p.startswith("backbone.") and np.isfinite(ratio[p]))
+        shared = [p for p in parts if main[p] > 0 and aux_only[p] > 0]  # reached by both losses
+        shown = ", ".join(f"{p.removeprefix('backbone.')} {ratio[p]:.2f}" for p in shared)
         ax.set_title(f"alpha = {alpha:.2f}; ||alpha g_aux|| / ||g_main||:\n{shown}", fontsize="medium")
         fig.canvas.draw_idle()
 
