@@ -182,7 +182,8 @@ def _freeze_layout(fig: Any) -> None:
     Constrained layout is most of a redraw's cost (measured ~40 % with Agg); the artists that
     change (images, titles, labels) keep their size, so the first layout stays valid.
     """
-    fig.canvas.draw()
+    # Lay out without rendering: drawing an ipympl canvas before it is displayed leaves it 0x0.
+    fig.draw_without_rendering()
     fig.set_layout_engine("none")
 
 
