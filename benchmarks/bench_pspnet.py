@@ -14,7 +14,9 @@ same machine load: torchvision's ``deeplabv3_resnet50(weights=None, weights_back
 achieved GFLOP/s (forward FLOPs from ``torch.utils.flop_counter`` on the meta device / time) as a
 fraction of the matmul's GFLOP/s in the same round (target >= 60 %), the per-round time ratio to
 DeepLabV3 (with the FLOP ratio beside it), and the peak memory of one forward pass: peak resident
-set size of a fresh interpreter (CPU) or ``torch.cuda.max_memory_allocated`` (GPU).
+set size (``VmHWM``) of a fresh interpreter that builds the model and runs it once (CPU), or
+``torch.cuda.max_memory_allocated`` (GPU). (``ru_maxrss`` is no good here: on Linux a child
+inherits its parent's high-water mark across ``fork``/``exec``.)
 
 **Training.** The live demo of notebook 04 (``visual.CLASSROOM_TRAINING``: PSPNet-ResNet18 from
 scratch, 65x65 ``SyntheticShapes``, 60 steps of 8 images), evaluated on the 64 held-out images every
@@ -131,20 +133,31 @@ def inference(rounds: int, device_name: str) -> dict:
 
 
 PEAK_SCRIPT = r"""
-import json, resource, sys, torch
+import json, sys, torch
 sys.path.insert(0, {repo!r})
 from benchmarks.bench_pspnet import build_deeplab, build_pspnet
+
+def status(field):  # Linux: VmRSS (now) and VmHWM (peak) of this process, in bytes; exec resets them
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # elsewhere: ru_maxrss (KiB on Linux)
+
 device = torch.device({device!r})
 model = {builder}().to(device)
 x = torch.rand(1, 3, {size}, {size}, device=device)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+before = status("VmRSS")
 if device.type == "cuda":
     torch.cuda.reset_peak_memory_stats(device)
 with torch.inference_mode():
     model(x)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 gpu = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
-print(json.dumps({{"rss_before_forward": before, "peak_rss": after, "cuda_peak_allocated": gpu}}))
+print(json.dumps({{"rss_before_forward": before, "peak_rss": status("VmHWM"), "cuda_peak_allocated": gpu}}))
 """
 
 
@@ -184,6 +197,7 @@ def training(eval_every: int) -> dict:
         "wall_seconds_with_evaluations": history.seconds,
         "cpu_seconds_with_evaluations": cpu_total,
         "wall_seconds_per_step": train_total / steps,
+        "cpu_seconds_per_step_with_evaluations": cpu_total / steps,
     }
 
 
