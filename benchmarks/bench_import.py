@@ -56,7 +56,7 @@ def timed_import(body: str) -> dict:
 def import_time(ctx: Context) -> Section:
     bare = timed_import(SNIPPETS["import visual"])
     workloads = {name: (lambda body=body: timed_import(body)["seconds"]) for name, body in SNIPPETS.items()}
-    n = ctx.pick(9, 3)
+    n = ctx.pick(7, 2)
     ctx.log(f"import: {n} rounds of {len(workloads)} fresh interpreters")
     r = rounds(workloads, rounds=n, warmup=1, self_timed=True)
     reference = f"import torchvision {fmt_stats(r.stats('import torchvision').scaled(1e3), 'ms')}"

@@ -75,7 +75,7 @@ def notebook_suite(ctx: Context) -> Section:
     paths = notebooks()
     if ctx.quick:  # one small notebook is enough to check the machinery
         paths = paths[:1]
-    n = ctx.pick(3, 1)
+    n = ctx.pick(2, 1)  # a full round executes every notebook: minutes
     workloads = {EMPTY: lambda: execute(None)}
     cell_times: dict[str, list[list[tuple[float, str]]]] = {}
     failed: dict[str, str] = {}

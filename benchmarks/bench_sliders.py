@@ -366,7 +366,7 @@ def sliders(ctx: Context) -> Section:
             if not CALLBACK_TARGET.met(summarize(callback).median):
                 control = max((c for c in times.controls if times.controls[c].callback),
                               key=lambda c: summarize(times.controls[c].callback).median)
-                notes.append(f"`{name}` ({_where(factory)}) misses {CALLBACK_TARGET}: slowest control `{control}` "
+                notes.append(f"`{name}` ({_where(fn)}) misses {CALLBACK_TARGET}: slowest control `{control}` "
                              f"({fmt_stats(summarize(times.controls[control].callback), 'ms')}); "
                              + profile_change(explorer, control, times.controls[control].slowest_value))
         if with_draw:
@@ -376,7 +376,7 @@ def sliders(ctx: Context) -> Section:
                                  + (f"; {summarize(with_draw).median / summarize(reference_ms).median:.1f}× the "
                                     "reference draw" if reference_ms else "")))
             if not DRAW_TARGET.met(summarize(with_draw).median):
-                notes.append(f"`{name}` ({_where(factory)}) misses {DRAW_TARGET} with the draw: the draw adds about "
+                notes.append(f"`{name}` ({_where(fn)}) misses {DRAW_TARGET} with the draw: the draw adds about "
                              f"{summarize(with_draw).median - summarize(callback).median:.0f} ms per change for "
                              f"{figure_contents(explorer.fig)}; {profile_draw(explorer)}")
         if times.changes and times.draw_idle_calls < times.changes:
