@@ -120,10 +120,10 @@ def _explorer(controls: dict[str, Any], fig: Any, update: Callable[..., Any], st
     if isinstance(fig.canvas, widgets.DOMWidget):  # `%matplotlib widget`: the canvas is a widget
         children.append(fig.canvas)
     update()
-    engine = fig.get_layout_engine()
-    if engine is not None:  # lay out once; the artists move, the axes do not
-        engine.execute(fig)
-        fig.set_layout_engine("none")
+    # Lay out once, without rendering (drawing an ipympl canvas before it is displayed leaves it
+    # 0x0); then freeze the layout: the artists move, the axes do not.
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
     return Explorer(widget=widgets.VBox(children), controls=controls, fig=fig, update=update, state=state)
 
 
