@@ -34,7 +34,7 @@ MODULES = (
     "benchmarks.bench_receptive_field",
     "benchmarks.bench_output_stride",
     "benchmarks.bench_interpolation",
-    "benchmarks._draft_pspnet",
+    "benchmarks.bench_pspnet",
     "benchmarks.bench_import",
 )
 RESULTS = report.REPO / "benchmarks" / "RESULTS.md"

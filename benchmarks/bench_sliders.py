@@ -54,24 +54,26 @@ DRAW_HOTSPOTS = (
 
 
 def _pspnet_inputs() -> dict[str, Any]:
-    """Small inputs for the lesson-04 explorers that need computed data (as notebook 04 builds them).
+    """The computed arguments of the lesson-04 explorers, built as notebook 04 builds them.
 
-    Timings of a slider do not depend on trained weights: a randomly initialised PSPNet-ResNet18
-    on a few synthetic images stands in for the notebook's trained one.
+    The notebook's trained model is replaced by an untrained one of the same architecture: a
+    slider's cost does not depend on the weights.
     """
     import torch
 
     import visual
 
-    classes = 4  # SyntheticShapes' default: background + three shape classes
-    data = visual.SyntheticShapes(length=8, size=65, num_classes=classes, seed=1)
-    model = visual.PSPNet(classes, "resnet18").eval()
-    images = torch.stack([data[i][0] for i in range(2)])  # (2, 3, 65, 65)
-    targets = torch.stack([data[i][1] for i in range(2)])  # (2, 65, 65)
-    with torch.device("meta"):  # part costs need shapes only
-        costs = {b: visual.part_costs(visual.PSPNet(150, b)) for b in ("resnet18", "resnet50", "resnet101")}
-    return {"model": model, "dataset": data, "costs": costs,
-            "gradients": visual.loss_gradients(model, images, targets)}
+    classes, size, ade20k_classes = 4, 65, 150  # notebook 04: its training task; ADE20K
+    torch.manual_seed(0)
+    small = visual.PSPNet(classes, backbone="resnet18").train()
+    data = visual.SyntheticShapes(8, size, seed=2)
+    images, targets = (torch.stack(t) for t in zip(*(data[i] for i in range(8))))  # (8, 3, 65, 65), (8, 65, 65)
+    costs = {}
+    for arch in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152"):
+        with torch.device("meta"):  # shapes only
+            costs[arch] = visual.part_costs(visual.PSPNet(ade20k_classes, backbone=arch), 473)
+    return {"gradients": visual.loss_gradients(small, images, targets), "costs": costs,
+            "model": small.eval(), "dataset": visual.SyntheticShapes(64, size, classes, seed=1)}
 
 
 # Explorers whose parameters have no default: how to build their arguments from public APIs.
