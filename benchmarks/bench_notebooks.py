@@ -26,6 +26,7 @@ SUITE_TARGET = Target("<=", 120.0, "s")  # benchmarks issue, item 1: the whole s
 NOTEBOOK_GUIDELINE_S = 30.0  # project conventions: "target <= 30 s on 2 free cores" unless a lesson says otherwise
 CELL_TIMEOUT_S = 600  # as the Makefile's --nbval-cell-timeout
 SLOWEST_CELLS = 3  # cells listed per notebook in the details
+CELL_TEXT = 60  # characters of a cell's first line shown in the report
 EMPTY = "(empty notebook: kernel start + shutdown)"
 
 
@@ -37,7 +38,7 @@ def execute(path: Path | None) -> tuple[float, list[tuple[float, str]]]:
     """Execute one notebook (``None``: an empty one) in a fresh current-env kernel.
 
     Returns:
-        Seconds from kernel start to shutdown, and ``(seconds, first source line)`` per code cell.
+        Seconds from kernel start to shutdown, and ``(seconds, source)`` per executed code cell.
     """
     import nbformat
     from jupyter_client.manager import KernelManager
@@ -63,10 +64,22 @@ def execute(path: Path | None) -> tuple[float, list[tuple[float, str]]]:
             continue
         begin = dt.datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
         end = dt.datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-        first = next((line for line in cell.source.splitlines() if line.strip()
-                      and not line.startswith(("# NBVAL", "%"))), "")
-        cells.append(((end - begin).total_seconds(), first.strip()))
+        cells.append(((end - begin).total_seconds(), cell.source))
     return seconds, cells
+
+
+def describe_cell(source: str) -> str:
+    """A cell in a few words: the ``visual`` names it calls, else its first line of code."""
+    import re
+
+    import visual
+
+    called = [name for name in visual.__all__ if re.search(rf"\b{re.escape(name)}\(", source)]
+    if called:
+        return "calls " + ", ".join(f"`{name}`" for name in called[:4]) + (" ..." if len(called) > 4 else "")
+    first = next((line.strip() for line in source.splitlines()
+                  if line.strip() and not line.lstrip().startswith(("#", "%"))), "")
+    return f"`{first[:CELL_TEXT]}`"
 
 
 @benchmark(item=1, key="notebooks", title="Notebook suite wall time (as nbval runs it)",
@@ -111,8 +124,8 @@ def notebook_suite(ctx: Context) -> Section:
         rows.append(Row(f"`{path.name}`", r.stats(path.name), "s",
                         note=f"{r.stats(path.name).median / kernel.median:.1f}× an empty notebook; course "
                              f"guideline ≤ {NOTEBOOK_GUIDELINE_S:.0f} s per notebook unless its lesson says otherwise"))
-    details = []
-    slow = []
+    details, notes, slow = [], [], []
+    first_cells, largest = [], (0.0, "")
     for path in paths:
         per_cell: dict[int, list[float]] = {}
         sources: dict[int, str] = {}
@@ -120,11 +133,23 @@ def notebook_suite(ctx: Context) -> Section:
             for i, (seconds, source) in enumerate(run_cells):
                 per_cell.setdefault(i, []).append(seconds)
                 sources[i] = source
-        ranked = sorted(per_cell, key=lambda i: -summarize(per_cell[i]).median)[:SLOWEST_CELLS]
-        for i in ranked:
-            slow.append((path.name, str(i + 1), f"`{sources[i][:70]}`",
-                         fmt_value(summarize(per_cell[i]).median, "s")))
+        if not per_cell:
+            continue
+        medians = {i: summarize(times).median for i, times in per_cell.items()}
+        setup = next((i for i in sorted(sources) if sources[i].lstrip().startswith("%matplotlib")), 0)
+        first_cells.append(medians[setup])
+        for i in sorted(medians, key=lambda i: -medians[i])[:SLOWEST_CELLS]:
+            slow.append((path.name, str(i + 1), describe_cell(sources[i]), fmt_value(medians[i], "s")))
+            if medians[i] > largest[0]:
+                largest = (medians[i], f"`{path.name}` code cell {i + 1} ({describe_cell(sources[i])})")
     if slow:
-        details.append("Slowest code cells (median over the rounds; code cell number, first line):\n\n"
-                       + table(["Notebook", "Cell", "Starts with", "Time"], slow, "lrlr"))
-    return Section(rows, details)
+        details.append("Slowest code cells (median over the rounds; code cells numbered from 1):\n\n"
+                       + table(["Notebook", "Cell", "What it does", "Time"], slow, "lrlr"))
+    if first_cells:
+        notes.append(f"The setup cells (`%matplotlib widget` and the imports of torch, matplotlib, ipywidgets "
+                     f"and `visual` in a fresh kernel; the first code cell where there is none) take {fmt_value(sum(first_cells), 's')} of the total, "
+                     f"{fmt_value(summarize(first_cells).median, 's')} per notebook; kernel start and shutdown "
+                     f"another {fmt_value(kernel.median, 's')} per notebook.")
+    if largest[1]:
+        notes.append(f"The slowest cell is {largest[1]}: {fmt_value(largest[0], 's')}.")
+    return Section(rows, details, notes)

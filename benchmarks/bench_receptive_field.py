@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks.suite import Context, Row, Section, Target, benchmark, fmt_stats
+from benchmarks.profiling import describe
+from benchmarks.suite import MISS, Context, Row, Section, Target, benchmark, fmt_stats
 from benchmarks.timing import rounds, summarize
 
 ARCH = "resnet101"  # benchmarks issue, item 3
@@ -73,7 +74,7 @@ def workloads(arch: str, input_size: int, **kwargs: Any) -> tuple[dict[str, Call
            source="benchmarks issue, item 3; tracer from the dilation & receptive-field issue (lesson 01)")
 def trace_resnet101(ctx: Context) -> Section:
     n = ctx.pick(ctx.slow_repeats, 2)
-    work, _ = workloads(ARCH, INPUT_SIZE)
+    work, model = workloads(ARCH, INPUT_SIZE)
     ctx.log(f"trace: {ARCH} at {INPUT_SIZE}, {n} rounds of {list(work)}")
     r = rounds(work, rounds=n, warmup=1, between=lambda i: ctx.log(f"trace: round {i + 1}/{n}"))
     forward = r.stats("forward with hooks")
@@ -98,4 +99,8 @@ def trace_resnet101(ctx: Context) -> Section:
                                                       r.times["meta build + trace"])]), "x",
             note="what a student saves over building a real model and running it"),
     ]
+    if any(row.status == MISS for row in rows[:2]):
+        import visual
+
+        rows[1].note += "; " + describe(lambda: visual.trace(model, INPUT_SIZE), what="`trace` call")
     return Section(rows)

@@ -15,23 +15,22 @@ Each control value is first visited once untimed (caches fill as a student's fir
 fills them; that first visit is reported separately), then ``passes`` timed passes alternate
 between the two measurements. A callback that never calls ``draw_idle`` is reported (its
 figure would not refresh under ipympl), and so is one that draws synchronously itself. For an
-explorer that misses a target, one change of its slowest control is profiled and the
-report names the ``visual`` functions that take the time.
+explorer that misses a target, one change of its slowest control (or one draw) is profiled
+and the report names the ``visual`` functions (or the kinds of artists) that take the time.
 
     python -m benchmarks --only sliders
 """
 
 from __future__ import annotations
 
-import cProfile
 import importlib
-import pstats
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.profiling import describe, profile
 from benchmarks.report import REPO, table
 from benchmarks.suite import Context, Row, Section, Target, benchmark, fmt_stats, fmt_value
 from benchmarks.timing import summarize
@@ -39,7 +38,6 @@ from benchmarks.timing import summarize
 CALLBACK_TARGET = Target("<=", 20.0, "ms")  # benchmarks issue, item 2: compute + artist updates
 DRAW_TARGET = Target("<=", 100.0, "ms")  # benchmarks issue, item 2: including a full canvas draw
 WIDGETS_DIR = REPO / "visual" / "widgets"
-PROFILE_LINES = 3  # visual functions named per missed explorer
 REFERENCE_FIGSIZE = (6.4, 4.8)  # matplotlib's default figure size (inches): the reference draw
 # Draw-time hot spots named when an explorer misses the draw target: (label, file suffix, function).
 DRAW_HOTSPOTS = (
@@ -275,33 +273,17 @@ def profile_change(explorer: Any, control_name: str, value: Any) -> str:
         (v for v in _values(explorer, control_name, 5) if v != original), original)
     canvas = explorer.fig.canvas
     canvas.draw_idle = lambda *a, **k: None  # compute + artists only, as measured
-    profiler = cProfile.Profile()
     try:
-        profiler.enable()
-        control.value = target
-        profiler.disable()
+        return describe(lambda: setattr(control, "value", target), what=f"change to {target!r}",
+                        exclude=("widgets/core.py",))
     finally:
         del canvas.draw_idle
         control.value = original
-    stats = pstats.Stats(profiler)
-    root = str(REPO / "visual")
-    entries = []
-    for (filename, line, function), (_, _, _, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
-        if filename.startswith(root) and not filename.endswith(("widgets/core.py",)):
-            entries.append((cumulative, f"`{Path(filename).relative_to(REPO)}:{function}` (line {line})"))
-    entries.sort(reverse=True)
-    total = stats.total_tt  # type: ignore[attr-defined]
-    named = ", ".join(f"{where} {cumulative * 1e3:.0f} ms" for cumulative, where in entries[:PROFILE_LINES])
-    return f"profile of one change to {target!r} ({total * 1e3:.0f} ms under the profiler): {named or 'no visual code'}"
 
 
 def profile_draw(explorer: Any) -> str:
     """Profile one full draw of the explorer's figure; the share of each known hot spot."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    explorer.fig.canvas.draw()
-    profiler.disable()
-    stats = pstats.Stats(profiler)
+    stats = profile(explorer.fig.canvas.draw)
     total = stats.total_tt  # type: ignore[attr-defined]
     shares = []
     for label, suffix, function in DRAW_HOTSPOTS:
