@@ -223,3 +223,81 @@ def test_display_switches_to_the_animation_in_docs_mode(monkeypatch):
     assert explorer.fig.number not in plt.get_fignums()
     explorer.controls["k"].value = 5                           # still live for the sweep cell
     np.testing.assert_array_equal(explorer.fig.axes[0].lines[0].get_ydata(), 5 * X)
+
+
+def _legend_figure():
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    with plt.ioff():
+        fig, ax = plt.subplots(layout="constrained")
+    x = np.arange(10)
+    ax.plot(x, x**2, label="square")
+    ax.plot(x, 50 - x, label="falling line")
+    ax.legend()  # loc="best"
+    ax.set_title("a title\non two lines")
+    ax.set_xlabel("x")
+    return fig, ax
+
+
+def test_freeze_layout_keeps_the_first_layout_and_stops_per_draw_searches(monkeypatch):
+    import matplotlib.pyplot as plt
+    from matplotlib.legend import Legend
+
+    from visual import freeze_layout
+
+    fig, ax = _legend_figure()
+    fig.canvas.draw()
+    legend_box = ax.get_legend().get_window_extent().bounds
+    title_box = ax.title.get_window_extent().bounds
+    axes_box = ax.get_position().bounds
+    freeze_layout(fig)
+
+    def no_search(*args, **kwargs):
+        raise AssertionError("legend searched for the best location after freeze_layout")
+
+    monkeypatch.setattr(Legend, "_find_best_position", no_search)
+    ax.lines[0].set_ydata(range(10))  # what a callback does: move artists
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().bounds == pytest.approx(legend_box, abs=0.5)
+    assert ax.title.get_window_extent().bounds == pytest.approx(title_box, abs=0.5)
+    assert ax.get_position().bounds == pytest.approx(axes_box)
+    assert type(fig.get_layout_engine()).__name__ != "ConstrainedLayoutEngine"
+    plt.close(fig)
+
+
+def test_freeze_layout_leaves_placed_legends_alone():
+    import matplotlib.pyplot as plt
+
+    from visual import freeze_layout
+
+    fig, ax = _legend_figure()
+    ax.legend(loc="upper center")
+    freeze_layout(fig)
+    assert ax.get_legend()._loc == 9  # "upper center" is code 9 in matplotlib's table
+    plt.close(fig)
+
+
+def test_finish_explorer_wires_packs_updates_once_and_freezes():
+    import matplotlib.pyplot as plt
+
+    from visual import finish_explorer
+
+    fig, ax = _legend_figure()
+    calls = []
+    slider = widgets.IntSlider(value=2, min=0, max=5)
+    check = widgets.Checkbox(value=False)
+    readout = widgets.HTML("readout")
+    explorer = Explorer(None, {"k": slider, "flag": check}, fig, lambda *_: calls.append(slider.value))
+    assert finish_explorer(explorer, rows=[[check], [slider]], readouts=[readout]) is explorer
+    assert calls == [2]  # drawn once from the current values
+    rows = explorer.widget.children
+    assert [list(row.children) for row in rows[:2]] == [[check], [slider]]
+    assert rows[2] is readout
+    slider.value = 4
+    check.value = True
+    assert calls == [2, 4, 4]  # every control calls update
+    assert type(fig.get_layout_engine()).__name__ != "ConstrainedLayoutEngine"
+    default = finish_explorer(Explorer(None, {"k": widgets.IntSlider()}, fig, lambda *_: None))
+    assert len(default.widget.children) == 1  # one row of controls; Agg canvas is not a widget
+    plt.close(fig)

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from visual import PartCost, SyntheticShapes, sweep
+from visual import PartCost, SyntheticShapes, combined_gradient_norms, sweep
 from visual.widgets.pspnet import (
     bins_summary,
     explore_aux_weight,
@@ -94,6 +94,20 @@ def test_aux_weight_explorer_scales_the_aux_gradient():
     assert math.isclose(bars[0].get_width(), 10.0)
     assert explorer.state["ratio"]["head"] == 0.0
     assert sweep(explorer) > 0
+
+
+def test_aux_weight_explorer_norms_match_combined_gradient_norms():
+    """The slider's scalar formula must equal the norm of the summed tensors (correlated gradients)."""
+    generator = torch.Generator().manual_seed(0)
+    main = {"backbone.layer3": torch.randn(500, generator=generator), "head": torch.randn(40, generator=generator)}
+    aux = {"backbone.layer3": -0.7 * main["backbone.layer3"] + torch.randn(500, generator=generator),
+           "head": torch.zeros(40)}
+    gradients = {"main": main, "aux": aux}
+    explorer = explore_aux_weight(gradients, aux_weight=0.0)
+    for alpha in (0.0, 0.35, 0.4, 1.0):
+        explorer.controls["aux_weight"].value = alpha
+        expected = combined_gradient_norms(gradients, alpha)
+        torch.testing.assert_close(explorer.state["norms"], expected, rtol=1e-6, atol=1e-9)
 
 
 class ColourSegmenter(nn.Module):

@@ -167,6 +167,8 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
     "widgets.core": (
         "Explorer",
         "sweep",
+        "freeze_layout",
+        "finish_explorer",
     ),
     "widgets.receptive_field": (
         "receptive_field_summary",

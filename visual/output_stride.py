@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import functools
 import html
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any

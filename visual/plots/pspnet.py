@@ -136,7 +136,7 @@ def plot_pspnet_architecture(trace: Any, *, ax: "Axes | None" = None) -> "Axes":
     draw("output", 10.4, 0.0, (height, width), trace["head"].channels, "output", "output")
     arrow("head", "output", "bilinear\nupsampling")
     if "aux_head" in boxes:
-        (xa, ya, ha), (x3, y3, h3) = boxes["aux_head"], boxes["backbone.layer3"]
+        (xa, ya, _), (x3, y3, h3) = boxes["aux_head"], boxes["backbone.layer3"]
         ax.annotate("", xy=(xa - BOX_WIDTH / 2, ya), xytext=(x3, y3 - h3 / 2 - 0.5),
                     arrowprops={"arrowstyle": "->", "color": "0.25", "lw": 1.0, "ls": "--"})
     ax.set(xlim=(-0.7, 11.0), ylim=(-5.6, 3.9), aspect="auto",

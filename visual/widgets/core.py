@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Explorer", "sweep"]
+__all__ = ["Explorer", "sweep", "freeze_layout", "finish_explorer"]
 
 DOCS_ENV_VAR = "VISUAL_DOCS"
 """Environment variable that switches ``Explorer`` display to the static animation when "1"."""
@@ -280,6 +280,76 @@ class Explorer:
                 pyplot.close(self.fig)
         else:
             display(self.widget)
+
+
+def freeze_layout(fig: Any) -> None:
+    """Lay a slider figure out once, then keep that layout for every redraw.
+
+    Three costs leave each redraw: the layout engine (constrained layout re-measures every
+    label), the placement of each Axes title above its tick labels, and the search of a
+    ``loc="best"`` legend for the emptiest corner; matplotlib repeats all three on every
+    draw. The artists a callback changes (images, lines, titles, labels) keep their boxes,
+    so the first layout stays valid for every later value of the controls, and a legend
+    that stays put is easier to read while a slider moves than one that jumps.
+
+    Args:
+        fig: the explorer's ``Figure``, with all its artists already made.
+
+    Example:
+        >>> import matplotlib.pyplot as plt
+        >>> fig, ax = plt.subplots(layout="constrained")
+        >>> freeze_layout(fig)
+        >>> fig.get_layout_engine() is None or type(fig.get_layout_engine()).__name__
+        'PlaceHolderLayoutEngine'
+        >>> plt.close(fig)
+    """
+    # Lay out without rendering: drawing an ipympl canvas before it is displayed leaves it 0x0.
+    fig.draw_without_rendering()
+    fig.set_layout_engine("none")
+    for ax in fig.axes:
+        # The titles stay where this layout put them: what ``set_title(..., y=...)`` switches off.
+        # Without it every draw measures the tick labels again to place them (~15 % of a redraw).
+        if getattr(ax, "_autotitlepos", None) is not None:
+            ax._autotitlepos = False
+    for legend in [*(ax.get_legend() for ax in fig.axes), *fig.legends]:
+        if legend is not None and getattr(legend, "_loc", None) == 0:  # loc="best" (the default)
+            box, anchor = legend.get_window_extent(), legend.get_bbox_to_anchor()
+            # a (x, y) loc: the legend's lower-left corner as a fraction of its anchor box
+            legend.set_loc(((box.x0 - anchor.x0) / anchor.width, (box.y0 - anchor.y0) / anchor.height))
+
+
+def finish_explorer(explorer: Explorer, *, rows: Iterable[Iterable[Any]] | None = None,
+                    readouts: Iterable[Any] = ()) -> Explorer:
+    """Wire an explorer's controls to its callback, draw it once, freeze its layout, pack it.
+
+    Every control calls ``explorer.update`` on a value change; ``explorer.widget`` becomes a
+    ``VBox`` of the control rows, the readouts, and the canvas when it is a widget (ipympl,
+    whose "Figure 1" header is hidden: the figure titles say what it shows).
+
+    Args:
+        explorer: with ``controls``, ``fig`` and ``update`` set; ``widget`` is replaced.
+        rows: controls per row, in display order; default: all of them in one row.
+        readouts: widgets shown between the controls and the figure (HTML readouts, tables).
+
+    Returns:
+        The same explorer, updated once from its controls' current values.
+    """
+    import ipywidgets as widgets
+
+    for control in explorer.controls.values():
+        control.observe(explorer.update, names="value")
+    layout_rows = [list(explorer.controls.values())] if rows is None else [list(row) for row in rows]
+    children: list[Any] = [widgets.HBox(row) for row in layout_rows]
+    children.extend(readouts)
+    canvas = getattr(explorer.fig, "canvas", None)
+    if isinstance(canvas, widgets.DOMWidget):  # `%matplotlib widget`: the canvas is a widget
+        canvas.header_visible = False
+        children.append(canvas)
+    explorer.widget = widgets.VBox(children)
+    explorer.update()
+    if explorer.fig is not None:
+        freeze_layout(explorer.fig)
+    return explorer
 
 
 def _pick_frame_format(fig: Any, dpi: float) -> str:

@@ -8,10 +8,10 @@ it computed are kept in ``explorer.state``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from visual.widgets.core import Explorer
+from visual.widgets.core import Explorer, finish_explorer
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
@@ -29,29 +29,6 @@ __all__ = [
 DEFAULT_SIGNAL = (10.0, 20.0, 15.0, 5.0)  # a small 1-D signal with a peak and a slope
 PHOTO_SIDE = 256  # the sample photo is resized once to this square before exploring
 LAYOUT = {"width": "auto"}  # let ipywidgets size the controls
-
-
-def _explorer(controls: dict[str, Any], fig: Any, update: Callable[..., Any], state: dict[str, Any]) -> Explorer:
-    """Wire the controls to ``update`` and pack them (plus the canvas when it is a widget)."""
-    import ipywidgets as widgets
-
-    for control in controls.values():
-        control.observe(update, names="value")
-    children: list[Any] = [widgets.HBox(list(controls.values()))]
-    if isinstance(fig.canvas, widgets.DOMWidget):  # `%matplotlib widget`: canvas is a widget
-        children.append(fig.canvas)
-    update()
-    _freeze_layout(fig)
-    return Explorer(widget=widgets.VBox(children), controls=controls, fig=fig, update=update, state=state)
-
-
-def _freeze_layout(fig: Any) -> None:
-    """Lay the figure out once, then stop re-running constrained layout on every redraw
-    (it doubles the cost of each slider step; the artists move, the axes do not)."""
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.execute(fig)
-        fig.set_layout_engine("none")
 
 
 def _figure(figsize: tuple[float, float], ncols: int = 1) -> tuple[Any, Any]:
@@ -128,7 +105,7 @@ def explore_linear_interpolation(
                      f"max |ours \u2212 F.interpolate| = {state['max_error']:.1e}")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_align_corners(in_size: int = 4, scale_factor: float = 2.0, *, align_corners: bool = False) -> Explorer:
@@ -185,7 +162,7 @@ def explore_align_corners(in_size: int = 4, scale_factor: float = 2.0, *, align_
         coords_text.set_text(f"output centres read input x = [{shown}]")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def default_point_image() -> "torch.Tensor":
@@ -254,7 +231,7 @@ def explore_bilinear_point(image: "torch.Tensor | None" = None, x: float = 1.3, 
         ax.set_title(f"P = ({px:.2f}, {py:.2f}):  \u03a3 w\u00b7v = {value:.3f}")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_resampling(image: "torch.Tensor | None" = None, size: int = 48, method: str = "bilinear") -> Explorer:
@@ -296,7 +273,7 @@ def explore_resampling(image: "torch.Tensor | None" = None, size: int = 48, meth
         axes[1].set_title(f"{name}: {side}\u00d7{side} px (shown pixel for pixel)", fontsize="medium")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_interpolation_matrix(out_size: int = 8, in_size: int = 4, *, align_corners: bool = False) -> Explorer:
@@ -338,7 +315,7 @@ def explore_interpolation_matrix(out_size: int = 8, in_size: int = 4, *, align_c
                title=f"A: {rows}\u00d7{cols}, {int((matrix != 0).sum())} non-zeros")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_segmentation_upsampling(labels: "torch.Tensor | None" = None, factor: int = 4,
@@ -391,7 +368,7 @@ def explore_segmentation_upsampling(labels: "torch.Tensor | None" = None, factor
         ax.set_title(f"{name}, \u00d7{k}: {len(invented)} invented classes")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_feature_alignment(
@@ -439,4 +416,4 @@ def explore_feature_alignment(
                      f"align_corners={flag}: up to {worst:.2f} px off")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))

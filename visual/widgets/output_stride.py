@@ -16,7 +16,7 @@ from typing import Any
 
 from visual.models.resnet import RESNET_ARCHS, _validate_flags
 from visual.output_stride import DILATION_SCHEDULES, StrideTable, dilation_flags, stride_table, upsampling_drift
-from visual.widgets.core import Explorer
+from visual.widgets.core import Explorer, finish_explorer
 
 __all__ = [
     "output_stride_summary",
@@ -108,29 +108,6 @@ def _size_slider(value: int) -> Any:
     return widgets.IntSlider(value=value, min=MIN_INPUT_SIZE, max=MAX_INPUT_SIZE, step=1,
                              description="input size H (px)", continuous_update=True,
                              style={"description_width": "initial"}, layout={"width": "420px"})
-
-
-def _assemble(rows: list[list[Any]], fig: Any, *outputs: Any) -> Any:
-    """Rows of controls, then the readouts, then the canvas when it is a widget (ipympl)."""
-    import ipywidgets as widgets
-
-    children = [widgets.HBox(row) for row in rows] + list(outputs)
-    if isinstance(fig.canvas, widgets.DOMWidget):
-        fig.canvas.header_visible = False
-        children.append(fig.canvas)
-    return widgets.VBox(children)
-
-
-def _freeze_layout(fig: Any) -> None:
-    """Lay the figure out once, then keep it: redraws skip constrained layout (a third of a redraw).
-
-    The artists that change (grid, bars, titles) keep the axes' size, so the first layout stays
-    valid for every later value of the controls.
-    """
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.execute(fig)
-        fig.set_layout_engine("none")
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,15 +226,12 @@ def explore_output_stride(
         explorer.state = summary
         fig.canvas.draw_idle()
 
-    for control in controls.values():
-        control.observe(update, names="value")
     explorer.update = update
-    explorer.widget = _assemble(
-        [[controls["arch"], controls["input_size"], controls["schedule"]],
-         [controls["layer2"], controls["layer3"], controls["layer4"]]], fig, readout, table_html)
-    update()
-    _freeze_layout(fig)
-    return explorer
+    return finish_explorer(
+        explorer,
+        rows=[[controls["arch"], controls["input_size"], controls["schedule"]],
+              [controls["layer2"], controls["layer3"], controls["layer4"]]],
+        readouts=[readout, table_html])
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,10 +330,6 @@ def explore_alignment(input_size: int = 512, output_stride: int = 8) -> Explorer
         explorer.state = summary
         fig.canvas.draw_idle()
 
-    for control in controls.values():
-        control.observe(update, names="value")
     explorer.update = update
-    explorer.widget = _assemble([[controls["input_size"], controls["output_stride"]]], fig, readout)
-    update()
-    _freeze_layout(fig)
-    return explorer
+    return finish_explorer(explorer, rows=[[controls["input_size"], controls["output_stride"]]],
+                           readouts=[readout])

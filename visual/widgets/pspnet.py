@@ -7,10 +7,10 @@ artists. Nothing heavy runs in a callback: models are run once when the explorer
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from visual.widgets.core import Explorer
+from visual.widgets.core import Explorer, finish_explorer
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
@@ -107,26 +107,6 @@ def _figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1) -> tup
     return fig, axes
 
 
-def _explorer(controls: dict[str, Any], fig: Any, update: Callable[..., Any], state: dict[str, Any],
-              readout: Any = None) -> Explorer:
-    """Wire the controls to ``update``, draw once, freeze the layout, pack the widgets."""
-    import ipywidgets as widgets
-
-    for control in controls.values():
-        control.observe(update, names="value")
-    children: list[Any] = [widgets.HBox(list(controls.values()))]
-    if readout is not None:
-        children.append(readout)
-    if isinstance(fig.canvas, widgets.DOMWidget):  # `%matplotlib widget`: the canvas is a widget
-        children.append(fig.canvas)
-    update()
-    # Lay out once, without rendering (drawing an ipympl canvas before it is displayed leaves it
-    # 0x0); then freeze the layout: the artists move, the axes do not.
-    fig.draw_without_rendering()
-    fig.set_layout_engine("none")
-    return Explorer(widget=widgets.VBox(children), controls=controls, fig=fig, update=update, state=state)
-
-
 # --------------------------------------------------------------------------------------------
 # Explorers
 # --------------------------------------------------------------------------------------------
@@ -175,7 +155,7 @@ def explore_pspnet_sizes(input_size: int = 473, *, bins: Sequence[int] = (1, 2, 
             fontsize="medium")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_pyramid_bins(image: "torch.Tensor | None" = None, *, bin_size: int = 6, feature_size: int = 60,
@@ -242,7 +222,7 @@ def explore_pyramid_bins(image: "torch.Tensor | None" = None, *, bin_size: int =
                      fontsize="medium")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_part_costs(costs: Mapping[str, Sequence["PartCost"]]) -> Explorer:
@@ -288,7 +268,7 @@ def explore_part_costs(costs: Mapping[str, Sequence["PartCost"]]) -> Explorer:
                      f"{total_f / 1e9:.0f} GFLOPs per image")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_aux_weight(gradients: Mapping[str, Mapping[str, "torch.Tensor"]], *, aux_weight: float = 0.4) -> Explorer:
@@ -303,6 +283,8 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, "torch.Tensor"]], *,
         (part -> ``||g_main + alpha g_aux||``) and ``ratio`` (part -> ``||alpha g_aux|| / ||g_main||``,
         ``inf`` where only the auxiliary loss reaches).
     """
+    import math
+
     import ipywidgets as widgets
     import numpy as np
 
@@ -311,6 +293,9 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, "torch.Tensor"]], *,
     parts = list(gradients["main"])
     main = combined_gradient_norms(gradients, 0.0)
     aux_only = {p: float(gradients["aux"][p].norm()) for p in parts}
+    # ||g_main + alpha g_aux||^2 = ||g_main||^2 + 2 alpha <g_main, g_aux> + alpha^2 ||g_aux||^2:
+    # one dot product per part here, so a slider change is scalar arithmetic, not a pass over the weights.
+    cross = {p: float((gradients["main"][p].double() * gradients["aux"][p].double()).sum()) for p in parts}
     fig, axes = _figure((7.5, 4.0))
     ax = axes[0, 0]
     y = np.arange(len(parts))
@@ -333,7 +318,8 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, "torch.Tensor"]], *,
         alpha = controls["aux_weight"].value
         scaled = {p: alpha * aux_only[p] for p in parts}
         ratio = {p: (scaled[p] / main[p] if main[p] > 0 else float("inf")) for p in parts}
-        state.update(aux_norms=scaled, norms=combined_gradient_norms(gradients, alpha), ratio=ratio)
+        norms = {p: math.sqrt(max(0.0, main[p] ** 2 + 2 * alpha * cross[p] + scaled[p] ** 2)) for p in parts}
+        state.update(aux_norms=scaled, norms=norms, ratio=ratio)
         for bar, part in zip(aux_bars, parts):
             bar.set_width(max(scaled[part], floor))
         shared = [p for p in parts if main[p] > 0 and aux_only[p] > 0]  # reached by both losses
@@ -341,7 +327,7 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, "torch.Tensor"]], *,
         ax.set_title(f"alpha = {alpha:.2f}; ||alpha g_aux|| / ||g_main||:\n{shown}", fontsize="medium")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
 def explore_predictions(model: "PSPNet", dataset: "Dataset", *, count: int = 16,
@@ -401,4 +387,4 @@ def explore_predictions(model: "PSPNet", dataset: "Dataset", *, count: int = 16,
         axes[0, 0].set_title(f"held-out image {i}")
         fig.canvas.draw_idle()
 
-    return _explorer(controls, fig, update, state)
+    return finish_explorer(Explorer(None, controls, fig, update, state))

@@ -23,7 +23,7 @@ from visual.conv_arithmetic import (
     satisfies_hdc,
     stack_receptive_field,
 )
-from visual.widgets.core import Explorer
+from visual.widgets.core import Explorer, finish_explorer
 
 __all__ = [
     "receptive_field_summary",
@@ -165,28 +165,6 @@ def _slider(description: str, value: int, low: int, high: int) -> Any:
                              continuous_update=True, style={"description_width": "initial"})
 
 
-def _assemble(controls: dict[str, Any], fig: Any, readout: Any) -> Any:
-    """Controls on top, then the readout, then the canvas when it is a widget (ipympl)."""
-    import ipywidgets as widgets
-
-    children = [widgets.HBox(list(controls.values())), readout]
-    if isinstance(fig.canvas, widgets.DOMWidget):
-        fig.canvas.header_visible = False
-        children.append(fig.canvas)
-    return widgets.VBox(children)
-
-
-def _freeze_layout(fig: Any) -> None:
-    """Lay the figure out once, then keep that layout: slider redraws skip constrained layout.
-
-    Constrained layout is most of a redraw's cost (measured ~40 % with Agg); the artists that
-    change (images, titles, labels) keep their size, so the first layout stays valid.
-    """
-    # Lay out without rendering: drawing an ipympl canvas before it is displayed leaves it 0x0.
-    fig.draw_without_rendering()
-    fig.set_layout_engine("none")
-
-
 def _check_range(name: str, value: int, low: int, high: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise ValueError(f"{name} must be an int in [{low}, {high}], got {value!r}")
@@ -290,13 +268,8 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
         explorer.state = summary
         fig.canvas.draw_idle()
 
-    for control in controls.values():
-        control.observe(update, names="value")
     explorer.update = update
-    explorer.widget = _assemble(controls, fig, readout)
-    update()
-    _freeze_layout(fig)
-    return explorer
+    return finish_explorer(explorer, readouts=[readout])
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,13 +346,8 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
         explorer.state = summary
         fig.canvas.draw_idle()
 
-    for control in controls.values():
-        control.observe(update, names="value")
     explorer.update = update
-    explorer.widget = _assemble(controls, fig, readout)
-    update()
-    _freeze_layout(fig)
-    return explorer
+    return finish_explorer(explorer, readouts=[readout])
 
 
 # --------------------------------------------------------------------------------------------
@@ -458,13 +426,8 @@ def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int =
         explorer.state = {key: value for key, value in summary.items() if key != "grad_map"}
         fig.canvas.draw_idle()
 
-    for control in controls.values():
-        control.observe(update, names="value")
     explorer.update = update
-    explorer.widget = _assemble(controls, fig, readout)
-    update()
-    _freeze_layout(fig)
-    return explorer
+    return finish_explorer(explorer, readouts=[readout])
 
 
 # --------------------------------------------------------------------------------------------
@@ -552,10 +515,5 @@ def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: s
         explorer.state = {key: value for key, value in summary.items() if key != "heatmap"}
         fig.canvas.draw_idle()
 
-    for control in controls.values():
-        control.observe(update, names="value")
     explorer.update = update
-    explorer.widget = _assemble(controls, fig, readout)
-    update()
-    _freeze_layout(fig)
-    return explorer
+    return finish_explorer(explorer, readouts=[readout])
