@@ -6,7 +6,8 @@ pass with a forward hook on every module recording output shapes (what shape-sum
 do). Both are timed in the same rotating rounds on the same built model (batch 1,
 ``torch.inference_mode`` for the forward pass), together with the two ways of *building* the
 model first: on the CPU (torchvision initialises 44.5 M weights) and on the meta device
-(no weights; this is how ``visual.stride_table`` builds, and all ``trace`` needs).
+(``visual.meta_device()``: no weights, no initialisation; this is how ``visual.stride_table``
+builds, and all ``trace`` needs).
 
     python -m benchmarks --only trace
 """
@@ -27,11 +28,17 @@ SPEEDUP_TARGET = Target(">=", 10.0, "x")  # item 3: at least 10x faster than a f
 
 
 def build(arch: str, device: str = "cpu", **kwargs: Any) -> Any:
-    """A torchvision ResNet with random weights (``weights=None``: nothing is downloaded)."""
+    """A torchvision ResNet with random weights (``weights=None``: nothing is downloaded).
+
+    ``device="meta"`` builds it as the course does for ``trace`` (``visual.meta_device()``:
+    shapes only, weight initialisation skipped).
+    """
     import torch
     import torchvision
 
-    with torch.device(device):
+    import visual
+
+    with visual.meta_device() if device == "meta" else torch.device(device):
         return getattr(torchvision.models, arch)(weights=None, **kwargs)
 
 
@@ -90,10 +97,10 @@ def trace_resnet101(ctx: Context) -> Section:
             r.ratio("forward with hooks", "trace"), "x", SPEEDUP_TARGET, reference,
             note=f"`trace` alone: {fmt_stats(r.stats('trace'), 's')}"),
         Row(f"build `{ARCH}` on the CPU + `trace(model, {INPUT_SIZE})`", cpu_build_and_trace, "s",
-            BUILD_AND_TRACE_TARGET, reference,
-            note=f"torchvision's weight initialisation is {100 * build_share:.0f} % of it "
-                 f"(CPU build alone {fmt_stats(r.stats('CPU build'), 's')}); `trace` needs no weights: "
-                 "build under `torch.device('meta')`"),
+            reference=reference,
+            note=f"for comparison, not the course's path: torchvision's weight initialisation is "
+                 f"{100 * build_share:.0f} % of it (CPU build alone {fmt_stats(r.stats('CPU build'), 's')}); "
+                 "`trace` needs no weights, so the course builds under `visual.meta_device()`"),
         Row("(CPU build + forward with hooks) / (meta build + trace)",
             summarize([(b + f) / m for b, f, m in zip(r.times["CPU build"], r.times["forward with hooks"],
                                                       r.times["meta build + trace"])]), "x",

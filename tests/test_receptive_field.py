@@ -19,6 +19,7 @@ from visual import (
     effective_receptive_field,
     erf_std,
     gradient_receptive_field,
+    meta_device,
     trace,
 )
 from visual.conv_arithmetic import gridding_count_map
@@ -496,3 +497,28 @@ def test_conv_stack_builds_what_it_says():
         conv_stack([1], activation="tanh")
     with pytest.raises(ValueError, match="dilation"):
         conv_stack([0])
+
+
+@pytest.mark.parametrize("builder, kwargs", [(torchvision.models.resnet18, {}),
+                                             (torchvision.models.resnet50, {"replace_stride_with_dilation": DILATED})])
+def test_meta_device_builds_the_same_model_without_data(builder, kwargs):
+    with meta_device():
+        meta_model = builder(**kwargs)
+    cpu_model = builder(**kwargs)
+    meta_shapes = {name: (t.shape, t.dtype, t.device.type) for name, t in meta_model.state_dict().items()}
+    cpu_shapes = {name: (t.shape, t.dtype, "meta") for name, t in cpu_model.state_dict().items()}
+    assert meta_shapes == cpu_shapes
+    assert [str(row) for row in trace(meta_model, 97).values()] == [str(row) for row in trace(cpu_model, 97).values()]
+
+
+def test_meta_device_skips_fills_on_meta_only_and_ends_with_the_block():
+    with meta_device():
+        on_meta = torch.empty(4)
+        assert on_meta.device.type == "meta"
+        assert on_meta.normal_() is on_meta
+        on_cpu = torch.zeros(1000, device="cpu")
+        nn.init.normal_(on_cpu)  # real tensors are still initialised
+    assert on_cpu.std() > 0.5
+    assert torch.empty(2).device.type == "cpu"
+    layer = nn.Linear(20, 20)  # outside the block: initialised as usual
+    assert layer.weight.device.type == "cpu" and layer.weight.abs().sum() > 0

@@ -36,6 +36,7 @@ _SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
         "Trace",
         "TraceRow",
         "trace",
+        "meta_device",
         "gradient_receptive_field",
         "effective_receptive_field",
         "erf_std",

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from visual.conv_arithmetic import conv_output_size
 from visual.models.resnet import RESNET_ARCHS, _validate_flags, dilated_resnet
-from visual.receptive_field import Trace, trace
+from visual.receptive_field import Trace, meta_device, trace
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
@@ -485,9 +485,7 @@ def _build(arch: str, flags: tuple[bool, bool, bool], schedule: str) -> "ResNet"
 @functools.lru_cache(maxsize=None)
 def _arch_stages(arch: str, flags: tuple[bool, bool, bool], schedule: str) -> tuple[_Stage, ...]:
     """Trace a meta-device model once per (arch, flags, schedule); keep only its geometry."""
-    import torch
-
-    with torch.device("meta"):  # no weights are needed for geometry: build in milliseconds
+    with meta_device():  # no weights are needed for geometry: shapes only, no initialisation
         model = _build(arch, flags, schedule)
     traced = trace(model, REFERENCE_SIZE)
     stages = _stages_from_trace(model, traced)
@@ -705,7 +703,7 @@ def measure_cost(
 
     table = stride_table(arch_or_model, input_size, replace_stride_with_dilation)
     if isinstance(arch_or_model, str):
-        with torch.device("meta"):
+        with meta_device():
             model = dilated_resnet(arch_or_model, table.replace_stride_with_dilation)
     else:
         model = copy.deepcopy(arch_or_model).to("meta")

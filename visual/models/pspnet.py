@@ -392,7 +392,7 @@ def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input
     if not isinstance(model, PSPNet):
         raise TypeError(f"model must be a PSPNet, got {type(model).__name__}")
     height, width = _pair_of_ints(input_size, "input_size")
-    meta = {name: torch.empty_like(t, device="meta") for name, t in
+    meta = {name: torch.empty(t.shape, dtype=t.dtype, device="meta") for name, t in
             [*model.named_parameters(), *model.named_buffers()]}
     x = torch.empty(1, IN_CHANNELS, height, width, device="meta")
     was_training = model.training

@@ -285,10 +285,10 @@ class Explorer:
 def freeze_layout(fig: Any) -> None:
     """Lay a slider figure out once, then keep that layout for every redraw.
 
-    Three costs leave each redraw: the layout engine (constrained layout re-measures every
-    label), the placement of each Axes title above its tick labels, and the search of a
-    ``loc="best"`` legend for the emptiest corner; matplotlib repeats all three on every
-    draw. The artists a callback changes (images, lines, titles, labels) keep their boxes,
+    Four costs leave each redraw: the layout engine (constrained layout re-measures every
+    label), the placement of each Axes title and axis label beyond its tick labels, and the
+    search of a ``loc="best"`` legend for the emptiest corner; matplotlib repeats them on
+    every draw. The artists a callback changes (images, lines, titles, labels) keep their boxes,
     so the first layout stays valid for every later value of the controls, and a legend
     that stays put is easier to read while a slider moves than one that jumps.
 
@@ -311,6 +311,13 @@ def freeze_layout(fig: Any) -> None:
         # Without it every draw measures the tick labels again to place them (~15 % of a redraw).
         if getattr(ax, "_autotitlepos", None) is not None:
             ax._autotitlepos = False
+        # Axis labels likewise: set_label_coords keeps each one where the layout put it, instead
+        # of measuring every tick label of the axis (and of its shared siblings) on each draw.
+        for axis in (ax.xaxis, ax.yaxis):
+            label = axis.label
+            if label.get_text() and label.get_visible():
+                where = label.get_transform().transform(label.get_position())  # display pixels
+                axis.set_label_coords(*ax.transAxes.inverted().transform(where))
     for legend in [*(ax.get_legend() for ax in fig.axes), *fig.legends]:
         if legend is not None and getattr(legend, "_loc", None) == 0:  # loc="best" (the default)
             box, anchor = legend.get_window_extent(), legend.get_bbox_to_anchor()

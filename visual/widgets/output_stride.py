@@ -143,6 +143,7 @@ def explore_output_stride(
     """
     import ipywidgets as widgets
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from visual.plots.output_stride import (
         _dot_size,
@@ -171,6 +172,12 @@ def explore_output_stride(
         plot_stage_sizes([summary["reference"], summary["table"]], ax=ax_bars,
                          labels=["without dilation (OS 32)", "current settings"])
     grid_image = ax_grid.images[0]
+    # The photo is shown near its own resolution: nearest-neighbour display and 8-bit RGB take
+    # a quarter of a redraw off the default antialiasing filter on float pixels.
+    grid_image.set_interpolation("nearest")
+    pixels = np.asarray(grid_image.get_array())
+    if pixels.ndim == 3:  # RGB in [0, 1]; a grey photo keeps its colour map's scaling
+        grid_image.set_data((np.clip(pixels, 0.0, 1.0) * 255).round().astype(np.uint8))
     grid_lines = next(c for c in ax_grid.collections if c.get_gid() == "feature-grid")
     centre_dots = next(line for line in ax_grid.lines if line.get_gid() == "feature-centres")
     bar_sets = ax_bars.containers[:2]
