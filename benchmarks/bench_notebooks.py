@@ -149,7 +149,9 @@ def notebook_suite(ctx: Context) -> Section:
         notes.append(f"The setup cells (`%matplotlib widget` and the imports of torch, matplotlib, ipywidgets "
                      f"and `visual` in a fresh kernel; the first code cell where there is none) take {fmt_value(sum(first_cells), 's')} of the total, "
                      f"{fmt_value(summarize(first_cells).median, 's')} per notebook; kernel start and shutdown "
-                     f"another {fmt_value(kernel.median, 's')} per notebook.")
+                     f"another {fmt_value(kernel.median, 's')} per notebook. Most of a setup cell is `import torch` "
+                     "and `import torchvision` (which imports `torch._dynamo` through `torchvision.ops`); "
+                     "item 7 times `import torchvision` alone in a fresh interpreter.")
     if largest[1]:
         notes.append(f"The slowest cell is {largest[1]}: {fmt_value(largest[0], 's')}.")
     return Section(rows, details, notes)

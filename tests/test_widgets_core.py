@@ -237,6 +237,7 @@ def _legend_figure():
     ax.legend()  # loc="best"
     ax.set_title("a title\non two lines")
     ax.set_xlabel("x")
+    ax.set_ylabel("y")
     return fig, ax
 
 
@@ -250,6 +251,7 @@ def test_freeze_layout_keeps_the_first_layout_and_stops_per_draw_searches(monkey
     fig.canvas.draw()
     legend_box = ax.get_legend().get_window_extent().bounds
     title_box = ax.title.get_window_extent().bounds
+    label_boxes = [ax.xaxis.label.get_window_extent().bounds, ax.yaxis.label.get_window_extent().bounds]
     axes_box = ax.get_position().bounds
     freeze_layout(fig)
 
@@ -261,6 +263,11 @@ def test_freeze_layout_keeps_the_first_layout_and_stops_per_draw_searches(monkey
     fig.canvas.draw()
     assert ax.get_legend().get_window_extent().bounds == pytest.approx(legend_box, abs=0.5)
     assert ax.title.get_window_extent().bounds == pytest.approx(title_box, abs=0.5)
+    for box, axis in zip(label_boxes, (ax.xaxis, ax.yaxis)):
+        assert axis.label.get_window_extent().bounds == pytest.approx(box, abs=0.5)
+    ax.set_yticks([0, 50], ["a much wider tick label", "b"])  # would push an unpinned y label left
+    fig.canvas.draw()
+    assert ax.yaxis.label.get_window_extent().bounds == pytest.approx(label_boxes[1], abs=0.5)
     assert ax.get_position().bounds == pytest.approx(axes_box)
     assert type(fig.get_layout_engine()).__name__ != "ConstrainedLayoutEngine"
     plt.close(fig)
