@@ -266,8 +266,10 @@ def test_freeze_layout_keeps_the_first_layout_and_stops_per_draw_searches(monkey
     for box, axis in zip(label_boxes, (ax.xaxis, ax.yaxis)):
         assert axis.label.get_window_extent().bounds == pytest.approx(box, abs=0.5)
     ax.set_yticks([0, 50], ["a much wider tick label", "b"])  # would push an unpinned y label left
+    ax.xaxis.tick_top()  # tick labels above the axes would push an unpinned title up
     fig.canvas.draw()
     assert ax.yaxis.label.get_window_extent().bounds == pytest.approx(label_boxes[1], abs=0.5)
+    assert ax.title.get_window_extent().bounds == pytest.approx(title_box, abs=0.5)
     assert ax.get_position().bounds == pytest.approx(axes_box)
     assert type(fig.get_layout_engine()).__name__ != "ConstrainedLayoutEngine"
     plt.close(fig)
