@@ -22,12 +22,6 @@ from visual.plots.interpolation import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 def _line(ax, label_start):
     return next(line for line in ax.get_lines() if line.get_label().startswith(label_start))
 

@@ -22,12 +22,6 @@ from visual.plots.output_stride import (
 OS8, OS32 = (False, True, True), (False, False, False)
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 def _gid(artists, gid):
     return next(a for a in artists if a.get_gid() == gid)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -21,12 +20,6 @@ from visual.plots.pspnet import (
     plot_training_history,
     window_coverage,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_label_colours_differ_in_lightness():

@@ -24,12 +24,6 @@ from visual import (
 )
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
 def _labelled(ax: Axes) -> None:
     assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
     assert "pixel" in ax.get_xlabel()

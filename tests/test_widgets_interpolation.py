@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pytest
 import torch
 import torch.nn.functional as F
@@ -17,12 +16,6 @@ from visual.widgets.interpolation import (
     explore_resampling,
     explore_segmentation_upsampling,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_linear_explorer_follows_the_slider():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -17,12 +16,6 @@ from visual.widgets.output_stride import (
 )
 
 SMALL_IMAGE = torch.rand(3, 32, 32)  # the explorer stretches any photo over the input grid
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_output_stride_summary_resnet101():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -20,12 +19,6 @@ from visual.widgets.pspnet import (
     explore_pyramid_bins,
     size_summary,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def test_size_summary_hand_maths():

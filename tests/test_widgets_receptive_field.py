@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import math
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -31,7 +30,6 @@ def one_thread_and_close_figures():
     torch.set_num_threads(1)  # busy shared CPU: avoid intra-op threads spinning against each other
     yield
     torch.set_num_threads(threads)
-    plt.close("all")
 
 
 # ---------------------------------------------------------------------------------------------
