@@ -27,7 +27,7 @@ IMPORT_RATIO_TARGET = Target("<=", 1.5, "x")  # benchmarks issue, item 7: <= 1.5
 
 SNIPPETS = {
     "import visual": "import visual",
-    "import visual + every public name": "import visual\nfor _n in visual.__all__: getattr(visual, _n)",
+    "import visual + every public name": "import visual\nfor _n in dir(visual): getattr(visual, _n)",
     "import torchvision": "import torchvision",
     "import torch": "import torch",
 }

@@ -74,7 +74,7 @@ def describe_cell(source: str) -> str:
 
     import visual
 
-    called = [name for name in visual.__all__ if re.search(rf"\b{re.escape(name)}\(", source)]
+    called = [name for name in dir(visual) if not name.startswith("_") and re.search(rf"\b{re.escape(name)}\(", source)]
     if called:
         return "calls " + ", ".join(f"`{name}`" for name in called[:4]) + (" ..." if len(called) > 4 else "")
     first = next((line.strip() for line in source.splitlines()

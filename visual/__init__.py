@@ -1,227 +1,136 @@
 """Helpers for the course on the geometry of semantic-segmentation networks.
 
-Every public name is re-exported here *lazily*: ``import visual`` imports neither torch nor
-matplotlib; the submodule that defines a name is imported the first time the name is used
-(PEP 562 module ``__getattr__``). Notebooks therefore write, e.g.::
-
-    from visual import trace, conv_output_size, plot_dilated_kernel
-
-Each submodule's ``__all__`` must equal its entry below (``tests/test_package.py`` checks).
+This file re-exports, in plain import lines, the names the notebooks use (and the names earlier
+issues made a contract). Everything else stays in the submodule that defines it, e.g.
+``from visual.checks import as_size``. ``import visual`` imports torch, torchvision, matplotlib
+and ipywidgets, and changes nothing else (no seeds, no rcParams).
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import Any
 
 __version__ = "0.1.0"
 
-# submodule (relative to this package) -> the public names it defines.
-_SUBMODULE_EXPORTS: dict[str, tuple[str, ...]] = {
-    # Conv arithmetic: pure-Python formulas (issue: dilation & receptive fields).
-    "conv_arithmetic": (
-        "conv_output_size",
-        "effective_kernel_size",
-        "StackStep",
-        "stack_receptive_field",
-        "receptive_field_cone",
-        "dilated_footprint",
-        "gridding_count_map",
-        "has_holes",
-        "hdc_max_distance",
-        "satisfies_hdc",
-    ),
-    # Tracing real nn.Modules: sizes, strides, receptive fields.
-    "receptive_field": (
-        "Trace",
-        "TraceRow",
-        "trace",
-        "meta_device",
-        "gradient_receptive_field",
-        "effective_receptive_field",
-        "erf_std",
-        "conv_stack",
-    ),
-    # Output stride of ResNet backbones.
-    "output_stride": (
-        "RESNET_STAGES",
-        "DILATION_SCHEDULES",
-        "StrideRow",
-        "StrideTable",
-        "stride_table",
-        "semseg_resnet",
-        "dilation_flags",
-        "upsampling_drift",
-        "upsampled_positions",
-        "StrideCost",
-        "CostTable",
-        "measure_cost",
-        "cost_table",
-    ),
-    # From-scratch linear / bilinear interpolation.
-    "interpolation": (
-        "linear_interpolate",
-        "bilinear_interpolate",
-        "bilinear_interpolate_gather",
-        "bilinear_interpolate_matmul",
-        "source_coordinates",
-        "linear_weights",
-        "LinearWeights",
-        "interpolation_matrix",
-        "bilinear_neighbours",
-        "Neighbour",
-        "resample_image",
-        "RESAMPLING_METHODS",
-        "upsample_segmentation",
-        "SEGMENTATION_UPSAMPLING",
-        "toy_label_map",
-        "VOC_CLASSES",
-        "feature_map_size",
-    ),
-    # Models.
-    "models.resnet": (
-        "RESNET_ARCHS",
-        "DilatedBasicBlock",
-        "dilated_resnet",
-        "load_checkpoint",
-    ),
-    "models.pspnet": (
-        "PSPNetConfig",
-        "PyramidBatchNorm2d",
-        "PyramidPoolingModule",
-        "PSPHead",
-        "ResNetFeatures",
-        "PSPNet",
-        "pspnet_loss",
-        "PartCost",
-        "part_costs",
-        "adaptive_pool_windows",
-        "pspnet_sizes",
-        "pyramid_features",
-    ),
-    # Data: sample photo, synthetic segmentation dataset.
-    "data": (
-        "load_sample_image",
-        "SyntheticShapes",
-    ),
-    # Training loop and metrics.
-    "train": (
-        "TrainConfig",
-        "PAPER_TRAINING",
-        "CLASSROOM_TRAINING",
-        "poly_lr",
-        "confusion_matrix",
-        "SegmentationMetrics",
-        "segmentation_metrics",
-        "evaluate",
-        "History",
-        "train_model",
-        "GRADIENT_PARTS",
-        "loss_gradients",
-        "combined_gradient_norms",
-    ),
-    # Plot helpers.
-    "plots.receptive_field": (
-        "kernel_footprint_image",
-        "cone_image",
-        "plot_dilated_kernel",
-        "plot_receptive_field_stack",
-        "plot_receptive_field_growth",
-        "plot_gridding",
-        "plot_effective_receptive_field",
-    ),
-    "plots.output_stride": (
-        "plot_stage_sizes",
-        "plot_feature_grid",
-        "plot_feature_centres",
-        "plot_upsampling_drift",
-        "plot_stride_cost",
-    ),
-    "plots.interpolation": (
-        "plot_linear_interpolation",
-        "plot_sample_grids",
-        "plot_bilinear_neighbours",
-        "plot_values",
-        "plot_interpolation_matrix",
-        "plot_resampling",
-        "plot_resampling_comparison",
-        "plot_class_map",
-        "plot_feature_alignment",
-        "plot_timings",
-    ),
-    "plots.pspnet": (
-        "ARCHITECTURE_NODES",
-        "plot_pspnet_architecture",
-        "label_colormap",
-        "plot_training_history",
-        "plot_label_map",
-        "plot_segmentation_panels",
-        "bin_window_boxes",
-        "window_coverage",
-        "coverage_overlay",
-        "box_polygons",
-        "plot_pyramid_bins",
-        "plot_pyramid_features",
-        "plot_part_costs",
-    ),
-    # Slider explorers.
-    "widgets.core": (
-        "Explorer",
-        "sweep",
-        "freeze_layout",
-        "finish_explorer",
-    ),
-    "widgets.receptive_field": (
-        "receptive_field_summary",
-        "gridding_summary",
-        "gradient_rf_summary",
-        "effective_rf_summary",
-        "explore_receptive_field",
-        "explore_gridding",
-        "explore_gradient_rf",
-        "explore_effective_rf",
-    ),
-    "widgets.output_stride": (
-        "output_stride_summary",
-        "alignment_summary",
-        "explore_output_stride",
-        "explore_alignment",
-    ),
-    "widgets.interpolation": (
-        "explore_linear_interpolation",
-        "explore_align_corners",
-        "explore_bilinear_point",
-        "explore_resampling",
-        "explore_interpolation_matrix",
-        "explore_segmentation_upsampling",
-        "explore_feature_alignment",
-    ),
-    "widgets.pspnet": (
-        "size_summary",
-        "bins_summary",
-        "explore_pspnet_sizes",
-        "explore_pyramid_bins",
-        "explore_part_costs",
-        "explore_aux_weight",
-        "explore_predictions",
-    ),
-}
-
-_NAME_TO_MODULE: dict[str, str] = {
-    name: module for module, names in _SUBMODULE_EXPORTS.items() for name in names
-}
-
-__all__ = sorted(_NAME_TO_MODULE)
-
-
-def __getattr__(name: str) -> Any:
-    module_name = _NAME_TO_MODULE.get(name)
-    if module_name is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module_name}", __name__), name)
-    globals()[name] = value  # cache: later look-ups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+from visual.conv_arithmetic import (
+    conv_output_size,
+    effective_kernel_size,
+    gridding_count_map,
+    has_holes,
+    hdc_max_distance,
+    satisfies_hdc,
+    stack_receptive_field,
+)
+from visual.receptive_field import (
+    conv_stack,
+    effective_receptive_field,
+    erf_std,
+    gradient_receptive_field,
+    meta_device,
+    trace,
+)
+from visual.output_stride import (
+    cost_table,
+    semseg_resnet,
+    stride_table,
+)
+from visual.interpolation import (
+    RESAMPLING_METHODS,
+    VOC_CLASSES,
+    bilinear_interpolate,
+    bilinear_interpolate_gather,
+    bilinear_interpolate_matmul,
+    bilinear_neighbours,
+    feature_map_size,
+    interpolation_matrix,
+    linear_interpolate,
+    linear_weights,
+    resample_image,
+    source_coordinates,
+    toy_label_map,
+    upsample_segmentation,
+)
+from visual.models.resnet import (
+    dilated_resnet,
+)
+from visual.models.pspnet import (
+    adaptive_pool_windows,
+    part_costs,
+    PSPNet,
+    pspnet_loss,
+    pyramid_features,
+)
+from visual.data import (
+    load_sample_image,
+    SyntheticShapes,
+)
+from visual.train import (
+    CLASSROOM_TRAINING,
+    confusion_matrix,
+    evaluate,
+    loss_gradients,
+    segmentation_metrics,
+    train_model,
+)
+from visual.plots.receptive_field import (
+    plot_dilated_kernel,
+    plot_effective_receptive_field,
+    plot_gridding,
+    plot_receptive_field_growth,
+    plot_receptive_field_stack,
+)
+from visual.plots.output_stride import (
+    plot_feature_centres,
+    plot_feature_grid,
+    plot_stage_sizes,
+    plot_stride_cost,
+    plot_upsampling_drift,
+)
+from visual.plots.interpolation import (
+    plot_bilinear_neighbours,
+    plot_class_map,
+    plot_feature_alignment,
+    plot_interpolation_matrix,
+    plot_linear_interpolation,
+    plot_resampling_comparison,
+    plot_sample_grids,
+    plot_timings,
+    plot_values,
+)
+from visual.plots.pspnet import (
+    plot_label_map,
+    plot_part_costs,
+    plot_pspnet_architecture,
+    plot_pyramid_bins,
+    plot_pyramid_features,
+    plot_segmentation_panels,
+    plot_training_history,
+)
+from visual.widgets.core import (
+    sweep,
+)
+from visual.widgets.receptive_field import (
+    effective_rf_summary,
+    explore_effective_rf,
+    explore_gradient_rf,
+    explore_gridding,
+    explore_receptive_field,
+)
+from visual.widgets.output_stride import (
+    alignment_summary,
+    explore_alignment,
+    explore_output_stride,
+)
+from visual.widgets.interpolation import (
+    explore_align_corners,
+    explore_bilinear_point,
+    explore_feature_alignment,
+    explore_interpolation_matrix,
+    explore_linear_interpolation,
+    explore_resampling,
+    explore_segmentation_upsampling,
+)
+from visual.widgets.pspnet import (
+    bins_summary,
+    explore_aux_weight,
+    explore_part_costs,
+    explore_predictions,
+    explore_pspnet_sizes,
+    explore_pyramid_bins,
+)

@@ -1,0 +1,302 @@
+"""Argument checks shared by every public function: one helper per kind of check.
+
+Each public function validates its arguments once, at its boundary, with these helpers, so a
+bad value gets the same kind of message everywhere: ``ValueError`` (or ``TypeError`` for a
+value of the wrong type) naming the argument, what is allowed and what was given::
+
+    >>> check_int(0, "kernel_size", minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: kernel_size must be an int >= 1, got 0
+
+Sizes are bounded (``MAX_SIDE`` pixels per side, ``MAX_ELEMENTS`` per tensor) so that a typo
+such as ``size=10**6`` is refused before anything is allocated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = [
+    "MAX_SIDE",
+    "MAX_ELEMENTS",
+    "check_int",
+    "check_float",
+    "check_bool",
+    "check_choice",
+    "check_ints",
+    "as_size",
+    "check_elements",
+    "check_tensor",
+    "check_module",
+    "check_device",
+]
+
+MAX_SIDE = 8192  # pixels per side: 8K, beyond any image or feature map the course needs
+MAX_ELEMENTS = 2**28  # values in one tensor a function may allocate: 1 GiB of float32
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _bounds(minimum: float | None, maximum: float | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f" in [{minimum}, {maximum}]"
+    if minimum is not None:
+        return f" >= {minimum}"
+    if maximum is not None:
+        return f" <= {maximum}"
+    return ""
+
+
+def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Return ``value`` if it is an int (not a bool) within the bounds.
+
+    Args:
+        value: the argument to check.
+        name: the argument's name, used in the message.
+        minimum, maximum: inclusive bounds (``None``: unbounded).
+
+    Returns:
+        ``value`` as a Python int (numpy and 0-d torch integers are accepted).
+
+    Raises:
+        TypeError: if ``value`` is not an integer (bools and floats are refused).
+        ValueError: if it is outside the bounds.
+
+    Example:
+        >>> check_int(3, "kernel_size", minimum=1)
+        3
+    """
+    if isinstance(value, torch.Tensor) and value.dim() == 0 and not value.is_floating_point() \
+            and value.dtype != torch.bool:
+        value = int(value)
+    if isinstance(value, bool) or not hasattr(value, "__index__"):
+        raise TypeError(f"{name} must be an int{_bounds(minimum, maximum)}, got {_describe(value)} "
+                        f"({type(value).__name__})")
+    value = int(value.__index__())
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an int{_bounds(minimum, maximum)}, got {value}")
+    return value
+
+
+def check_float(value: Any, name: str, *, minimum: float | None = None, maximum: float | None = None,
+                open_minimum: bool = False) -> float:
+    """Return ``value`` as a finite float within the bounds (ints are accepted, bools are not).
+
+    Args:
+        value: the argument to check.
+        name: the argument's name, used in the message.
+        minimum, maximum: inclusive bounds (``None``: unbounded).
+        open_minimum: exclude ``minimum`` itself (e.g. a learning rate ``> 0``).
+
+    Raises:
+        TypeError: if ``value`` is not a real number.
+        ValueError: if it is NaN, infinite or outside the bounds.
+
+    Example:
+        >>> check_float(0.4, "aux_weight", minimum=0.0)
+        0.4
+    """
+    if isinstance(value, torch.Tensor) and value.dim() == 0 and value.dtype != torch.bool \
+            and not value.is_complex():
+        value = value.item()
+    if isinstance(value, bool) or isinstance(value, complex) or not hasattr(value, "__float__"):
+        raise TypeError(f"{name} must be a real number, got {_describe(value)} ({type(value).__name__})")
+    number = float(value)
+    low = "" if minimum is None else (f" > {minimum}" if open_minimum else f" >= {minimum}")
+    high = "" if maximum is None else f" <= {maximum}"
+    allowed = f"a finite number{low}{' and' if low and high else ''}{high}"
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be {allowed}, got {number}")
+    too_low = minimum is not None and (number <= minimum if open_minimum else number < minimum)
+    if too_low or (maximum is not None and number > maximum):
+        raise ValueError(f"{name} must be {allowed}, got {number}")
+    return number
+
+
+def check_bool(value: Any, name: str) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (numpy bools too; not 0/1 or strings).
+
+    Raises:
+        TypeError: for anything else.
+    """
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {_describe(value)} ({type(value).__name__})")
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``.
+
+    Raises:
+        ValueError: naming the allowed values otherwise.
+
+    Example:
+        >>> check_choice("bilinear", "mode", ("linear", "bilinear"))
+        'bilinear'
+    """
+    choices = tuple(choices)
+    try:
+        hit = any(value == c and type(value) is type(c) for c in choices)
+    except TypeError:  # unhashable or uncomparable
+        hit = False
+    if not hit:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}; got {_describe(value)}")
+    return value
+
+
+def check_ints(values: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,
+               min_length: int = 1, max_length: int = 64) -> tuple[int, ...]:
+    """Return a sequence of ints (a list, tuple or range; not a string or a lone int) as a tuple.
+
+    Args:
+        values: the argument to check.
+        name: the argument's name, used in the message.
+        minimum, maximum: inclusive bounds of every entry.
+        min_length, max_length: bounds of the number of entries.
+
+    Raises:
+        TypeError: if ``values`` is not a sequence or an entry is not an int.
+        ValueError: for a wrong length or an entry outside the bounds.
+
+    Example:
+        >>> check_ints([1, 2, 5], "dilations", minimum=1)
+        (1, 2, 5)
+    """
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, range, torch.Tensor)) \
+            and not hasattr(values, "tolist"):
+        raise TypeError(f"{name} must be a list or tuple of ints, got {_describe(values)} "
+                        f"({type(values).__name__})")
+    if hasattr(values, "tolist") and not isinstance(values, (list, tuple, range)):
+        values = values.tolist()
+        if not isinstance(values, list):
+            raise TypeError(f"{name} must be a list or tuple of ints, got a 0-d array")
+    if not min_length <= len(values) <= max_length:
+        raise ValueError(f"{name} must have between {min_length} and {max_length} entries, "
+                         f"got {len(values)}")
+    return tuple(check_int(v, f"{name}[{i}]", minimum=minimum, maximum=maximum)
+                 for i, v in enumerate(values))
+
+
+def as_size(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_SIDE) -> tuple[int, int]:
+    """Parse an image or feature-map size: an int ``S`` (square) or a pair ``(H, W)``.
+
+    Returns:
+        ``(H, W)`` as Python ints.
+
+    Raises:
+        TypeError: for a bool, a float, a string or a pair of non-ints.
+        ValueError: for a pair of the wrong length or a side outside ``[minimum, maximum]``.
+
+    Example:
+        >>> as_size(473, "input_size")
+        (473, 473)
+        >>> as_size((97, 131), "input_size")
+        (97, 131)
+    """
+    if isinstance(value, torch.Size):
+        value = tuple(value)
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (H, W), got {len(value)} values: "
+                             f"{_describe(value)}")
+        return (check_int(value[0], f"{name}[0] (height)", minimum=minimum, maximum=maximum),
+                check_int(value[1], f"{name}[1] (width)", minimum=minimum, maximum=maximum))
+    side = check_int(value, name, minimum=minimum, maximum=maximum)
+    return side, side
+
+
+def check_elements(count: int, name: str, maximum: int = MAX_ELEMENTS) -> int:
+    """Refuse a request that would allocate more than ``maximum`` values, before allocating.
+
+    Args:
+        count: how many values the request needs (e.g. ``N * C * H_out * W_out``).
+        name: what is being asked for, used in the message.
+
+    Raises:
+        ValueError: if ``count > maximum``.
+    """
+    if count > maximum:
+        raise ValueError(f"{name} would need {count:,} values (> {maximum:,}, "
+                         f"{maximum * 4 // 2**20} MiB of float32): ask for something smaller")
+    return count
+
+
+def check_tensor(value: Any, name: str, *, ndim: int | Sequence[int] | None = None,
+                 layout: str | None = None, dtype: str | None = None, finite: bool = False) -> torch.Tensor:
+    """Return ``value`` if it is a tensor of the expected rank and kind of dtype.
+
+    Args:
+        value: the argument to check.
+        name: the argument's name, used in the message.
+        ndim: allowed number of dimensions (one int or several).
+        layout: how to describe the shape in the message, e.g. ``"(N, C, H, W)"``.
+        dtype: ``"float"`` (a real floating dtype), ``"integer"`` (an integer dtype, not bool),
+            ``"real"`` (either of those) or ``None`` (any).
+        finite: refuse NaN and infinite values.
+
+    Raises:
+        TypeError: if ``value`` is not a tensor or has the wrong kind of dtype.
+        ValueError: for the wrong rank, or non-finite values with ``finite=True``.
+    """
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor{' ' + layout if layout else ''}, "
+                        f"got {type(value).__name__}")
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if value.dim() not in allowed:
+            shape = layout or " or ".join(f"{n}-D" for n in allowed)
+            raise ValueError(f"{name} must have shape {shape}, got shape {tuple(value.shape)}")
+    is_float = value.is_floating_point()
+    is_int = not is_float and not value.is_complex() and value.dtype != torch.bool
+    kinds = {"float": is_float, "integer": is_int, "real": is_float or is_int, None: True}
+    if not kinds[dtype]:
+        wanted = {"float": "a floating-point", "integer": "an integer", "real": "a real"}[dtype]
+        raise TypeError(f"{name} must have {wanted} dtype, got {value.dtype}")
+    if finite and is_float and value.device.type != "meta" and not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} must contain only finite values (it has NaN or inf)")
+    return value
+
+
+def check_module(value: Any, name: str = "model") -> nn.Module:
+    """Return ``value`` if it is an ``nn.Module``.
+
+    Raises:
+        TypeError: otherwise.
+    """
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {_describe(value)} ({type(value).__name__})")
+    return value
+
+
+def check_device(value: Any, name: str = "device") -> torch.device:
+    """Parse a device (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``) that exists here.
+
+    Raises:
+        TypeError: for a value that is not a string or a device.
+        ValueError: for an unknown device name or CUDA when none is available.
+    """
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be a string such as 'cpu' or 'cuda', or a torch.device, "
+                        f"got {type(value).__name__}")
+    try:
+        device = torch.device(value)
+    except RuntimeError as err:
+        raise ValueError(f"{name} must be 'cpu', 'cuda' or 'cuda:N', got {value!r}") from err
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}={value!r} but CUDA is not available here; use 'cpu'")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}={value!r} but only {torch.cuda.device_count()} CUDA device(s) exist")
+    elif device.type not in ("cpu", "meta"):
+        raise ValueError(f"{name} must be 'cpu' or 'cuda' (or 'meta' for shapes only), got {value!r}")
+    return device
