@@ -32,17 +32,19 @@ from visual.output_stride import (
 )
 from visual.interpolation import (
     RESAMPLING_METHODS,
-    VOC_CLASSES,
     bilinear_interpolate,
     bilinear_interpolate_gather,
     bilinear_interpolate_matmul,
     bilinear_neighbours,
-    feature_map_size,
     interpolation_matrix,
     linear_interpolate,
     linear_weights,
     resample_image,
     source_coordinates,
+)
+from visual.label_upsampling import (
+    VOC_CLASSES,
+    feature_map_size,
     toy_label_map,
     upsample_segmentation,
 )
@@ -84,7 +86,6 @@ from visual.plots.output_stride import (
 )
 from visual.plots.interpolation import (
     plot_bilinear_neighbours,
-    plot_class_map,
     plot_feature_alignment,
     plot_interpolation_matrix,
     plot_linear_interpolation,
@@ -92,6 +93,9 @@ from visual.plots.interpolation import (
     plot_sample_grids,
     plot_timings,
     plot_values,
+)
+from visual.plots.label_upsampling import (
+    plot_class_map,
 )
 from visual.plots.pspnet import (
     plot_label_map,

@@ -1,0 +1,115 @@
+"""Bringing a low-resolution segmentation to full size: upsample the logits, never the labels
+(bilinear on class *ids* invents classes in between), and the feature-map size to expect."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from visual.checks import as_size, check_choice, check_elements, check_int, check_tensor
+from visual.interpolation import bilinear_interpolate
+
+__all__ = ["VOC_CLASSES", "SEGMENTATION_UPSAMPLING", "toy_label_map", "upsample_segmentation", "feature_map_size"]
+
+# PASCAL VOC 2012 class names, index = class id (Everingham et al., IJCV 2010, Table 1;
+# 255 marks "void" pixels and is not a class).
+VOC_CLASSES: tuple[str, ...] = (
+    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
+    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
+    "sheep", "sofa", "train", "tvmonitor",
+)
+
+# Ways of bringing a low-resolution segmentation to full size (``upsample_segmentation``).
+SEGMENTATION_UPSAMPLING: tuple[str, ...] = ("logits bilinear", "labels nearest", "labels bilinear")
+
+
+def toy_label_map() -> torch.Tensor:
+    """A small 8 x 8 PASCAL VOC label map: a person (15) and a cat (8) on background (0).
+
+    The person touches the background and the cat, so upsampling the *class ids* bilinearly
+    produces ids in between (aeroplane, bicycle, ..., horse) along the edges.
+
+    Returns:
+        int64 tensor of shape ``(8, 8)`` with values in ``{0, 8, 15}``.
+    """
+    person, cat = VOC_CLASSES.index("person"), VOC_CLASSES.index("cat")
+    labels = torch.zeros(8, 8, dtype=torch.long)
+    labels[1:7, 1:4] = person
+    labels[3:7, 4:7] = cat
+    return labels
+
+
+def upsample_segmentation(labels: torch.Tensor, size: int | tuple[int, int], method: str,
+                          num_classes: int = len(VOC_CLASSES)) -> torch.Tensor:
+    """Bring a low-resolution segmentation to ``size`` pixels, three ways.
+
+    * ``"logits bilinear"`` (what segmentation networks do): one score map per class (here
+      one-hot scores standing in for a network's logits), upsampled bilinearly with
+      :func:`~visual.interpolation.bilinear_interpolate`, then ``argmax`` over classes.
+    * ``"labels nearest"``: copy the nearest label. Valid classes, blocky edges.
+    * ``"labels bilinear"``: interpolate the class ids as numbers and round. Wrong: between
+      ids 0 and 15 it invents ids 1..14.
+
+    Args:
+        labels: integer tensor ``(H, W)`` of class ids in ``[0, num_classes)``.
+        size: output ``(H_out, W_out)`` or one int, sides in ``[1, MAX_SIDE]``.
+        method: one of ``SEGMENTATION_UPSAMPLING``.
+        num_classes: number of classes (21 for PASCAL VOC).
+
+    Returns:
+        int64 tensor of shape ``(H_out, W_out)``.
+
+    Raises:
+        TypeError, ValueError: for non-integer, empty or meta ``labels``, ids outside
+            ``[0, num_classes)``, an unknown method or a size outside ``[1, MAX_SIDE]``.
+
+    Example:
+        >>> upsample_segmentation(torch.tensor([[0, 15]]), (1, 4), "labels bilinear").tolist()
+        [[0, 4, 11, 15]]
+    """
+    method = check_choice(method, "method", SEGMENTATION_UPSAMPLING)
+    check_tensor(labels, "labels", ndim=2, layout="(H, W)", dtype="integer")
+    num_classes = check_int(num_classes, "num_classes", minimum=1)
+    out_h, out_w = as_size(size, "size")
+    if labels.numel() == 0 or labels.device.type == "meta":
+        raise ValueError(f"labels must hold class ids, got an empty or meta tensor of shape {tuple(labels.shape)}")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(f"labels must lie in [0, {num_classes}), got ids {labels.unique().tolist()[:10]}")
+    labels = labels.long()
+    if method == "labels nearest":  # PyTorch's "nearest": source index floor(i * in / out)
+        rows = torch.arange(out_h, device=labels.device) * labels.shape[0] // out_h  # (H_out,)
+        cols = torch.arange(out_w, device=labels.device) * labels.shape[1] // out_w  # (W_out,)
+        return labels[rows[:, None], cols[None, :]]  # (H_out, W_out)
+    if method == "labels bilinear":
+        ids = labels[None, None].double()  # (1, 1, H, W)
+        return bilinear_interpolate(ids, size=(out_h, out_w))[0, 0].round().long()  # (H_out, W_out)
+    check_elements(num_classes * out_h * out_w, "size")
+    scores = torch.nn.functional.one_hot(labels, num_classes).permute(2, 0, 1)  # (K, H, W)
+    scores = bilinear_interpolate(scores[None].double(), size=(out_h, out_w))  # (1, K, H_out, W_out)
+    return scores[0].argmax(dim=0)  # (H_out, W_out)
+
+
+def feature_map_size(in_size: int, output_stride: int = 8) -> int:
+    """Side of a ResNet feature map at ``output_stride`` (8, 16 or 32) for an ``in_size`` input.
+
+    Every stride-2 layer of a ResNet (7x7 conv with padding 3, 3x3 max-pool or conv with
+    padding 1, 1x1 shortcut conv) maps ``n`` pixels to ``floor((n - 1) / 2) + 1``; the dilated
+    layers after ``output_stride`` keep the size. Composing ``log2(output_stride)`` halvings
+    gives ``floor((n - 1) / output_stride) + 1``.
+
+    Args:
+        in_size: input pixels per side, ``>= 1``; output_stride: 8, 16 or 32.
+
+    Returns:
+        Feature-map samples per side. Raises TypeError/ValueError for other arguments.
+
+    Example:
+        >>> feature_map_size(473, 8), feature_map_size(512, 8)
+        (60, 64)
+    """
+    size = check_int(in_size, "in_size", minimum=1)
+    output_stride = check_choice(output_stride, "output_stride", (8, 16, 32))
+    for _ in range(int(math.log2(output_stride))):
+        size = (size - 1) // 2 + 1
+    return size
