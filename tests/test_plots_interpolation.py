@@ -7,19 +7,22 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from visual.interpolation import interpolation_matrix, toy_label_map, upsample_segmentation
+from visual.interpolation import interpolation_matrix
 from visual.plots.interpolation import (
+    draw_feature_alignment,
+    draw_resampling,
     plot_bilinear_neighbours,
     plot_feature_alignment,
     plot_interpolation_matrix,
-    plot_class_map,
     plot_linear_interpolation,
-    plot_resampling,
     plot_resampling_comparison,
     plot_sample_grids,
     plot_timings,
     plot_values,
+    update_feature_alignment,
+    update_resampling,
 )
+from visual.interpolation import resample_image
 
 
 def _line(ax, label_start):
@@ -36,7 +39,7 @@ def test_linear_plot_outputs_are_pytorchs(align_corners):
                               align_corners=align_corners)[0, 0]
     assert list(outputs.get_ydata()) == pytest.approx(reference.tolist(), abs=1e-12)
     # each output sits on the line through the inputs at its x position
-    on_line = torch.tensor(list(outputs.get_xdata()))
+    on_line = torch.tensor(list(outputs.get_xdata()), dtype=torch.float64)
     assert list(outputs.get_ydata()) == pytest.approx(
         torch.from_numpy(__import__("numpy").interp(on_line.numpy(), range(4), values)).tolist(), abs=1e-9)
     assert ax.get_xlabel() and ax.get_ylabel() and ax.get_legend() is not None
@@ -70,31 +73,28 @@ def test_interpolation_matrix_plot_shows_the_matrix():
 
 def test_resampling_plots():
     image = torch.rand(3, 32, 24, generator=torch.Generator().manual_seed(0))
-    ax = plot_resampling(image, 8, "area")
-    shown = torch.as_tensor(ax.get_images()[0].get_array().data).permute(2, 0, 1)
+    _, ax = plt.subplots()
+    artists = draw_resampling(ax)
+    update_resampling(artists, resample_image(image, 8, "area"), "area")
+    shown = torch.as_tensor(artists.image.get_array().data).permute(2, 0, 1)
     torch.testing.assert_close(shown, F.adaptive_avg_pool2d(image[None], 8)[0])
     axes = plot_resampling_comparison(image, 8)
     assert len(axes) == 5 and all(a.get_images() for a in axes)
     _, two = plt.subplots(1, 2)
-    with pytest.raises(ValueError, match="one Axes per method"):
+    with pytest.raises(ValueError, match="axes"):
         plot_resampling_comparison(image, 8, axes=list(two))
-
-
-def test_label_map_legend_lists_present_classes():
-    labels = upsample_segmentation(toy_label_map(), 16, "labels bilinear")
-    ax = plot_class_map(labels)
-    entries = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert len(entries) == len(labels.unique())
-    assert "15 person" in entries and "0 background" in entries
 
 
 def test_feature_alignment_plot():
     ax = plot_feature_alignment(473, 8, align_corners=True)
     assert "up to 0.00 px" in ax.get_title()
-    heights = ax.containers[0].markerline.get_ydata()
+    _, ax = plt.subplots()
+    artists = draw_feature_alignment(ax)
+    update_feature_alignment(artists, 473, 8, True)
+    heights = artists.heads.get_ydata()
     assert len(heights) == 60 and max(abs(h) for h in heights) == 0.0
-    ax = plot_feature_alignment(512, 8, align_corners=True)
-    assert list(ax.containers[0].markerline.get_ydata())[-1] == pytest.approx(511 - 8 * 63)
+    update_feature_alignment(artists, 512, 8, True)  # 64 features over 511 px: the last at 511, not 504
+    assert list(artists.heads.get_ydata())[-1] == pytest.approx(511 - 8 * 63)
 
 
 def test_timings_plot_ratios():
