@@ -18,6 +18,7 @@ from visual.interpolation import (RESAMPLING_METHODS, bilinear_neighbours, inter
 from visual.label_upsampling import SEGMENTATION_UPSAMPLING, toy_label_map, upsample_segmentation
 from visual.plots.interpolation import (draw_bilinear_neighbours, draw_feature_alignment, draw_interpolation_matrix,
                                         draw_linear_interpolation, draw_resampling, draw_sample_grids, feature_drift,
+                                        plot_data,
                                         update_bilinear_neighbours, update_feature_alignment,
                                         update_interpolation_matrix, update_linear_interpolation, update_resampling,
                                         update_sample_grids)
@@ -58,10 +59,11 @@ def explore_linear_interpolation(values: Any = DEFAULT_SIGNAL, size: int = 7, *,
         An ``Explorer``; ``state`` holds ``out_val`` ``(size,)`` and ``max_error``.
     """
     max_size = check_int(max_size, "max_size", minimum=1, maximum=512)
-    fig, ax = _figure((7.0, 3.6))
-    artists = draw_linear_interpolation(ax, values)
     controls = {"size": _slider(widgets.IntSlider, size, "size", "output size", 1, max_size),
                 "align_corners": _checkbox(align_corners)}
+    signal = plot_data(values, "values", 1, "(L,)")  # checked before a figure exists
+    fig, ax = _figure((7.0, 3.6))
+    artists = draw_linear_interpolation(ax, signal)
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:
@@ -84,11 +86,12 @@ def explore_align_corners(in_size: int = 4, scale_factor: float = 2.0, *, align_
     Returns:
         An ``Explorer``; ``state`` holds ``out_size`` and ``out_centres`` (input pixels).
     """
-    fig, ax = _figure((5.2, 5.6))
-    artists = draw_sample_grids(ax, in_size)
+    in_size = check_int(in_size, "in_size", minimum=1, maximum=64)
     controls = {"scale_factor": _slider(widgets.FloatSlider, scale_factor, "scale_factor", "scale factor",
                                         0.5, 4.0, 0.25),
                 "align_corners": _checkbox(align_corners)}
+    fig, ax = _figure((5.2, 5.6))
+    artists = draw_sample_grids(ax, in_size)
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:
@@ -115,11 +118,12 @@ def explore_bilinear_point(image: Any = None, x: float = 1.3, y: float = 0.6) ->
     Returns:
         An ``Explorer``; ``state`` holds ``neighbours`` and ``value`` (the weighted sum).
     """
-    fig, ax = _figure((5.0, 4.8))
-    artists = draw_bilinear_neighbours(ax, default_point_image() if image is None else image)
-    h, w = artists.image.shape
+    img = plot_data(default_point_image() if image is None else image, "image", 2, "(H, W)")
+    h, w = img.shape
     controls = {"x": _slider(widgets.FloatSlider, x, "x", "x", 0.0, w - 1.0, 0.05),
                 "y": _slider(widgets.FloatSlider, y, "y", "y", 0.0, h - 1.0, 0.05)}
+    fig, ax = _figure((5.0, 4.8))
+    artists = draw_bilinear_neighbours(ax, img)
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:
@@ -168,11 +172,11 @@ def explore_interpolation_matrix(out_size: int = 8, in_size: int = 4, *, align_c
     Returns:
         An ``Explorer``; ``state`` holds the ``matrix``.
     """
-    fig, ax = _figure((4.6, 5.0))
-    artists = draw_interpolation_matrix(ax)
     controls = {"out_size": _slider(widgets.IntSlider, out_size, "out_size", "output size", 1, 24),
                 "in_size": _slider(widgets.IntSlider, in_size, "in_size", "input size", 1, 12),
                 "align_corners": _checkbox(align_corners)}
+    fig, ax = _figure((4.6, 5.0))
+    artists = draw_interpolation_matrix(ax)
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:
