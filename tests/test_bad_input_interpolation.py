@@ -4,6 +4,7 @@ silently wrong answer."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import pytest
 import torch
 
@@ -11,10 +12,15 @@ from visual.interpolation import (bilinear_interpolate, bilinear_interpolate_gat
                                   bilinear_neighbours, interpolation_matrix, linear_interpolate, linear_weights,
                                   resample_image, source_coordinates)
 from visual.label_upsampling import feature_map_size, upsample_segmentation
-from visual.plots.interpolation import (plot_bilinear_neighbours, plot_feature_alignment, plot_interpolation_matrix,
-                                        plot_linear_interpolation, plot_resampling_comparison, plot_sample_grids,
-                                        plot_timings, plot_values)
-from visual.plots.label_upsampling import plot_class_map
+from visual.plots.interpolation import (draw_bilinear_neighbours, draw_feature_alignment, draw_interpolation_matrix,
+                                        draw_linear_interpolation, draw_resampling, draw_sample_grids, feature_drift,
+                                        plot_bilinear_neighbours, plot_data, plot_feature_alignment,
+                                        plot_interpolation_matrix, plot_linear_interpolation,
+                                        plot_resampling_comparison, plot_sample_grids, plot_timings, plot_values,
+                                        update_bilinear_neighbours, update_feature_alignment,
+                                        update_interpolation_matrix, update_linear_interpolation, update_resampling,
+                                        update_sample_grids)
+from visual.plots.label_upsampling import draw_class_map, plot_class_map, update_class_map
 from visual.widgets.interpolation import (explore_align_corners, explore_bilinear_point, explore_feature_alignment,
                                           explore_interpolation_matrix, explore_linear_interpolation,
                                           explore_resampling, explore_segmentation_upsampling)
@@ -154,6 +160,34 @@ case("plot_feature_alignment: align_corners", lambda: plot_feature_alignment(473
      "align_corners")
 case("plot_timings: empty", lambda: plot_timings({}), "timings")
 case("plot_timings: reference", lambda: plot_timings({"a": 1.0}, reference="b"), "reference")
+
+# draw/update pairs (an explorer's callback passes slider values; the data is checked when drawn)
+def ax():
+    return plt.subplots()[1]
+
+
+case("plot_data: dict", lambda: plot_data({"a": 1}, "values", 1, "(L,)"), "values")
+case("draw_linear_interpolation: values 2-D", lambda: draw_linear_interpolation(ax(), torch.rand(2, 2)), "values")
+case("update_linear_interpolation: size 0",
+     lambda: update_linear_interpolation(draw_linear_interpolation(ax(), [1.0, 2.0]), 0, False), "size")
+case("update_linear_interpolation: align_corners",
+     lambda: update_linear_interpolation(draw_linear_interpolation(ax(), [1.0, 2.0]), 4, "no"), "align_corners")
+case("draw_sample_grids: in_size bool", lambda: draw_sample_grids(ax(), True), "in_size")
+case("update_sample_grids: out_size huge",
+     lambda: update_sample_grids(draw_sample_grids(ax(), 4), 10**6, False), "out_size")
+case("draw_bilinear_neighbours: image 1-D", lambda: draw_bilinear_neighbours(ax(), torch.rand(4)), "image")
+case("update_bilinear_neighbours: x outside",
+     lambda: update_bilinear_neighbours(draw_bilinear_neighbours(ax(), torch.rand(3, 3)), 5.0, 0.0), "x")
+case("update_interpolation_matrix: str",
+     lambda: update_interpolation_matrix(draw_interpolation_matrix(ax()), "A"), "matrix")
+case("update_resampling: 2-D", lambda: update_resampling(draw_resampling(ax()), torch.rand(4, 4), "area"),
+     "resampled")
+case("update_class_map: float labels", lambda: update_class_map(draw_class_map(ax()), LABELS.float()), "labels")
+case("update_class_map: meta labels",
+     lambda: update_class_map(draw_class_map(ax()), torch.zeros(2, 2, dtype=torch.long, device="meta")), "labels")
+case("update_feature_alignment: in_size 0",
+     lambda: update_feature_alignment(draw_feature_alignment(ax()), 0, 8, True), "in_size")
+case("feature_drift: stride 5", lambda: feature_drift(473, 5, True), "output_stride")
 
 # explorers: out-of-range initial values raise, never clamp
 case("explore_linear_interpolation: size 0", lambda: explore_linear_interpolation(size=0), "size")
