@@ -97,6 +97,8 @@ def offline_jshtml(markup: str) -> str:
         ...                '<button><i class="fa fa-play"></i></button>')
         '<button>&#9654;</button>'
     """
+    if not isinstance(markup, str):
+        raise TypeError(f"markup must be a str of HTML, got {type(markup).__name__}")
     markup = CDN_LINK.sub("", markup)
     return ICON.sub(lambda m: ICON_TEXT.get(m.group(1), html.escape(m.group(1))), markup)
 
@@ -190,7 +192,15 @@ def frame_values(explorer: "Explorer", control: str | None = None, frames: int =
 
 
 def pick_frame_format(fig: matplotlib.figure.Figure, dpi: float) -> str:
-    """``"jpeg"`` for photo-like figures (much smaller than PNG), else lossless ``"png"``."""
+    """``"jpeg"`` for photo-like figures (much smaller than PNG), else lossless ``"png"``.
+
+    Raises:
+        TypeError: if ``fig`` is not a Figure or ``dpi`` not a number.
+        ValueError: for a ``dpi`` outside (0, ``MAX_DPI``].
+    """
+    if not isinstance(fig, matplotlib.figure.Figure):
+        raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    dpi = check_float(dpi, "dpi", minimum=0.0, open_minimum=True, maximum=MAX_DPI)
     sizes = {}
     for fmt in FRAME_FORMATS:
         buffer = io.BytesIO()

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import ipywidgets as widgets
+
+from visual.checks import check_int
+
 __all__ = ["control_values"]
+
+MAX_STEPS = 1000
+"""The most points ``control_values`` takes over one range."""
 
 
 def control_values(control: Any, steps: int) -> list[Any]:
@@ -12,18 +19,25 @@ def control_values(control: Any, steps: int) -> list[Any]:
 
     Args:
         control: an ipywidgets value widget (slider, range slider, checkbox, dropdown, toggles).
-        steps: how many points to take over a numeric range, ends included (at least 2).
+        steps: how many points to take over a numeric range, ends included (2 to ``MAX_STEPS``).
 
     Returns:
         A dropdown's or toggle's option values in order; ``[not value, value]`` for a checkbox;
         for a range slider the full, lowest, highest and current windows; for a slider up to
         ``steps`` stops ``min + i * step``, first and last included; else ``[value]``.
 
+    Raises:
+        TypeError: if ``control`` is not an ipywidgets value widget or ``steps`` not an int.
+        ValueError: if ``steps`` is out of range.
+
     Example:
         >>> import ipywidgets as widgets
         >>> control_values(widgets.IntSlider(value=3, min=1, max=9, step=2), steps=3)
         [1, 5, 9]
     """
+    if not isinstance(control, widgets.ValueWidget):
+        raise TypeError(f"control must be an ipywidgets value widget, got {type(control).__name__}")
+    steps = check_int(steps, "steps", minimum=2, maximum=MAX_STEPS)
     options = getattr(control, "options", None)
     if options is not None and not isinstance(options, str):
         return [option[1] if isinstance(option, tuple) and len(option) == 2 else option
