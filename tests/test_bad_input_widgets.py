@@ -1,8 +1,8 @@
 """Issue 13, widgets area: bad arguments to the explorer machinery raise a clear, named error.
 
-Every public function of ``visual.widgets.core``, ``.animation`` and ``.controls`` is driven with
-each kind of bad value that applies (wrong type, bool for int, zero/negative, NaN/inf, oversized,
-unknown names) and must raise ``ValueError``/``TypeError`` naming the argument, quickly (a sweep
+Every public function of ``visual.widgets.core``, ``.animation``, ``.controls`` and
+``visual.plots.core`` is driven with each kind of bad value that applies (wrong type, bool for
+int, zero/negative, NaN/inf, oversized, unknown names) and must raise ``ValueError``/``TypeError`` naming the argument, quickly (a sweep
 of 10**9 steps is refused, not run).
 """
 
@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+from visual.plots.core import get_axes
 from visual.widgets import animation, controls, core
 from visual.widgets.core import Explorer
 
@@ -81,6 +82,9 @@ for kind, value in [("none", None), ("int", 3), ("bytes", b"<div></div>")]:
 for kind, value in [("string", "slider"), ("none", None), ("layout", widgets.Layout())]:
     CASES.append((f"control_values-control-{kind}", lambda e, v=value: controls.control_values(v, 5),
                   "control"))
+for kind, value in [("string", "ax"), ("figure", "figure"), ("array", np.zeros((2, 2))), ("int", 1)]:
+    CASES.append((f"get_axes-ax-{kind}",
+                  lambda e, v=value: get_axes(e.fig if isinstance(v, str) and v == "figure" else v), "ax"))
 CASES += [
     ("sweep-explorer-list-of-non-widgets", lambda e: core.sweep([1, 2]), "explorer"),
     ("sweep-explorer-no-controls", lambda e: core.sweep({}), "explorer"),
