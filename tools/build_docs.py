@@ -41,8 +41,10 @@ from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from pygments.formatters import HtmlFormatter
+from tqdm.auto import tqdm
 from traitlets.config import Config
 
+import headless_chromium
 from docs_check import (EXTERNAL, check_animation_offline, check_site_in_browser,  # noqa: F401 (re-exported)
                         external_references, site_size)
 from docs_math import MathRenderer, markdown_to_html, stash_maths, unstash_maths
@@ -207,47 +209,7 @@ def render_notebook(nb: nbformat.NotebookNode, stem: str, math: MathRenderer,
 
 # --- site -------------------------------------------------------------------------------------
 
-CSS = """
-:root { --fg: #1d1d1f; --muted: #5a5a5f; --line: #d8d8dc; --code-bg: #f6f7f9; --accent: #0b5cad; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 16px/1.55 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif;
-       color: var(--fg); background: #fff; }
-header.site { border-bottom: 1px solid var(--line); padding: .6rem 1.2rem; display: flex;
-              gap: 1.2rem; align-items: baseline; flex-wrap: wrap; background: #fafafa; }
-header.site .brand { font-weight: 600; color: var(--fg); text-decoration: none; }
-header.site nav a { margin-right: 1rem; color: var(--accent); }
-main { max-width: 60rem; margin: 0 auto; padding: 1rem 1.2rem 4rem; }
-a { color: var(--accent); }
-h1, h2, h3 { line-height: 1.25; }
-.anchor-link { visibility: hidden; margin-left: .3em; text-decoration: none; }
-h1:hover .anchor-link, h2:hover .anchor-link, h3:hover .anchor-link { visibility: visible; }
-table { border-collapse: collapse; margin: 1rem 0; }
-th, td { border: 1px solid var(--line); padding: .35rem .6rem; vertical-align: top; text-align: left; }
-th { background: #f0f1f4; }
-code, pre { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .88em; }
-pre { overflow-x: auto; white-space: pre-wrap; }
-.cell { margin: 1rem 0; }
-.input { position: relative; }
-.input_area { background: var(--code-bg); border: 1px solid var(--line); border-radius: 4px; padding: .1rem .8rem; }
-.input_prompt { position: absolute; right: .5rem; top: .3rem; color: var(--muted); font-size: .75em; z-index: 1; }
-.output_area .prompt { display: none; }
-.output_subarea { margin-top: .3rem; }
-.output_stderr pre { background: #fff4e5; padding: .3rem; }
-.output_error pre { background: #fdecea; padding: .3rem; }
-.output_subarea img { max-width: 100%; height: auto; }
-.ansi-red-fg { color: #b22; } .ansi-green-fg { color: #282; } .ansi-yellow-fg { color: #a60; }
-.ansi-blue-fg { color: #22b; } .ansi-cyan-fg { color: #188; } .ansi-bold { font-weight: bold; }
-.math-display { text-align: center; margin: .8rem 0; overflow-x: auto; }
-img.math { max-width: none; }
-code.tex { background: var(--code-bg); }
-.offline-link { color: var(--muted); font-size: .85em; word-break: break-all; }
-.widget-note { color: var(--muted); font-style: italic; }
-figure.visual-explorer-animation { margin: .5rem 0; }
-figure.visual-explorer-animation figcaption { color: var(--muted); font-size: .9em; margin-bottom: .3rem; }
-.pager { display: flex; justify-content: space-between; border-top: 1px solid var(--line);
-         margin-top: 3rem; padding-top: 1rem; }
-footer.site { color: var(--muted); font-size: .85em; margin-top: 2rem; }
-"""
+CSS = (Path(__file__).resolve().parent / "docs_site.css").read_text(encoding="utf-8")
 
 
 def page_html(title: str, body: str, nav: str, footer: str) -> str:
@@ -349,8 +311,6 @@ def main(argv: list[str] | None = None) -> int:
     notebooks = sorted(args.notebooks or NOTEBOOK_DIR.glob("*.ipynb"))
     if not notebooks:
         parser.error("no notebooks to build")
-    from tqdm.auto import tqdm
-
     executed = {}
     start = time.monotonic()
     for path in tqdm(notebooks, desc="executing notebooks", unit="notebook"):
@@ -367,9 +327,6 @@ def main(argv: list[str] | None = None) -> int:
               f"(mathtext cannot typeset them): {summary['math_failed']}")
     problems += [f"{page}: references {urls}" for page, urls in external_references(args.out).items()]
     if not args.no_browser_check:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import headless_chromium
-
         reason = headless_chromium.missing_reason()
         if reason:
             print(f"warning: offline browser check skipped: {reason}")

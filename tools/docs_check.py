@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+
+import headless_chromium
 
 __all__ = ["EXTERNAL", "external_references", "check_animation_offline", "check_site_in_browser", "site_size"]
 
@@ -129,9 +130,7 @@ def check_site_in_browser(site: Path, browser: Any | None = None) -> list[str]:
         browser: a Playwright Chromium ``Browser`` to reuse; ``None`` launches Debian's Chromium.
     """
     if browser is None:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        import headless_chromium
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import sync_playwright  # optional (test extra): only for this check
 
         with sync_playwright() as playwright:
             launched = headless_chromium.launch(playwright)
