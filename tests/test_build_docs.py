@@ -56,24 +56,54 @@ def test_links_point_to_pages_and_external_links_become_text():
     assert '<a href="#local">here</a>' in out
 
 
-def test_outputs_render_statically():
-    math = build_docs.MathRenderer()
-    widget = {"output_type": "display_data", "data": {
-        "text/plain": "VBox(children=(IntSlider(value=1),))",
-        "application/vnd.jupyter.widget-view+json": {"model_id": "x"}}}
-    assert "run this notebook in JupyterLab" in build_docs.render_output(widget, math)
-    progress = {"output_type": "display_data", "data": {
-        "text/plain": "100%|##########| 3/3", "application/vnd.jupyter.widget-view+json": {}}}
-    assert "100%|##########| 3/3" in build_docs.render_output(progress, math)
+def _rendered(cells):
+    from nbformat.v4 import new_notebook
+
+    return build_docs.render_notebook(new_notebook(cells=cells), "page", build_docs.MathRenderer())
+
+
+def test_outputs_render_statically_and_offline():
+    from nbformat.v4 import new_code_cell, new_output
+
+    widget = new_output("display_data", data={"text/plain": "VBox(children=(IntSlider(value=1),))",
+                                              "application/vnd.jupyter.widget-view+json": {"model_id": "x"}})
+    progress = new_output("display_data", data={"text/plain": "100%|##########| 3/3",
+                                                "application/vnd.jupyter.widget-view+json": {"model_id": "y"}})
     png = base64.b64encode(b"\x89PNG fake").decode()
-    image = {"output_type": "display_data", "data": {"image/png": png, "text/plain": "<Figure>"}}
-    assert f'src="data:image/png;base64,{png}"' in build_docs.render_output(image, math)
-    stream = {"output_type": "stream", "name": "stdout", "text": "\x1b[31m<b>red</b>\x1b[0m"}
-    assert build_docs.render_output(stream, math) == '<pre class="output stdout">&lt;b&gt;red&lt;/b&gt;</pre>'
-    cdn = {"output_type": "display_data", "data": {"text/html": (
+    image = new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})
+    stream = new_output("stream", name="stdout", text="\x1b[31m<b>red</b>\x1b[0m")
+    cdn = new_output("display_data", data={"text/html": (
         '<link rel="stylesheet" href="https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css">'
-        '<button><i class="fa fa-play"></i></button>')}}
-    assert "https://" not in build_docs.render_output(cdn, math)
+        '<button><i class="fa fa-play"></i></button>')})
+    maths = new_output("display_data", data={"text/markdown": "so $k_{eff} = 5$", "text/plain": "md"})
+    page = _rendered([new_code_cell("show()", outputs=[widget, progress, image, stream, cdn, maths])])
+    assert "run this notebook in JupyterLab" in page.body and "widget-view" not in page.body
+    assert "100%|##########| 3/3" in page.body
+    assert f'src="data:image/png;base64,{png}"' in page.body
+    assert "&lt;b&gt;red&lt;/b&gt;" in page.body and "\x1b" not in page.body   # escaped, ANSI gone
+    assert "https://" not in page.body and "<link" not in page.body      # the CDN link is dropped
+    assert 'class="fa' not in page.body and "<button>\u25b6</button>" in page.body   # a text icon
+    assert [alt for alt, _ in MATH_IMG.findall(page.body)] == ["k_{eff} = 5"]
+    assert "<script" not in page.body and "$" not in page.body
+
+
+def test_remove_cell_tag_drops_the_cell_and_maths_become_images():
+    from nbformat.v4 import new_code_cell, new_markdown_cell
+
+    page = _rendered([
+        new_markdown_cell("# The title\n\nWith $a^2$ and\n\n$$b = c$$\n"),
+        new_code_cell("kept_cell_marker = 1"),
+        new_code_cell("changes = sweep(explorer)", metadata={"tags": ["remove-cell"]}),
+    ])
+    assert page.title == "The title" and page.animations == 0
+    assert "kept_cell_marker" in page.body and "sweep" not in page.body
+    assert [alt for alt, _ in MATH_IMG.findall(page.body)] == ["a^2", "b = c"]
+    assert '<div class="math-display">' in page.body and "VISUALMATH" not in page.body
+
+
+def test_page_shell_is_self_contained(tmp_path):
+    (tmp_path / "index.html").write_text(build_docs.page_html("T", "<p>body</p>", "", "footer"))
+    assert build_docs.external_references(tmp_path) == {}
 
 
 def _site(tmp_path: Path, body: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,6 +65,19 @@ def test_interactive_notebooks_have_a_sweep_cell(path: Path):
         assert any("sweep(" in s for s in sources), (
             f"{path.name} builds slider explorers but has no sweep cell driving them"
         )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_sweep_cells_are_tagged_remove_cell(path: Path):
+    # The CI sweep cells are hidden from the docs site and a student edition (nbconvert's
+    # TagRemovePreprocessor drops cells tagged "remove-cell").
+    untagged = [
+        i for i, cell in enumerate(_code_cells(path))
+        if re.search(r"\bsweep\(", _source(cell)) and "remove-cell" not in cell.get("metadata", {}).get("tags", [])
+    ]
+    assert not untagged, (
+        f"{path.name}: sweep cells {untagged} lack the 'remove-cell' tag; run tools/tag_sweep_cells.py"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

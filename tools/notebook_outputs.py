@@ -14,6 +14,7 @@ import argparse
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 
@@ -47,8 +48,6 @@ def main() -> None:
     for path in args.notebooks:
         nb = nbformat.read(path, as_version=4)
         if args.action == "execute":
-            from nbclient import NotebookClient
-
             NotebookClient(nb, timeout=args.timeout, kernel_name="python3",
                            resources={"metadata": {"path": str(path.parent)}}).execute()
         nbformat.write(strip(nb), path)

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    from matplotlib.axes import Axes
-
-__all__: list[str] = []
+__all__ = ["get_axes"]
 
 
-def get_axes(ax: "Axes | None" = None, figsize: tuple[float, float] = (5.0, 4.0)) -> "Axes":
-    """Return ``ax`` or, when it is ``None``, the Axes of a new figure of ``figsize`` inches."""
-    if ax is not None:
-        return ax
-    import matplotlib.pyplot as plt
+def get_axes(ax: Axes | None = None, figsize: tuple[float, float] = (5.0, 4.0)) -> Axes:
+    """Return ``ax`` or, when it is ``None``, the Axes of a new figure of ``figsize`` inches.
 
-    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    Raises:
+        TypeError: if ``ax`` is neither ``None`` nor a matplotlib ``Axes``.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    elif not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes or None, got {type(ax).__name__}")
     return ax
