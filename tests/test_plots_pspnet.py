@@ -8,7 +8,9 @@ import torch
 import torch.nn.functional as F
 from matplotlib.colors import rgb_to_hsv
 
-from visual import History, PartCost, load_sample_image
+from visual import load_sample_image
+from visual.models.pspnet import PartCost
+from visual.train import History
 from visual.plots.pspnet import (
     bin_window_boxes,
     label_colormap,

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from visual import (
+from visual import trace
+from visual.models.pspnet import (
     PSPNet,
     PyramidBatchNorm2d,
     PyramidPoolingModule,
@@ -24,7 +25,6 @@ from visual import (
     pspnet_loss,
     pspnet_sizes,
     pyramid_features,
-    trace,
 )
 
 # Channels of layer3 / layer4 per backbone: He et al. 2016, Table 1 (BasicBlock x1, Bottleneck x4).
@@ -266,7 +266,7 @@ def test_backbone_checkpoint_errors(tmp_path):
     ({"num_classes": 2.5}, TypeError, "num_classes"),
     ({"num_classes": 3, "backbone": "resnet20"}, ValueError, "backbone must be one of"),
     ({"num_classes": 3, "bins": (1, 0, 3)}, ValueError, "bins"),
-    ({"num_classes": 3, "bins": ()}, TypeError, "bins"),
+    ({"num_classes": 3, "bins": (1, 0.5)}, TypeError, "bins"),
     ({"num_classes": 3, "bins": 6}, TypeError, "bins"),
     ({"num_classes": 3, "dropout": 1.0}, ValueError, "dropout"),
     ({"num_classes": 3, "aux": "yes"}, TypeError, "aux"),

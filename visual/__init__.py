@@ -60,12 +60,14 @@ from visual.data import (
     load_sample_image,
     SyntheticShapes,
 )
-from visual.train import (
-    CLASSROOM_TRAINING,
+from visual.metrics import (
     confusion_matrix,
     evaluate,
-    loss_gradients,
     segmentation_metrics,
+)
+from visual.train import (
+    CLASSROOM_TRAINING,
+    loss_gradients,
     train_model,
 )
 from visual.plots.receptive_field import (

@@ -1,0 +1,174 @@
+"""Segmentation metrics as the benchmarks define them (PASCAL VOC, ADE20K, Cityscapes).
+
+A confusion matrix counts pixels by (true class, predicted class); per-class IoU, mean IoU
+(over the classes present) and pixel accuracy are read off it. :func:`evaluate` runs a model
+over held-out data and returns those metrics.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from visual.checks import check_int, check_module, check_tensor
+from visual.models.pspnet import DEFAULTS, MAX_CLASSES
+
+__all__ = ["confusion_matrix", "SegmentationMetrics", "segmentation_metrics", "evaluate", "model_device"]
+
+
+def confusion_matrix(prediction: torch.Tensor, target: torch.Tensor, num_classes: int,
+                     ignore_index: int = DEFAULTS.ignore_index) -> torch.Tensor:
+    """Count pixels by (true class, predicted class).
+
+    Args:
+        prediction: predicted class indices, any shape, integer dtype.
+        target: true class indices, same shape, integer dtype; pixels equal to ``ignore_index`` are skipped.
+        num_classes: number of classes ``K``, 1 to ``MAX_CLASSES``.
+        ignore_index: label of pixels to skip.
+
+    Returns:
+        ``(K, K)`` int64 tensor ``C`` with ``C[i, j]`` = pixels of true class ``i`` predicted as ``j``,
+        on the device of ``target``.
+
+    Raises:
+        TypeError: a non-tensor or a floating-point (not yet arg-maxed) ``prediction`` or ``target``.
+        ValueError: shapes differ, a bad ``num_classes`` or a label outside ``[0, K)``.
+
+    Example:
+        >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2).tolist()
+        [[1, 1], [0, 1]]
+    """
+    check_tensor(prediction, "prediction", dtype="integer")
+    check_tensor(target, "target", dtype="integer")
+    num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
+    ignore_index = check_int(ignore_index, "ignore_index")
+    if prediction.shape != target.shape:
+        raise ValueError(f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ in shape")
+    keep = target != ignore_index
+    truth, guess = target[keep].long(), prediction[keep].long()  # (P,), (P,)
+    for name, labels in (("target", truth), ("prediction", guess)):
+        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f"{name} has labels outside [0, {num_classes}): "
+                             f"{labels.min().item()}..{labels.max().item()}")
+    counts = torch.bincount(truth * num_classes + guess, minlength=num_classes**2)  # (K * K,)
+    return counts.reshape(num_classes, num_classes)  # (K, K)
+
+
+@dataclass(frozen=True)
+class SegmentationMetrics:
+    """Metrics from a confusion matrix.
+
+    Attributes:
+        confusion: ``(K, K)`` counts, rows = true class, columns = predicted class.
+        iou: ``(K,)`` intersection over union per class, ``nan`` for a class absent from both
+            the targets and the predictions.
+        miou: mean of ``iou`` over the classes that are not ``nan``.
+        pixel_accuracy: fraction of pixels classified correctly.
+    """
+
+    confusion: torch.Tensor
+    iou: torch.Tensor
+    miou: float
+    pixel_accuracy: float
+
+
+def segmentation_metrics(confusion: torch.Tensor) -> SegmentationMetrics:
+    """Per-class IoU, mIoU and pixel accuracy from a confusion matrix.
+
+    ``IoU_k = C[k, k] / (sum_j C[k, j] + sum_i C[i, k] - C[k, k])`` (true positives over the
+    union of the true and the predicted pixels of class ``k``); mIoU is its mean over classes
+    that occur; pixel accuracy is ``trace(C) / sum(C)``.
+
+    Args:
+        confusion: ``(K, K)`` non-negative finite counts from :func:`confusion_matrix`.
+
+    Returns:
+        A :class:`SegmentationMetrics`.
+
+    Raises:
+        TypeError: ``confusion`` is not a real tensor.
+        ValueError: not square 2-D, negative or non-finite counts, or no pixels.
+
+    Example:
+        >>> m = segmentation_metrics(torch.tensor([[3, 1], [0, 4]]))
+        >>> [round(v, 3) for v in m.iou.tolist()], round(m.miou, 3), m.pixel_accuracy
+        ([0.75, 0.8], 0.775, 0.875)
+    """
+    check_tensor(confusion, "confusion", ndim=2, layout="(K, K)", dtype="real", finite=True)
+    if confusion.shape[0] != confusion.shape[1]:
+        raise ValueError(f"confusion must be a square (K, K) matrix, got shape {tuple(confusion.shape)}")
+    if (confusion < 0).any():
+        raise ValueError("confusion must hold pixel counts >= 0, got negative entries")
+    total = confusion.sum()
+    if total <= 0:
+        raise ValueError("confusion holds no pixels: nothing to measure")
+    confusion = confusion.double()
+    hits = confusion.diag()  # (K,)
+    union = confusion.sum(dim=0) + confusion.sum(dim=1) - hits  # (K,)
+    iou = torch.where(union > 0, hits / union.clamp(min=1), torch.full_like(hits, math.nan))  # (K,)
+    return SegmentationMetrics(confusion=confusion.long(), iou=iou.float(),
+                               miou=float(iou[~iou.isnan()].mean()), pixel_accuracy=float(hits.sum() / total))
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter (``cpu`` for a model without parameters).
+
+    Raises:
+        ValueError: the parameters are on the ``meta`` device (shapes only, no values to run).
+    """
+    parameter = next(iter(check_module(model, "model").parameters()), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    if device.type == "meta":
+        raise ValueError("model is on the meta device (shapes only): build it on 'cpu' or 'cuda' to run it")
+    return device
+
+
+def evaluate(model: nn.Module, data: Dataset | DataLoader | Iterable, num_classes: int, *,
+             batch_size: int = 16, ignore_index: int = DEFAULTS.ignore_index) -> SegmentationMetrics:
+    """Evaluate a segmentation model on held-out data: confusion matrix, IoU, mIoU, accuracy.
+
+    The model runs in evaluation mode under ``torch.inference_mode`` (its mode is restored
+    afterwards); the prediction is the arg-max of ``model(x)["out"]``.
+
+    Args:
+        model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)}``.
+        data: a ``Dataset`` of ``(image (3, H, W), target (H, W))`` pairs, or an iterable of
+            batches ``(images (N, 3, H, W), targets (N, H, W))``.
+        num_classes: ``K`` (1 to ``MAX_CLASSES``).
+        batch_size: batch size when ``data`` is a ``Dataset``.
+        ignore_index: target label to skip.
+
+    Returns:
+        :class:`SegmentationMetrics` over all pixels of ``data``.
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module``, or bad argument types.
+        ValueError: a meta-device model, a bad ``num_classes``, a model whose output has another
+            number of classes, or ``data`` without labelled pixels.
+    """
+    device = model_device(model)
+    num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
+    batch_size = check_int(batch_size, "batch_size", minimum=1)
+    if isinstance(data, Dataset):
+        data = DataLoader(data, batch_size=batch_size, shuffle=False)
+    was_training = model.training
+    model.eval()
+    confusion = torch.zeros(num_classes, num_classes, dtype=torch.long, device=device)
+    try:
+        with torch.inference_mode():
+            for images, targets in data:
+                logits = model(images.to(device))["out"]  # (N, K, H, W)
+                if logits.shape[1] != num_classes:
+                    raise ValueError(f"the model predicts {logits.shape[1]} classes but num_classes={num_classes}")
+                prediction = logits.argmax(dim=1)  # (N, H, W)
+                confusion += confusion_matrix(prediction, targets.to(device), num_classes, ignore_index)
+    finally:
+        model.train(was_training)
+    if confusion.sum() == 0:
+        raise ValueError("data holds no labelled pixels to evaluate on")
+    return segmentation_metrics(confusion.cpu())
