@@ -131,6 +131,22 @@ def test_state_dict_keys_and_parameter_count_match_the_reference_design(backbone
     assert sum(p.numel() for p in model.parameters()) == count
 
 
+def test_bins_empty_builds_no_pyramid():
+    """Issue 15 / semseg use_ppm=False: the head's 3x3 conv reads layer4's C channels directly."""
+    torch.manual_seed(0)
+    model = PSPNet(NUM_CLASSES, backbone="resnet18", bins=()).eval()
+    assert model.ppm is None and model.bins == ()
+    assert model.head[0].in_channels == CHANNELS["resnet18"][1]  # 512, not 2 x 512
+    assert not [key for key in model.state_dict() if key.startswith("ppm.")]
+    x = torch.rand(1, 3, SMALL, SMALL)
+    with torch.no_grad():
+        out = model(x)["out"]
+        c3, c4 = model.backbone(x)
+        expected = F.interpolate(model.head(c4), size=(SMALL, SMALL), mode="bilinear", align_corners=True)
+    torch.testing.assert_close(out, expected)
+    assert "ppm" not in pspnet_sizes(SMALL, ()) and pspnet_sizes(SMALL, ())["head"] == (9, 9)
+
+
 def test_aux_false_has_no_aux_parameters():
     with torch.device("meta"):
         with_aux = PSPNet(4, backbone="resnet18")

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from visual.checks import check_int, check_module, check_tensor
+from visual.checks import check_device, check_int, check_module, check_tensor
 from visual.models.pspnet import DEFAULTS, MAX_CLASSES
 
 __all__ = ["confusion_matrix", "SegmentationMetrics", "segmentation_metrics", "evaluate", "model_device"]
@@ -115,13 +115,20 @@ def segmentation_metrics(confusion: torch.Tensor) -> SegmentationMetrics:
                                miou=float(iou[~iou.isnan()].mean()), pixel_accuracy=float(hits.sum() / total))
 
 
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (``cpu`` for a model without parameters).
+def model_device(model: nn.Module, device: str | torch.device | None = None) -> torch.device:
+    """Where ``model`` runs: ``device`` (the model is moved there) or its first parameter's device.
+
+    A model without parameters runs on ``cpu``.
 
     Raises:
-        ValueError: the parameters are on the ``meta`` device (shapes only, no values to run).
+        TypeError: ``model`` is not an ``nn.Module``.
+        ValueError: an unknown or unavailable ``device`` (:func:`visual.checks.check_device`), or
+            parameters on the ``meta`` device (shapes only, no values to run).
     """
-    parameter = next(iter(check_module(model, "model").parameters()), None)
+    check_module(model, "model")
+    if device is not None:
+        model.to(check_device(device))
+    parameter = next(iter(model.parameters()), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
     if device.type == "meta":
         raise ValueError("model is on the meta device (shapes only): build it on 'cpu' or 'cuda' to run it")
@@ -129,7 +136,8 @@ def model_device(model: nn.Module) -> torch.device:
 
 
 def evaluate(model: nn.Module, data: Dataset | DataLoader | Iterable, num_classes: int, *,
-             batch_size: int = 16, ignore_index: int = DEFAULTS.ignore_index) -> SegmentationMetrics:
+             batch_size: int = 16, ignore_index: int = DEFAULTS.ignore_index,
+             device: str | torch.device | None = None) -> SegmentationMetrics:
     """Evaluate a segmentation model on held-out data: confusion matrix, IoU, mIoU, accuracy.
 
     The model runs in evaluation mode under ``torch.inference_mode`` (its mode is restored
@@ -142,6 +150,7 @@ def evaluate(model: nn.Module, data: Dataset | DataLoader | Iterable, num_classe
         num_classes: ``K`` (1 to ``MAX_CLASSES``).
         batch_size: batch size when ``data`` is a ``Dataset``.
         ignore_index: target label to skip.
+        device: ``"cpu"``, ``"cuda"``, ... to move the model there first; ``None``: where it is.
 
     Returns:
         :class:`SegmentationMetrics` over all pixels of ``data``.
@@ -151,7 +160,7 @@ def evaluate(model: nn.Module, data: Dataset | DataLoader | Iterable, num_classe
         ValueError: a meta-device model, a bad ``num_classes``, a model whose output has another
             number of classes, or ``data`` without labelled pixels.
     """
-    device = model_device(model)
+    device = model_device(model, device)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
     batch_size = check_int(batch_size, "batch_size", minimum=1)
     if isinstance(data, Dataset):

@@ -61,6 +61,7 @@ def size_summary(input_size: int, bins: Sequence[int] = DEFAULTS.bins) -> dict[s
         >>> s["feature"], s["is_8k_plus_1"], s["tiling"]
         (60, True, {1: True, 2: True, 3: True, 6: True})
     """
+    input_size = check_int(input_size, "input_size", minimum=1, maximum=MAX_SIDE)
     sizes = {name: size[0] for name, size in pspnet_sizes(input_size, bins).items()}
     sizes["input"] = input_size
     feature = sizes["backbone.layer4"]
@@ -84,7 +85,8 @@ def bins_summary(feature_size: int, bin_size: int) -> dict[str, Any]:
         >>> bins_summary(9, 6)["overlap_cells"]
         3
     """
-    windows = adaptive_pool_windows(feature_size, bin_size)
+    feature_size = check_int(feature_size, "feature_size", minimum=1, maximum=MAX_SIDE)
+    windows = adaptive_pool_windows(feature_size, check_int(bin_size, "bin_size", minimum=1, maximum=MAX_BIN))
     overlap = sum(max(0, a_end - b_start) for (_, a_end), (b_start, _) in zip(windows, windows[1:]))
     return {"windows": windows, "overlap_cells": overlap, "tiles": feature_size % bin_size == 0,
             "input_size": OUTPUT_STRIDE * (feature_size - 1) + 1}
