@@ -18,8 +18,9 @@ from torch import nn
 from visual.data import SyntheticShapes, load_sample_image
 from visual.metrics import confusion_matrix, evaluate, segmentation_metrics
 from visual.models.pspnet import PSPNet, adaptive_pool_windows, pspnet_loss, pspnet_sizes, pyramid_features
-from visual.plots.pspnet import image_hwc, label_colormap, plot_label_map, plot_pyramid_bins, \
-    plot_segmentation_panels, plot_training_history
+from visual.plots.pspnet import plot_pyramid_bins
+from visual.plots.segmentation import image_hwc, label_colormap, plot_label_map, plot_segmentation_panels, \
+    plot_training_history
 from visual.train import TrainConfig, combined_gradient_norms, loss_gradients, poly_lr, train_model
 from visual.widgets.pspnet import bins_summary, explore_aux_weight, explore_part_costs, explore_predictions, \
     explore_pspnet_sizes, explore_pyramid_bins, size_summary

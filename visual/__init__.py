@@ -96,11 +96,13 @@ from visual.plots.interpolation import (
     plot_values,
 )
 from visual.plots.pspnet import (
-    plot_label_map,
     plot_part_costs,
     plot_pspnet_architecture,
     plot_pyramid_bins,
     plot_pyramid_features,
+)
+from visual.plots.segmentation import (
+    plot_label_map,
     plot_segmentation_panels,
     plot_training_history,
 )

@@ -13,10 +13,8 @@ The architecture of the paper and of its official PyTorch code (hszhao/semseg,
       └─ head: 3x3 conv to 512 → BN → ReLU → Dropout2d(0.1) → 1x1 conv to num_classes
       └─ bilinear upsampling to H x W → {"out": (N, num_classes, H, W), "aux": ...}
 
-Differences from the official code, all deliberate: the ResNet stem is torchvision's single 7x7
-conv (semseg uses a "deep stem" of three 3x3 convs) and the dilation follows torchvision's
-à trous schedule; any input size works (semseg asserts H = 8k + 1), and training with batch
-size 1 works (see :class:`PyramidBatchNorm2d`).
+Deliberate differences from semseg: torchvision's 7x7 stem and à trous schedule; any input size
+(semseg asserts H = 8k + 1); training at batch size 1 (:class:`PyramidBatchNorm2d`).
 """
 
 from __future__ import annotations
@@ -35,31 +33,14 @@ from visual.checks import MAX_SIDE, as_size, check_bool, check_choice, check_flo
 from visual.conv_arithmetic import conv_output_size
 from visual.models.resnet import RESNET_ARCHS, dilated_resnet, load_checkpoint
 
-__all__ = [
-    "PSPNetConfig",
-    "MAX_CLASSES",
-    "MAX_BIN",
-    "PyramidBatchNorm2d",
-    "PyramidPoolingModule",
-    "PSPHead",
-    "ResNetFeatures",
-    "PSPNet",
-    "pspnet_loss",
-    "PartCost",
-    "part_costs",
-    "adaptive_pool_windows",
-    "pspnet_sizes",
-    "pyramid_features",
-]
+__all__ = ["PSPNetConfig", "MAX_CLASSES", "MAX_BIN", "PyramidBatchNorm2d", "PyramidPoolingModule", "PSPHead",
+           "ResNetFeatures", "PSPNet", "pspnet_loss", "PartCost", "part_costs", "adaptive_pool_windows",
+           "pspnet_sizes", "pyramid_features"]
 
 
 @dataclass(frozen=True)
 class PSPNetConfig:
-    """The settings of PSPNet and where each default comes from.
-
-    "Paper" is Zhao et al., *Pyramid Scene Parsing Network*, CVPR 2017; "semseg" is the
-    authors' PyTorch code, github.com/hszhao/semseg (``model/pspnet.py``, ``config/*.yaml``).
-    """
+    """PSPNet's settings; "paper": Zhao et al. CVPR 2017, "semseg": github.com/hszhao/semseg."""
 
     backbone: str = "resnet50"  # paper Sec. 5.1 / Table 3: ResNet50 baseline; semseg layers=50
     replace_stride_with_dilation: tuple[bool, bool, bool] = (False, True, True)  # paper Sec. 3.3:
@@ -86,15 +67,11 @@ MAX_BIN = 128  # pyramid bins beyond layer4's side (90 cells at 713 px) only rep
 class PyramidBatchNorm2d(nn.BatchNorm2d):
     """``nn.BatchNorm2d`` that accepts one value per channel in training mode.
 
-    The 1x1 pyramid bin pools the whole feature map to one value per channel, so with a batch
-    of one image its BatchNorm sees a single value per channel: batch statistics do not exist
-    (the variance of one number is undefined, and ``x - mean(x) = 0`` would wipe the branch
-    out), and ``nn.BatchNorm2d`` raises. In that one case this layer normalises with its
-    *running* statistics, exactly as in evaluation mode, and leaves them unchanged; with two or
-    more values per channel it is ``nn.BatchNorm2d``. The running statistics are the layer's
-    estimate of the population statistics it will use at test time anyway, so a batch-1 step
-    trains the branch as the network will run; gradients still reach the affine parameters
-    and the conv before it. The parameters and ``state_dict`` keys are ``nn.BatchNorm2d``'s.
+    At batch size 1 the 1x1 bin gives one value per channel: no batch statistics exist and
+    ``nn.BatchNorm2d`` raises. In that one case this layer normalises with its *running*
+    statistics (as in evaluation mode) and leaves them unchanged; gradients still reach the
+    affine parameters and the conv before it. Otherwise, and in its ``state_dict``, it is
+    ``nn.BatchNorm2d``.
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - PyTorch's own name
@@ -118,11 +95,8 @@ class PyramidPoolingModule(nn.Module):
     Args:
         in_channels: channels ``C`` of the input features (layer4: 512 for resnet18/34, 2048 for 50+).
         bins: pyramid bin sizes, e.g. ``(1, 2, 3, 6)`` (1 to :data:`MAX_BIN`).
-        reduction_channels: output channels of each branch; ``None`` gives ``C // len(bins)``.
+        reduction_channels: channels of each branch; ``None`` gives ``C // len(bins)``.
         align_corners: passed to ``F.interpolate``.
-
-    Shapes:
-        ``(N, C, h, w) -> (N, C + len(bins) * reduction_channels, h, w)``.
     """
 
     def __init__(self, in_channels: int, bins: Sequence[int] = DEFAULTS.bins,
@@ -162,11 +136,8 @@ class PyramidPoolingModule(nn.Module):
 class PSPHead(nn.Sequential):
     """A PSPNet classifier: 3x3 conv (no bias) → BatchNorm → ReLU → Dropout2d → 1x1 conv.
 
-    The main head maps the pyramid features to classes with ``channels=512``; the auxiliary
-    head on layer3 is the same with ``channels=256`` (semseg ``cls`` and ``aux``).
-
-    Shapes:
-        ``(N, in_channels, h, w) -> (N, num_classes, h, w)``.
+    The main head has ``channels=512``, the auxiliary head on layer3 256 (semseg ``cls``, ``aux``).
+    Shapes: ``(N, in_channels, h, w) -> (N, num_classes, h, w)``.
     """
 
     def __init__(self, in_channels: int, channels: int, num_classes: int, dropout: float = DEFAULTS.dropout) -> None:
@@ -211,19 +182,15 @@ class PSPNet(nn.Module):
         aux: build the auxiliary head on layer3 (used in training mode only).
         dropout: ``nn.Dropout2d`` probability in both heads, in ``[0, 1)``.
         align_corners: for every bilinear upsampling (semseg: ``True``).
-        backbone_weights: ``None`` (random initialisation, nothing is downloaded) or the path of a
-            local torchvision ResNet checkpoint for this ``backbone``, loaded with
-            ``torch.load(..., weights_only=True)``; its ``fc.*`` keys are ignored.
+        backbone_weights: ``None`` (random weights, nothing is downloaded) or the path of a local
+            torchvision ResNet checkpoint, loaded with ``weights_only=True``; ``fc.*`` is ignored.
 
     Shapes:
-        ``forward``: ``(N, 3, H, W)`` images of the model's dtype, any ``H, W >= 1`` (from 64
-        up the pyramid is meaningful) → ``{"out": (N, num_classes, H, W)}``, plus ``"aux"`` of
-        the same shape in training mode when ``aux=True``.
+        ``forward``: ``(N, 3, H, W)`` images of the model's dtype, ``H, W >= 1`` (from 64 up the
+        pyramid is meaningful) → ``{"out": (N, K, H, W)}``, plus ``"aux"`` in training mode.
 
     Raises:
-        ValueError: bad ``num_classes``, ``backbone``, ``bins``, ``dropout``; a checkpoint whose
-            keys or shapes do not match the backbone.
-        TypeError: arguments of the wrong type.
+        TypeError, ValueError: a bad argument or a checkpoint that does not match the backbone.
         FileNotFoundError: ``backbone_weights`` names no file.
 
     Example:
@@ -278,14 +245,8 @@ class PSPNet(nn.Module):
         return result
 
     def check_images(self, x: Any, name: str = "x") -> torch.Tensor:
-        """Refuse what ``forward`` cannot segment, with a message naming the problem.
-
-        Raises:
-            TypeError: not a tensor, or not of the parameters' floating dtype.
-            ValueError: not ``(N, 3, H, W)`` with ``H, W >= 1`` (at most ``MAX_SIDE``), or, in
-                training mode, a batch whose layer4 holds one value per channel (BatchNorm
-                cannot compute batch statistics from one value).
-        """
+        """Refuse what ``forward`` cannot segment: not a ``(N, 3, H, W)`` tensor of the parameters'
+        dtype with ``1 <= H, W <= MAX_SIDE``, or (training mode) one value per channel in layer4."""
         check_tensor(x, name, ndim=4, layout=f"(N, {IN_CHANNELS}, H, W)", dtype="float")
         if x.shape[1] != IN_CHANNELS or min(x.shape[-2:]) < 1 or max(x.shape[-2:]) > MAX_SIDE:
             raise ValueError(f"{name} must have shape (N, {IN_CHANNELS}, H, W) (a batch of RGB images) with "
@@ -310,22 +271,18 @@ def pspnet_loss(
 ) -> torch.Tensor:
     """PSPNet's training loss: ``CE(out, target) + aux_weight * CE(aux, target)``.
 
-    The auxiliary term is added only when ``outputs`` has an ``"aux"`` entry (training mode
-    with ``aux=True``). Pixels labelled ``ignore_index`` count in neither term.
+    The auxiliary term is added only when ``outputs`` has an ``"aux"`` entry (training mode);
+    pixels labelled ``ignore_index`` count in neither term.
 
     Args:
         outputs: the model's dict, ``"out"`` (and optionally ``"aux"``) of shape ``(N, K, H, W)``.
-        target: class indices ``(N, H, W)``, int64, in ``[0, K)`` or ``ignore_index``.
+        target: int64 class indices ``(N, H, W)``, in ``[0, K)`` or ``ignore_index``.
         aux_weight: the weight alpha of the auxiliary loss (paper Sec. 4: 0.4), finite, ``>= 0``.
         ignore_index: label of pixels to ignore (semseg: 255).
 
-    Returns:
-        The scalar loss (a 0-dim tensor).
-
     Raises:
         TypeError: ``outputs`` is not a mapping with ``"out"``, ``target`` is not an int64 tensor.
-        ValueError: shapes that do not match, an empty batch, labels outside ``[0, K)``, a
-            negative or non-finite ``aux_weight``.
+        ValueError: mismatched shapes, an empty batch, labels outside ``[0, K)``, a bad ``aux_weight``.
 
     Example:
         >>> logits = torch.zeros(1, 2, 3, 3)
@@ -443,21 +400,10 @@ STEM_AND_STRIDES = (  # (row name, kernel_size, stride, padding) of each size-ch
 def adaptive_pool_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
     """The input cells ``[start, end)`` that each output of adaptive average pooling averages.
 
-    PyTorch's rule (``aten/src/ATen/native/AdaptiveAveragePooling.cpp``): output ``i`` of
-    ``out_size`` averages inputs ``floor(i * in_size / out_size)`` up to
-    ``ceil((i + 1) * in_size / out_size)`` (exclusive). When ``out_size`` divides ``in_size``
-    the windows tile the input; otherwise neighbouring windows overlap (or, for
-    ``out_size > in_size``, repeat cells).
-
-    Args:
-        in_size: input length (feature cells), 1 to ``MAX_SIDE``.
-        out_size: output length (the bin size), 1 to ``MAX_SIDE``.
-
-    Returns:
-        ``out_size`` pairs ``(start, end)``.
-
-    Raises:
-        TypeError, ValueError: a size that is not an int in ``[1, MAX_SIDE]``.
+    PyTorch's rule (``aten/src/ATen/native/AdaptiveAveragePooling.cpp``): output ``i`` averages
+    inputs ``floor(i * in_size / out_size)`` up to ``ceil((i + 1) * in_size / out_size)``
+    (exclusive). When ``out_size`` divides ``in_size`` the windows tile the input; otherwise
+    neighbouring windows overlap. Both sizes are ints in ``[1, MAX_SIDE]`` (else TypeError/ValueError).
 
     Example:
         >>> adaptive_pool_windows(60, 6)[:2]
@@ -475,13 +421,8 @@ def pspnet_sizes(
 ) -> dict[str, tuple[int, int]]:
     """Spatial size ``(H, W)`` after each stage of a PSPNet, from conv arithmetic alone.
 
-    Args:
-        input_size: ``H`` (square) or ``(H, W)`` of the image.
-        bins: pyramid bin sizes (``()``: no pyramid).
-
-    Returns:
-        Sizes keyed by the model's module names (``"backbone.conv1"``, ..., ``"backbone.layer4"``,
-        ``"ppm.stages.0"``, ... one per bin, ``"ppm"`` if there are bins, ``"head"``) and ``"out"``.
+    Returns sizes keyed by the model's module names (``"backbone.conv1"``, ..., ``"backbone.layer4"``,
+    ``"ppm.stages.0"``, ... one per bin, ``"ppm"`` if ``bins`` is not ``()``, ``"head"``) and ``"out"``.
 
     Example:
         >>> pspnet_sizes(473)["backbone.layer4"], pspnet_sizes(512)["backbone.layer4"]
@@ -506,16 +447,8 @@ def pspnet_sizes(
 def pyramid_features(model: PSPNet, images: torch.Tensor) -> list[torch.Tensor]:
     """The pyramid branches of ``model`` for ``images``, before upsampling (evaluation mode).
 
-    Args:
-        model: a :class:`PSPNet` with a pyramid (``bins`` not empty).
-        images: ``(N, 3, H, W)`` of the model's dtype.
-
-    Returns:
-        One ``(N, C', b, b)`` tensor per bin ``b`` of ``model.bins`` (after BN and ReLU).
-
-    Raises:
-        TypeError: ``model`` is not a PSPNet, or bad ``images``.
-        ValueError: the model has no pyramid, or bad ``images``.
+    Returns one ``(N, C', b, b)`` tensor per bin ``b`` of ``model.bins`` (after BN and ReLU) for
+    ``(N, 3, H, W)`` images; TypeError/ValueError if ``model`` is not a PSPNet with a pyramid.
     """
     if not isinstance(check_module(model, "model"), PSPNet):
         raise TypeError(f"model must be a PSPNet, got {type(model).__name__}")

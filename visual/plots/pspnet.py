@@ -1,11 +1,10 @@
-"""Plot helpers for the PSPNet lesson (notebook 04).
+"""Plot helpers for the PSPNet lesson (notebook 04): the network's geometry and costs.
 
-Training curves, input / ground truth / prediction panels, the pyramid bins drawn over an
-image (with adaptive pooling's overlapping windows when the bin does not divide the feature
-map), the sizes through the network, each part's cost and each loss's gradient. What a slider
-moves is a ``draw_x(ax, ...) -> XArtists`` / ``update_x(artists, ...)`` pair; ``plot_x`` wraps
-both for a static figure. Label maps use ``viridis`` sampled at one colour per class: distinct
-hues *and* distinct lightness, so they survive greyscale printing.
+The architecture from a trace, the pyramid bins drawn over an image (with adaptive pooling's
+overlapping windows when the bin does not divide the feature map), the pyramid features, the
+sizes through the network, each part's cost and each loss's gradient. What a slider moves is
+a ``draw_x(ax, ...) -> XArtists`` / ``update_x(artists, ...)`` pair; ``plot_x`` wraps both.
+(Label maps, result panels and training curves: :mod:`visual.plots.segmentation`.)
 """
 
 from __future__ import annotations
@@ -18,31 +17,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
-from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import FancyBboxPatch, Patch
 from matplotlib.text import Text
 
 from visual.checks import check_int
-from visual.models.pspnet import MAX_BIN, MAX_CLASSES, adaptive_pool_windows
+from visual.models.pspnet import MAX_BIN, adaptive_pool_windows
 from visual.plots.core import get_axes
-from visual.train import History
+from visual.plots.segmentation import image_hwc
 
 __all__ = [
-    "ARCHITECTURE_NODES", "plot_pspnet_architecture", "label_colormap", "image_hwc", "plot_training_history",
-    "plot_label_map", "SegmentationArtists", "draw_segmentation", "update_segmentation",
-    "plot_segmentation_panels", "draw_class_legend", "bin_window_boxes", "window_coverage", "coverage_overlay", "box_polygons",
+    "ARCHITECTURE_NODES", "plot_pspnet_architecture", "bin_window_boxes", "window_coverage", "coverage_overlay", "box_polygons",
     "PyramidBinsArtists", "draw_pyramid_bins", "update_pyramid_bins", "plot_pyramid_bins",
     "plot_pyramid_features", "BarsArtists", "draw_part_costs", "update_part_costs", "plot_part_costs",
     "draw_stage_sizes", "update_stage_sizes", "draw_gradient_norms", "update_gradient_norms",
 ]
 
-LOSS_COLOUR = "tab:blue"
-MIOU_COLOUR = "tab:orange"
 OVERLAP_COLOURS = {2: (1.0, 0.55, 0.0, 0.55), 4: (0.85, 0.0, 0.0, 0.65)}  # cells in 2 / 4 windows
 PARAMS_COLOUR, FLOPS_COLOUR, AUX_COLOUR = "#3b528b", "#5ec962", "#fde725"
 
@@ -67,20 +60,11 @@ BRANCH_SPACING = 1.55  # vertical distance between pyramid branches in the diagr
 
 
 def plot_pspnet_architecture(trace: Any, *, ax: Axes | None = None) -> Axes:
-    """A block diagram of PSPNet whose every size comes from a trace of the real model.
+    """A block diagram of PSPNet whose every size comes from ``trace``, a ``visual.trace`` of a PSPNet.
 
     Each box is one stage (``conv1`` ... ``layer4``, the pyramid branches, the concatenation,
-    the head, the auxiliary head); its height grows with the square root of the stage's side
-    and its label gives ``H x W x C`` from the trace. The final bilinear upsampling is the
-    arrow to the output box (the input size with the head's channels).
-
-    Args:
-        trace: ``visual.trace(pspnet_model, input_size)`` of a :class:`visual.PSPNet` (in
-            training mode if the auxiliary head should appear).
-        ax: where to draw; ``None`` makes a new figure.
-
-    Returns:
-        The Axes.
+    the head, the auxiliary head if the model was traced in training mode); its height grows
+    with the square root of the stage's side and its label gives ``H x W x C``.
     """
     ax = get_axes(ax, (14.0, 6.0))
     height, width = trace.input_size
@@ -147,152 +131,6 @@ def plot_pspnet_architecture(trace: Any, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def label_colormap(num_classes: int) -> ListedColormap:
-    """A discrete colour map, one ``viridis`` colour per class (lightness grows with the index).
-
-    Raises:
-        TypeError, ValueError: ``num_classes`` not an int in ``[1, MAX_CLASSES]``.
-    """
-    num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
-    return ListedColormap(colormaps["viridis"](np.linspace(0.0, 1.0, num_classes)), name=f"labels{num_classes}")
-
-
-def as_array(x: Any, name: str, ndim: int, layout: str) -> np.ndarray:
-    """A tensor or array of rank ``ndim`` as a numpy array; a clear error otherwise."""
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    if not isinstance(x, np.ndarray) or x.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a tensor or numpy array {layout}, got {type(x).__name__}")
-    if x.ndim != ndim:
-        raise ValueError(f"{name} must have shape {layout}, got shape {x.shape}")
-    return x
-
-
-def image_hwc(image: Any, name: str = "image") -> np.ndarray:
-    """``(3, H, W)`` tensor or ``(H, W, 3)`` array in ``[0, 1]`` -> ``(H, W, 3)`` array."""
-    array = as_array(image, name, 3, "(3, H, W) or (H, W, 3)")
-    if array.shape[0] == 3 and array.shape[-1] != 3:
-        array = array.transpose(1, 2, 0)  # (H, W, 3)
-    if array.shape[-1] != 3:
-        raise ValueError(f"{name} must have shape (3, H, W) or (H, W, 3), got {array.shape}")
-    return np.clip(array, 0.0, 1.0)
-
-
-def plot_training_history(history: History, *, ax: Axes | None = None, target_miou: float | None = None) -> Axes:
-    """Training loss per step (left axis) and held-out mIoU (right axis) against the step.
-
-    Args:
-        history: from :func:`visual.train.train_model`.
-        ax: where to draw; ``None`` makes a new figure.
-        target_miou: draw this mIoU as a dashed reference line (e.g. 0.7).
-
-    Returns:
-        The loss Axes (the mIoU Axes is its twin, ``ax.right_ax``).
-    """
-    if not isinstance(history, History):
-        raise TypeError(f"history must be the History returned by train_model, got {type(history).__name__}")
-    ax = get_axes(ax, (7.0, 4.0))
-    lines = ax.plot(history.step, history.loss, color=LOSS_COLOUR, lw=1.2, label="training loss (main + 0.4 aux)")
-    ax.set(xlabel="SGD step", ylabel="cross-entropy loss (nats per pixel)",
-           title="Training PSPNet: loss falls, held-out mIoU rises")
-    ax.set_ylim(bottom=0.0)
-    right = ax.twinx()
-    lines += right.plot(history.eval_step, history.miou, "o-", color=MIOU_COLOUR, ms=6, label="held-out mIoU")
-    if target_miou is not None:
-        lines.append(right.axhline(target_miou, color=MIOU_COLOUR, ls="--", lw=1,
-                                   label=f"target mIoU = {target_miou:g}"))
-    right.set(ylim=(0.0, 1.0), ylabel="mean IoU on held-out images")
-    ax.legend(lines, [line.get_label() for line in lines], loc="upper center", fontsize="small")
-    ax.right_ax = right
-    return ax
-
-
-def draw_label_map(ax: Axes, labels: Any, num_classes: int, alpha: float = 1.0) -> AxesImage:
-    """Draw ``(H, W)`` class indices in the discrete class colours; return the image artist."""
-    labels = as_array(labels, "labels", 2, "(H, W) of class indices")
-    return ax.imshow(labels, cmap=label_colormap(num_classes), vmin=-0.5, vmax=num_classes - 0.5,
-                     interpolation="nearest", alpha=alpha)
-
-
-def plot_label_map(labels: Any, *, num_classes: int, ax: Axes | None = None, image: Any = None,
-                   alpha: float = 1.0, title: str | None = None) -> Axes:
-    """A label map ``(H, W)`` in the discrete class colours, optionally over a ``(3, H, W)`` image."""
-    ax = get_axes(ax, (4.0, 4.0))
-    if image is not None:
-        ax.imshow(image_hwc(image), interpolation="nearest")
-    draw_label_map(ax, labels, num_classes, alpha)
-    ax.set(xlabel="x (pixels)", ylabel="y (pixels)")
-    if title is not None:
-        ax.set_title(title)
-    return ax
-
-
-@dataclass
-class SegmentationArtists:
-    """The three images of one input / ground truth / prediction row."""
-
-    image: AxesImage
-    target: AxesImage
-    prediction: AxesImage
-
-
-def draw_segmentation(axes: Sequence[Axes], image: Any, target: Any, prediction: Any,
-                      num_classes: int) -> SegmentationArtists:
-    """Draw one row: the input, the true labels and the predicted labels on three Axes."""
-    artists = SegmentationArtists(axes[0].imshow(image_hwc(image)), draw_label_map(axes[1], target, num_classes),
-                                  draw_label_map(axes[2], prediction, num_classes))
-    for ax in axes:
-        ax.set(xlabel="x (pixels)", ylabel="y (pixels)")
-    return artists
-
-
-def update_segmentation(artists: SegmentationArtists, image: Any, target: Any, prediction: Any,
-                        *, title: str = "", note: str = "") -> None:
-    """Show another row; ``title`` over the input, ``note`` after "prediction" (e.g. its mIoU)."""
-    artists.image.set_data(image_hwc(image))
-    artists.target.set_data(as_array(target, "target", 2, "(H, W)"))
-    artists.prediction.set_data(as_array(prediction, "prediction", 2, "(H, W)"))
-    artists.image.axes.set_title(title or "input")
-    artists.target.axes.set_title("ground truth")
-    artists.prediction.axes.set_title("prediction" + (f" ({note})" if note else ""))
-
-
-def plot_segmentation_panels(images: Any, targets: Any, predictions: Any, *, class_names: Sequence[str],
-                             fig: Figure | None = None, titles: Sequence[str] | None = None) -> np.ndarray:
-    """Rows of input / ground truth / prediction, with one legend for the classes.
-
-    Args:
-        images: ``(N, 3, H, W)``; targets, predictions: ``(N, H, W)`` labels.
-        class_names: one name per class index.
-        fig: the figure to fill; ``None`` makes one.
-        titles: optional per-row text put in the prediction panel's title (e.g. the image's mIoU).
-
-    Returns:
-        The ``(N, 3)`` array of Axes.
-    """
-    n = len(images)
-    if not len(targets) == len(predictions) == n:
-        raise ValueError(f"images, targets and predictions must have the same length, got "
-                         f"{n}, {len(targets)}, {len(predictions)}")
-    if fig is None:
-        fig = plt.figure(figsize=(8.0, 2.6 * n + 0.6), layout="constrained")
-    axes = np.asarray(fig.subplots(n, 3, squeeze=False))
-    k = len(class_names)
-    for row in range(n):
-        artists = draw_segmentation(axes[row], images[row], targets[row], predictions[row], k)
-        update_segmentation(artists, images[row], targets[row], predictions[row],
-                            note=titles[row] if titles is not None else "")
-    draw_class_legend(fig, class_names)
-    return axes
-
-
-def draw_class_legend(fig: Figure, class_names: Sequence[str]) -> None:
-    """One legend under the figure: the colour of each class, ``"k: name"``."""
-    cmap = label_colormap(len(class_names))
-    handles = [Patch(facecolor=cmap(i), edgecolor="black", label=f"{i}: {name}") for i, name in enumerate(class_names)]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(class_names), 5), fontsize="small")
-
-
 def _square(size: int | tuple[int, int], name: str) -> tuple[int, int]:
     return (size, size) if isinstance(size, int) else (size[0], size[1])
 
@@ -302,8 +140,7 @@ def bin_window_boxes(feature_size: int | tuple[int, int], bin_size: int,
     """Boxes ``(x0, y0, width, height)`` of the feature cells each pooling window averages.
 
     Feature cell ``i`` is centred on input coordinate ``i * output_stride`` and spans half a
-    stride on each side, so the boxes are in input pixels (``output_stride=1`` gives feature
-    cells). Windows follow :func:`visual.adaptive_pool_windows`.
+    stride on each side (boxes in input pixels); windows follow :func:`visual.adaptive_pool_windows`.
 
     Example:
         >>> bin_window_boxes(9, 2)[:2]
@@ -402,21 +239,10 @@ def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = N
                       ax: Axes | None = None) -> Axes:
     """Draw over an image the regions that each output of a ``b x b`` pyramid bin averages.
 
-    The image of side ``H`` gives a ``ceil(H / 8)`` feature map (output stride 8); each of the
-    ``b x b`` pooled values averages a window of feature cells (:func:`visual.adaptive_pool_windows`).
-    Window outlines are white (with a black rim); feature cells averaged by two windows are
-    shaded orange and by four windows red: they exist only when ``b`` does not divide the
-    feature size.
-
-    Args:
-        image: ``(3, H, W)`` tensor or ``(H, W, 3)`` array.
-        bin_size: ``b``, 1 to ``MAX_BIN``.
-        feature_size: cells per side of the feature map; ``None`` means ``ceil(side / output_stride)``.
-        output_stride: input pixels per feature cell.
-        ax: where to draw; ``None`` makes a new figure.
-
-    Returns:
-        The Axes.
+    An image of side ``H`` gives a ``ceil(H / output_stride)`` feature map (or ``feature_size``
+    cells); each of the ``b x b`` pooled values averages a window of cells. Window outlines are
+    white on black; cells in two windows are orange, in four red (only when ``b`` does not
+    divide the feature size). ``image``: ``(3, H, W)`` or ``(H, W, 3)``; ``bin_size``: 1 to ``MAX_BIN``.
     """
     bin_size = check_int(bin_size, "bin_size", minimum=1, maximum=MAX_BIN)
     ax = get_axes(ax, (5.0, 5.0))
@@ -428,31 +254,15 @@ def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = N
     return ax
 
 
-def plot_pyramid_features(
-    features: Sequence[torch.Tensor],
-    image: Any,
-    *,
-    bins: Sequence[int],
-    feature_size: tuple[int, int],
-    align_corners: bool = True,
-    fig: Figure | None = None,
-) -> np.ndarray:
+def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins: Sequence[int],
+                          feature_size: tuple[int, int], align_corners: bool = True,
+                          fig: Figure | None = None) -> np.ndarray:
     """What each pyramid branch passes on: its ``b x b`` map and the same map upsampled.
 
-    Each branch's activation strength is summarised by the L2 norm over its channels. Top row:
-    the ``b x b`` pooled map (one value per pooling window). Bottom row: the same map bilinearly
-    upsampled to the feature size exactly as PSPNet does, drawn semi-transparently over the image.
-
-    Args:
-        features: one ``(C', b, b)`` tensor per bin (e.g. ``visual.pyramid_features(model, x)[i][0]``).
-        image: the ``(3, H, W)`` input.
-        bins: the bin sizes, same order as ``features``.
-        feature_size: ``(h, w)`` of layer4.
-        align_corners: as in the model.
-        fig: the figure to fill; ``None`` makes one.
-
-    Returns:
-        The ``(2, len(bins))`` array of Axes.
+    Each branch is summarised by the L2 norm over its channels. Top row: the ``b x b`` pooled
+    map. Bottom row: the same map bilinearly upsampled to ``feature_size`` (layer4's ``(h, w)``)
+    as PSPNet does, over the ``(3, H, W)`` image. ``features``: one ``(C', b, b)`` tensor per bin
+    (e.g. ``pyramid_features(model, x)[i][0]``). Returns the ``(2, len(bins))`` array of Axes.
     """
     if len(features) != len(bins):
         raise ValueError(f"features and bins must have the same length, got {len(features)} and {len(bins)}")

@@ -23,18 +23,16 @@ from visual.data import load_sample_image
 from visual.metrics import confusion_matrix, model_device, segmentation_metrics
 from visual.models.pspnet import DEFAULTS, MAX_BIN, PartCost, adaptive_pool_windows, pspnet_sizes
 from visual.plots.pspnet import (
-    draw_class_legend,
     draw_gradient_norms,
     draw_part_costs,
     draw_pyramid_bins,
-    draw_segmentation,
     draw_stage_sizes,
     update_gradient_norms,
     update_part_costs,
     update_pyramid_bins,
-    update_segmentation,
     update_stage_sizes,
 )
+from visual.plots.segmentation import draw_class_legend, draw_segmentation, update_segmentation
 from visual.train import check_gradients, combined_gradient_norms
 from visual.widgets.core import Explorer, finish_explorer
 
