@@ -84,31 +84,20 @@ def _linear_upsampling_matrix(n_out: int, n_in: int) -> np.ndarray:
 class SyntheticShapes(Dataset):
     """Deterministic synthetic segmentation data: textured shapes on a textured background.
 
-    Image ``i`` is drawn from its own random generator seeded with ``(seed, i)``, so it is
-    identical on every call, on every machine, whatever the order of access: the dataset is
-    generated on the fly and costs no disk. Two datasets with different ``seed`` values share
-    no images, which makes a held-out test set one line.
-
-    Each image has a low-frequency colour texture with pixel noise as background (class 0) and
-    1 to ``max_objects`` shapes (discs, triangles, squares, rings: classes 1, 2, 3, 4, as many
-    as ``num_classes - 1``) at random positions, sizes and rotations, drawn one over the other
-    so that later shapes occlude earlier ones. Every shape class has its own colour family
-    (hue ``CLASS_HUES[c - 1]`` +- ``hue_jitter``) with random saturation, brightness and pixel
-    noise: colour and shape are both cues, and raising ``hue_jitter`` to 0.5 makes colour useless.
-
-    It is a ``torch.utils.data.Dataset`` (map-style): use it with a ``DataLoader``.
+    Image ``i`` is drawn from its own generator seeded with ``(seed, i)``: identical on every
+    call and machine, generated on the fly (no disk); datasets of different ``seed`` share no
+    images, so a held-out set is one line. The background (class 0) is a low-frequency colour
+    texture with pixel noise; 1 to ``max_objects`` shapes (disc, triangle, square, ring: classes
+    1-4, as many as ``num_classes - 1``) of random position, size and rotation occlude each other.
+    Each class has its own hue (``CLASS_HUES[c - 1]`` +- ``hue_jitter``, 0 to 0.5 turns; 0.5 makes
+    colour useless), with random saturation, brightness, stripes and noise.
 
     Args:
-        length: number of images.
-        size: side of the square images in pixels, or ``(H, W)``, 16 to 2048 per side.
-        num_classes: 2 to 5, the background included (background, disc, triangle, square, ring).
-        max_objects: most shapes per image (1 to 64).
-        hue_jitter: half-width of each class's hue range, in turns of the colour wheel (0 to 0.5).
-        seed: dataset seed (a non-negative int).
+        length: number of images (>= 0); size: side, or ``(H, W)``, 16 to 2048 pixels;
+        num_classes: 2 to 5, the background included; max_objects: 1 to 64; seed: an int >= 0.
 
     Raises:
-        TypeError: if an argument has the wrong type.
-        ValueError: if an argument is out of range.
+        TypeError, ValueError: an argument of the wrong type or out of range.
 
     Example:
         >>> data = SyntheticShapes(length=10, size=65, num_classes=4, seed=0)

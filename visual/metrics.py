@@ -25,19 +25,10 @@ def confusion_matrix(prediction: torch.Tensor, target: torch.Tensor, num_classes
                      ignore_index: int = DEFAULTS.ignore_index) -> torch.Tensor:
     """Count pixels by (true class, predicted class).
 
-    Args:
-        prediction: predicted class indices, any shape, integer dtype.
-        target: true class indices, same shape, integer dtype; pixels equal to ``ignore_index`` are skipped.
-        num_classes: number of classes ``K``, 1 to ``MAX_CLASSES``.
-        ignore_index: label of pixels to skip.
-
-    Returns:
-        ``(K, K)`` int64 tensor ``C`` with ``C[i, j]`` = pixels of true class ``i`` predicted as ``j``,
-        on the device of ``target``.
-
-    Raises:
-        TypeError: a non-tensor or a floating-point (not yet arg-maxed) ``prediction`` or ``target``.
-        ValueError: shapes differ, a bad ``num_classes`` or a label outside ``[0, K)``.
+    ``prediction`` and ``target`` are integer tensors of one shape (a float ``prediction``, not
+    yet arg-maxed, is a TypeError); target pixels equal to ``ignore_index`` are skipped. Returns
+    the ``(K, K)`` int64 tensor ``C``, ``C[i, j]`` = pixels of true class ``i`` predicted as ``j``
+    (``K = num_classes``, 1 to ``MAX_CLASSES``; a label outside ``[0, K)`` is a ValueError).
 
     Example:
         >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2).tolist()
@@ -61,15 +52,8 @@ def confusion_matrix(prediction: torch.Tensor, target: torch.Tensor, num_classes
 
 @dataclass(frozen=True)
 class SegmentationMetrics:
-    """Metrics from a confusion matrix.
-
-    Attributes:
-        confusion: ``(K, K)`` counts, rows = true class, columns = predicted class.
-        iou: ``(K,)`` intersection over union per class, ``nan`` for a class absent from both
-            the targets and the predictions.
-        miou: mean of ``iou`` over the classes that are not ``nan``.
-        pixel_accuracy: fraction of pixels classified correctly.
-    """
+    """Metrics from a ``(K, K)`` ``confusion`` matrix (rows: true class): ``iou`` per class (``nan``
+    for a class absent from targets and predictions), ``miou`` (mean over the others), ``pixel_accuracy``."""
 
     confusion: torch.Tensor
     iou: torch.Tensor
@@ -84,15 +68,8 @@ def segmentation_metrics(confusion: torch.Tensor) -> SegmentationMetrics:
     union of the true and the predicted pixels of class ``k``); mIoU is its mean over classes
     that occur; pixel accuracy is ``trace(C) / sum(C)``.
 
-    Args:
-        confusion: ``(K, K)`` non-negative finite counts from :func:`confusion_matrix`.
-
-    Returns:
-        A :class:`SegmentationMetrics`.
-
-    Raises:
-        TypeError: ``confusion`` is not a real tensor.
-        ValueError: not square 2-D, negative or non-finite counts, or no pixels.
+    ``confusion`` holds finite counts ``>= 0`` (from :func:`confusion_matrix`), at least one pixel;
+    anything else is a TypeError / ValueError naming it.
 
     Example:
         >>> m = segmentation_metrics(torch.tensor([[3, 1], [0, 4]]))
@@ -144,20 +121,16 @@ def evaluate(model: nn.Module, data: Dataset | DataLoader | Iterable, num_classe
     afterwards); the prediction is the arg-max of ``model(x)["out"]``.
 
     Args:
-        model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)}``.
-        data: a ``Dataset`` of ``(image (3, H, W), target (H, W))`` pairs, or an iterable of
-            batches ``(images (N, 3, H, W), targets (N, H, W))``.
-        num_classes: ``K`` (1 to ``MAX_CLASSES``).
-        batch_size: batch size when ``data`` is a ``Dataset``.
-        ignore_index: target label to skip.
+        model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)}`` with ``K = num_classes``.
+        data: a ``Dataset`` of ``(image (3, H, W), target (H, W))`` pairs (read ``batch_size`` at a
+            time), or an iterable of batches ``(images (N, 3, H, W), targets (N, H, W))``.
         device: ``"cpu"``, ``"cuda"``, ... to move the model there first; ``None``: where it is.
 
     Returns:
         :class:`SegmentationMetrics` over all pixels of ``data``.
 
     Raises:
-        TypeError: ``model`` is not an ``nn.Module``, or bad argument types.
-        ValueError: a meta-device model, a bad ``num_classes``, a model whose output has another
+        TypeError, ValueError: a bad argument, a meta-device model, a model predicting another
             number of classes, or ``data`` without labelled pixels.
     """
     device = model_device(model, device)

@@ -35,27 +35,14 @@ NEW_LAYERS = ("ppm", "head", "aux_head")  # semseg train.py: modules_new = [mode
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Training settings. The defaults are the paper's (Zhao et al. 2017, Sec. 5.1).
+    """Training settings; the defaults are the paper's (Zhao et al. 2017, Sec. 5.1), each with its source.
 
-    Attributes:
-        steps: number of SGD steps (iterations; the paper runs 150K on ImageNet scene parsing).
-        batch_size: images per step.
-        base_lr: learning rate of the backbone at step 0.
-        head_lr_multiplier: the new layers (:data:`NEW_LAYERS`) learn at this multiple of the rate.
-        lr_power: exponent of the poly schedule.
-        momentum: SGD momentum, in ``[0, 1)``.
-        weight_decay: L2 penalty of SGD.
-        aux_weight: weight alpha of the auxiliary loss.
-        ignore_index: target label excluded from the loss and the metrics.
-        eval_every: evaluate on the held-out set every this many steps (and at the end);
-            ``None`` evaluates only at the end.
-        eval_batch_size: images per evaluation forward pass.
-        seed: seeds ``torch``'s global generator (dropout) and the data order at the start of
-            training; ``None`` leaves them as they are.
-        stop_at_miou: stop as soon as a held-out evaluation reaches this mIoU (``None``: never).
-
-    Raises:
-        TypeError, ValueError: a field of the wrong type or out of range (checked on creation).
+    ``steps`` SGD iterations of ``batch_size`` images; the backbone's rate starts at ``base_lr``
+    and the new layers' (:data:`NEW_LAYERS`) at ``head_lr_multiplier`` times it, both following
+    the poly schedule of power ``lr_power``; ``eval_every`` steps (and at the end; ``None``: only
+    at the end) the held-out set is evaluated, and training stops once its mIoU reaches
+    ``stop_at_miou``; ``seed`` seeds dropout and the data order (``None``: left as they are).
+    Every field is checked on creation (TypeError / ValueError naming it).
     """
 
     steps: int = 150_000  # paper Sec. 5.1: 150K iterations on ImageNet scene parsing (ADE20K)
@@ -73,22 +60,16 @@ class TrainConfig:
     stop_at_miou: float | None = None  # ours: run the whole schedule, as the paper does
 
     def __post_init__(self) -> None:
-        check_int(self.steps, "steps", minimum=1, maximum=MAX_STEPS)
-        check_int(self.batch_size, "batch_size", minimum=1)
-        check_int(self.eval_batch_size, "eval_batch_size", minimum=1)
-        check_float(self.base_lr, "base_lr", minimum=0.0, open_minimum=True)
-        check_float(self.head_lr_multiplier, "head_lr_multiplier", minimum=0.0, open_minimum=True)
-        check_float(self.lr_power, "lr_power", minimum=0.0)
-        check_float(self.momentum, "momentum", minimum=0.0, maximum=0.999)
-        check_float(self.weight_decay, "weight_decay", minimum=0.0)
-        check_float(self.aux_weight, "aux_weight", minimum=0.0)
-        check_int(self.ignore_index, "ignore_index")
-        if self.eval_every is not None:
-            check_int(self.eval_every, "eval_every", minimum=1)
-        if self.seed is not None:
-            check_int(self.seed, "seed", minimum=0)
-        if self.stop_at_miou is not None:
-            check_float(self.stop_at_miou, "stop_at_miou", minimum=0.0, maximum=1.0)
+        for name, minimum in (("steps", 1), ("batch_size", 1), ("eval_batch_size", 1), ("ignore_index", None)):
+            check_int(getattr(self, name), name, minimum=minimum, maximum=MAX_STEPS if name == "steps" else None)
+        for name, maximum, positive in (("base_lr", None, True), ("head_lr_multiplier", None, True),
+                                        ("lr_power", None, False), ("momentum", 0.999, False),
+                                        ("weight_decay", None, False), ("aux_weight", None, False)):
+            check_float(getattr(self, name), name, minimum=0.0, maximum=maximum, open_minimum=positive)
+        for name, check, bounds in (("eval_every", check_int, (1, None)), ("seed", check_int, (0, None)),
+                                    ("stop_at_miou", check_float, (0.0, 1.0))):
+            if getattr(self, name) is not None:  # None: the feature is off
+                check(getattr(self, name), name, minimum=bounds[0], maximum=bounds[1])
 
 
 PAPER_TRAINING = TrainConfig()
@@ -109,14 +90,8 @@ CLASSROOM_TRAINING = replace(PAPER_TRAINING, steps=60, batch_size=8, base_lr=0.0
 def poly_lr(base_lr: float, step: int, steps: int, power: float = PAPER_TRAINING.lr_power) -> float:
     """The "poly" learning rate of PSPNet (Sec. 5.1): ``base_lr * (1 - step / steps) ** power``.
 
-    Args:
-        base_lr: learning rate at step 0 (finite, ``>= 0``).
-        step: current step, ``0 <= step <= steps``.
-        steps: total number of steps (> 0).
-        power: exponent (paper: 0.9), finite, ``>= 0``.
-
-    Raises:
-        TypeError, ValueError: an argument of the wrong type or out of range.
+    ``base_lr`` and ``power`` are finite and ``>= 0``, ``steps >= 1`` and ``0 <= step <= steps``
+    (else TypeError / ValueError naming the argument).
 
     Example:
         >>> poly_lr(0.01, 0, 100), poly_lr(0.01, 100, 100)
@@ -133,19 +108,10 @@ def poly_lr(base_lr: float, step: int, steps: int, power: float = PAPER_TRAINING
 
 @dataclass
 class History:
-    """What happened during :func:`train_model`.
-
-    Attributes:
-        step: 1-based step numbers of the recorded training losses.
-        loss: training loss of each step (main + aux_weight x auxiliary).
-        lr: learning rate of the backbone at each step (the new layers: ``head_lr_multiplier`` x).
-        eval_step: steps after which the held-out set was evaluated.
-        miou: held-out mIoU at each ``eval_step``.
-        pixel_accuracy: held-out pixel accuracy at each ``eval_step``.
-        train_seconds: cumulative training time (evaluation excluded) at each ``eval_step``.
-        metrics: the last evaluation's :class:`SegmentationMetrics` (``None`` without held-out data).
-        seconds: wall-clock seconds of the whole call, evaluations included.
-    """
+    """What happened during :func:`train_model`: per step (1-based ``step``) the ``loss`` (main +
+    aux_weight x auxiliary) and the backbone's ``lr``; per held-out evaluation its ``eval_step``,
+    ``miou``, ``pixel_accuracy`` and the cumulative ``train_seconds`` (evaluations excluded); the
+    last evaluation's ``metrics`` and the ``seconds`` of the whole call."""
 
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
@@ -182,10 +148,8 @@ def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config:
 
     Args:
         model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)[, "aux": ...]}``; left in training mode.
-        dataset: ``(image (3, H, W), target (H, W))`` pairs.
-        num_classes: ``K`` (for the metrics), 1 to ``MAX_CLASSES``.
-        config: a :class:`TrainConfig` (default: :data:`CLASSROOM_TRAINING`).
-        val_dataset: held-out pairs for evaluation, or ``None``.
+        dataset, val_dataset: ``(image (3, H, W), target (H, W))`` pairs (``val_dataset`` may be ``None``).
+        num_classes: ``K``, 1 to ``MAX_CLASSES``; config: a :class:`TrainConfig`.
         progress: show a ``tqdm.auto`` progress bar with the loss and the last held-out mIoU.
         device: ``"cpu"``, ``"cuda"``, ... to move the model there first; ``None``: where it is.
 
@@ -193,9 +157,8 @@ def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config:
         A :class:`History`.
 
     Raises:
-        TypeError: ``model``, ``dataset``, ``val_dataset`` or ``config`` of the wrong type.
-        ValueError: a meta-device or parameterless model, ``dataset`` smaller than one batch, or
-            a model that predicts another number of classes than ``num_classes``.
+        TypeError, ValueError: a bad argument, a meta-device model, ``dataset`` smaller than one
+            batch, or a model that predicts another number of classes than ``num_classes``.
     """
     device = model_device(model, device)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
@@ -280,19 +243,15 @@ def loss_gradients(model: nn.Module, images: torch.Tensor, target: torch.Tensor,
     under ``torch.no_grad()`` and ``torch.inference_mode()``: gradients are enabled inside.
 
     Args:
-        model: a PSPNet built with ``aux=True``.
-        images: ``(N, 3, H, W)``.
-        target: ``(N, H, W)`` int64 labels.
-        parts: names of submodules (``model.get_submodule``) to report.
-        ignore_index: label to ignore.
+        model: a PSPNet built with ``aux=True``; images: ``(N, 3, H, W)``; target: ``(N, H, W)`` int64.
+        parts: names of submodules of ``model`` to report.
 
     Returns:
         ``{"main": {part: flat gradient}, "aux": {part: flat gradient}}``; a part the loss does
         not reach gets zeros (e.g. the head for the auxiliary loss).
 
     Raises:
-        TypeError: ``model`` is not an ``nn.Module`` or ``parts`` not a tuple of names.
-        ValueError: a part the model does not have, or no ``"aux"`` output in training mode.
+        TypeError, ValueError: a bad ``model`` or ``parts``, or no ``"aux"`` output in training mode.
     """
     check_module(model, "model")
     if isinstance(parts, str) or not isinstance(parts, (tuple, list)) or not parts \
@@ -329,15 +288,7 @@ def loss_gradients(model: nn.Module, images: torch.Tensor, target: torch.Tensor,
 def combined_gradient_norms(gradients: Mapping[str, Mapping[str, torch.Tensor]], aux_weight: float) -> dict[str, float]:
     """``||g_main + aux_weight * g_aux||`` per part: the gradient the PSPNet loss sends there.
 
-    Args:
-        gradients: from :func:`loss_gradients`: ``"main"`` and ``"aux"`` map the same parts to tensors.
-        aux_weight: alpha (paper: 0.4), finite, ``>= 0``.
-
-    Returns:
-        The L2 norm per part.
-
-    Raises:
-        TypeError, ValueError: ``gradients`` not shaped like :func:`loss_gradients`' result, a bad ``aux_weight``.
+    ``gradients`` as from :func:`loss_gradients`; ``aux_weight`` (alpha, paper: 0.4) finite, ``>= 0``.
 
     Example:
         >>> g = {"main": {"a": torch.tensor([3.0, 0.0])}, "aux": {"a": torch.tensor([0.0, 10.0])}}

@@ -49,10 +49,8 @@ SIZE_ROWS = ("input", "backbone.conv1", "backbone.maxpool", "backbone.layer1", "
 def size_summary(input_size: int, bins: Sequence[int] = DEFAULTS.bins) -> dict[str, Any]:
     """Sizes through a PSPNet for a square input, and whether the pyramid bins tile layer4.
 
-    Returns:
-        ``sizes`` (name -> side in cells/pixels, :func:`visual.pspnet_sizes` plus ``"input"``),
-        ``feature`` (layer4 side), ``is_8k_plus_1``, ``tiling`` (bin -> whether ``b`` divides the
-        layer4 side) and ``bin_sizes`` (bin -> window sizes used).
+    Returns ``sizes`` (name -> side, :func:`visual.pspnet_sizes` plus ``"input"``), ``feature``
+    (layer4 side), ``is_8k_plus_1``, ``tiling`` (bin -> ``b`` divides it) and ``bin_sizes`` (window sizes).
 
     Example:
         >>> s = size_summary(473)
@@ -75,9 +73,8 @@ def size_summary(input_size: int, bins: Sequence[int] = DEFAULTS.bins) -> dict[s
 def bins_summary(feature_size: int, bin_size: int) -> dict[str, Any]:
     """The pooling windows of one bin on a square feature map, and how much they overlap.
 
-    Returns:
-        ``windows`` (one axis), ``overlap_cells`` (cells per axis in two windows), ``tiles``
-        (``b`` divides the feature size) and ``input_size`` (the 8k+1 input giving this feature size).
+    Returns ``windows`` (one axis), ``overlap_cells`` (cells per axis in two windows), ``tiles``
+    (``b`` divides the feature size) and ``input_size`` (the 8k+1 input giving this feature size).
 
     Example:
         >>> bins_summary(9, 6)["overlap_cells"]
@@ -105,13 +102,8 @@ def explore_pspnet_sizes(input_size: int = DEFAULTS.input_size, *, bins: Sequenc
                          max_size: int = 713) -> Explorer:
     """Slide the input size; see every stage's side and whether the pyramid bins tile layer4.
 
-    Args:
-        input_size: initial side of the square input (pixels), ``MIN_INPUT`` to ``max_size``.
-        bins: pyramid bin sizes.
-        max_size: largest side on the slider (``MIN_INPUT`` to ``MAX_SIDE``).
-
-    Returns:
-        An ``Explorer``; ``state`` holds the latest :func:`size_summary`.
+    ``input_size`` (the initial side, pixels) must lie in ``[MIN_INPUT, max_size]``, the slider's
+    range. Returns an ``Explorer``; ``state`` holds the latest :func:`size_summary`.
     """
     max_size = check_int(max_size, "max_size", minimum=MIN_INPUT, maximum=MAX_SIDE)
     input_size = check_int(input_size, "input_size", minimum=MIN_INPUT, maximum=max_size)
@@ -142,13 +134,9 @@ def explore_pyramid_bins(image: torch.Tensor | None = None, *, bin_size: int = 6
     The photo is shown as the ``8(n - 1) + 1`` pixel input that gives an ``n x n`` layer4;
     cells averaged by two (orange) or four (red) windows mark adaptive pooling's overlaps.
 
-    Args:
-        image: ``(3, H, W)`` picture; ``None`` uses ``visual.load_sample_image(473)``.
-        bin_size: initial ``b`` (1 to ``max_bin``); feature_size: initial layer4 side ``n`` (1 to ``max_feature``).
-        max_bin, max_feature: the sliders' largest values.
-
-    Returns:
-        An ``Explorer``; ``state`` holds the latest :func:`bins_summary`.
+    ``image``: ``(3, H, W)`` (``None``: the sample photo); the initial ``bin_size`` and layer4 side
+    ``feature_size`` must lie in ``[1, max_bin]`` and ``[1, max_feature]``. ``state`` holds the
+    latest :func:`bins_summary`.
     """
     max_bin = check_int(max_bin, "max_bin", minimum=1, maximum=MAX_BIN)
     max_feature = check_int(max_feature, "max_feature", minimum=1, maximum=MAX_SIDE // OUTPUT_STRIDE)
@@ -172,12 +160,8 @@ def explore_pyramid_bins(image: torch.Tensor | None = None, *, bin_size: int = 6
 def explore_part_costs(costs: Mapping[str, Sequence[PartCost]]) -> Explorer:
     """Pick a backbone; see each part's share of parameters and FLOPs.
 
-    Args:
-        costs: backbone name -> rows of :func:`visual.part_costs` (computed once, beforehand),
-            every backbone with the same parts.
-
-    Returns:
-        An ``Explorer``; ``state`` holds the ``parameters`` and ``flops`` shares (%) per part.
+    ``costs``: backbone name -> rows of :func:`visual.part_costs` (computed beforehand, the same
+    parts for every backbone). ``state`` holds the ``parameters`` and ``flops`` shares (%) per part.
     """
     if not isinstance(costs, Mapping) or not costs or not all(
             isinstance(rows, Sequence) and rows and all(isinstance(r, PartCost) for r in rows)
@@ -204,14 +188,10 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, torch.Tensor]], *,
                        aux_weight: float = DEFAULTS.aux_weight) -> Explorer:
     """Slide the auxiliary-loss weight alpha; compare the gradient each part gets from each loss.
 
-    Args:
-        gradients: from :func:`visual.train.loss_gradients` (computed once, beforehand).
-        aux_weight: initial alpha, in ``[0, 1]`` (the slider's range).
-
-    Returns:
-        An ``Explorer``; ``state`` holds ``aux_norms`` (part -> ``||alpha g_aux||``), ``norms``
-        (part -> ``||g_main + alpha g_aux||``) and ``ratio`` (part -> ``||alpha g_aux|| / ||g_main||``,
-        ``inf`` where only the auxiliary loss reaches).
+    ``gradients`` from :func:`visual.train.loss_gradients`; the initial ``aux_weight`` must lie in
+    ``[0, 1]``, the slider's range. ``state`` holds ``aux_norms`` (part -> ``||alpha g_aux||``),
+    ``norms`` (``||g_main + alpha g_aux||``) and ``ratio`` (``||alpha g_aux|| / ||g_main||``, ``inf``
+    where only the auxiliary loss reaches).
     """
     check_gradients(gradients)
     aux_weight = check_float(aux_weight, "aux_weight", minimum=0.0, maximum=1.0)
@@ -242,16 +222,9 @@ def explore_predictions(model: nn.Module, dataset: Dataset, *, count: int = 16,
                         class_names: Sequence[str] | None = None) -> Explorer:
     """Slide through held-out images; see input, ground truth and the model's prediction.
 
-    The model runs once, on the first ``count`` images, when the explorer is built.
-
-    Args:
-        model: a trained segmentation model returning ``{"out": (N, K, H, W)}``.
-        dataset: ``(image (3, H, W), target (H, W))`` pairs.
-        count: how many images to cache (the slider's range), 1 to 256.
-        class_names: one name per class; ``None`` uses ``dataset.class_names`` or numbers.
-
-    Returns:
-        An ``Explorer``; ``state`` holds ``index``, ``miou`` and ``pixel_accuracy`` of the image shown.
+    The model (returning ``{"out": (N, K, H, W)}``) runs once, on the first ``count`` (1 to 256)
+    ``(image, target)`` pairs of ``dataset``; ``class_names`` default to ``dataset.class_names``.
+    ``state`` holds ``index``, ``miou`` and ``pixel_accuracy`` of the image shown.
     """
     device = model_device(model)
     if not isinstance(dataset, Dataset):
