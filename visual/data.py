@@ -11,6 +11,7 @@ import math
 import matplotlib.cbook
 import matplotlib.image
 import numpy as np
+from matplotlib.colors import hsv_to_rgb
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
@@ -66,19 +67,6 @@ POLYGON_SIDES = {"triangle": 3, "square": 4}
 RING_HOLE = 0.55  # inner radius of a ring, as a fraction of its outer radius
 OBJECT_RADIUS = (0.14, 0.26)  # each shape covers the area of a disc of this radius (fraction of the side)
 TEXTURE_GRID = 5  # the background's low-frequency texture is a TEXTURE_GRID x TEXTURE_GRID grid, upsampled
-
-
-def _hsv_to_rgb(hue: np.ndarray, saturation: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """HSV -> RGB for arrays of equal shape ``(...)`` in ``[0, 1]``; returns ``(..., 3)``."""
-    k = (np.array([5.0, 3.0, 1.0]) + np.asarray(hue)[..., None] * 6.0) % 6.0  # (..., 3)
-    ramp = np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)  # (..., 3)
-    return np.asarray(value)[..., None] * (1.0 - np.asarray(saturation)[..., None] * ramp)  # (..., 3)
-
-
-def _linear_upsampling_matrix(n_out: int, n_in: int) -> np.ndarray:
-    """``(n_out, n_in)`` matrix of linear interpolation from ``n_in`` to ``n_out`` samples (corners aligned)."""
-    positions = np.linspace(0.0, n_in - 1.0, n_out)  # (n_out,)
-    return np.stack([np.interp(positions, np.arange(n_in), column) for column in np.eye(n_in)], axis=1)
 
 
 class SyntheticShapes(Dataset):
@@ -144,11 +132,10 @@ class SyntheticShapes(Dataset):
         side = min(height, width)
         # Background: a smooth random tint (low saturation), linearly upsampled, plus pixel noise.
         grid = (TEXTURE_GRID, TEXTURE_GRID)
-        coarse = _hsv_to_rgb(rng.uniform(0.0, 1.0, grid), rng.uniform(0.0, 0.35, grid),
-                             rng.uniform(0.25, 0.85, grid))  # (g, g, 3)
-        rows = _linear_upsampling_matrix(height, TEXTURE_GRID)  # (H, g)
-        cols = _linear_upsampling_matrix(width, TEXTURE_GRID)  # (W, g)
-        image = np.einsum("hg,gkc,wk->chw", rows, coarse, cols)  # (3, H, W)
+        coarse = hsv_to_rgb(np.stack([rng.uniform(0.0, 1.0, grid), rng.uniform(0.0, 0.35, grid),
+                                      rng.uniform(0.25, 0.85, grid)], axis=-1))  # (g, g, 3)
+        image = F.interpolate(torch.from_numpy(coarse).permute(2, 0, 1)[None], size=(height, width),
+                              mode="bilinear", align_corners=True)[0].numpy()  # (3, H, W)
         image += rng.normal(0.0, 0.06, (3, height, width))  # (3, H, W)
         target = np.zeros((height, width), dtype=np.int64)  # (H, W)
 
@@ -161,7 +148,7 @@ class SyntheticShapes(Dataset):
             angle = rng.uniform(0.0, 2.0 * math.pi)
             mask = _shape_mask(SHAPE_NAMES[label - 1], ys - cy, xs - cx, radius, angle)  # (H, W)
             hue = (CLASS_HUES[label - 1] + rng.uniform(-self.hue_jitter, self.hue_jitter)) % 1.0
-            colour = _hsv_to_rgb(hue, rng.uniform(0.55, 0.95), rng.uniform(0.6, 1.0))  # (3,)
+            colour = hsv_to_rgb([hue, rng.uniform(0.55, 0.95), rng.uniform(0.6, 1.0)])  # (3,)
             # Texture: stripes of random period and direction modulate the brightness.
             period = rng.uniform(4.0, 9.0)
             phase = (xs * math.cos(angle) + ys * math.sin(angle)) * (2.0 * math.pi / period)  # (H, W)
