@@ -323,8 +323,12 @@ def draw_part_costs(ax: Axes, parts: Sequence[str]) -> BarsArtists:
                        [_bar_label(ax, 0, yy + height / 2) for yy in y])
 
 
-def update_part_costs(artists: BarsArtists, costs: Sequence[Any], *, title: str | None = None) -> dict[str, dict]:
-    """Show the shares of ``PartCost`` rows (a ``"total"`` row is skipped); return them in %."""
+def update_part_costs(artists: BarsArtists, costs: Sequence[Any], *, title: str | None = None,
+                      name: str = "") -> dict[str, dict]:
+    """Show the shares of ``PartCost`` rows (a ``"total"`` row is skipped); return them in %.
+
+    The title is ``title``, or the totals (after ``"PSPNet-{name}: "`` when a backbone ``name`` is given).
+    """
     parts = [row for row in costs if row.part != "total"]
     total_params, total_flops = sum(r.parameters for r in parts), sum(r.flops for r in parts)
     shares = {"parameters": {r.part: 100.0 * r.parameters / max(total_params, 1) for r in parts},
@@ -335,8 +339,8 @@ def update_part_costs(artists: BarsArtists, costs: Sequence[Any], *, title: str 
             bar.set_width(value)
             label.set_x(value + 1)
             label.set_text(f"{value:.1f}%")
-    artists.bars[0].axes.set_title(
-        title or f"{total_params / 1e6:.1f} M parameters, {total_flops / 1e9:.0f} GFLOPs per image")
+    totals = f"{total_params / 1e6:.1f} M parameters, {total_flops / 1e9:.0f} GFLOPs per image"
+    artists.bars[0].axes.set_title(title or (f"PSPNet-{name}: {totals}" if name else totals))
     return shares
 
 

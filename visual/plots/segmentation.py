@@ -36,11 +36,8 @@ MIOU_COLOUR = "tab:orange"
 
 
 def label_colormap(num_classes: int) -> ListedColormap:
-    """A discrete colour map, one ``viridis`` colour per class (lightness grows with the index).
-
-    Raises:
-        TypeError, ValueError: ``num_classes`` not an int in ``[1, MAX_CLASSES]``.
-    """
+    """A discrete colour map, one ``viridis`` colour per class (lightness grows with the index);
+    ``num_classes`` is an int in ``[1, MAX_CLASSES]``."""
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
     return ListedColormap(colormaps["viridis"](np.linspace(0.0, 1.0, num_classes)), name=f"labels{num_classes}")
 
@@ -67,16 +64,8 @@ def image_hwc(image: Any, name: str = "image") -> np.ndarray:
 
 
 def plot_training_history(history: History, *, ax: Axes | None = None, target_miou: float | None = None) -> Axes:
-    """Training loss per step (left axis) and held-out mIoU (right axis) against the step.
-
-    Args:
-        history: from :func:`visual.train.train_model`.
-        ax: where to draw; ``None`` makes a new figure.
-        target_miou: draw this mIoU as a dashed reference line (e.g. 0.7).
-
-    Returns:
-        The loss Axes (the mIoU Axes is its twin, ``ax.right_ax``).
-    """
+    """Training loss per step (left axis) and held-out mIoU (right axis, ``ax.right_ax``) of a
+    :class:`History`, with ``target_miou`` as a dashed line; returns the loss Axes."""
     if not isinstance(history, History):
         raise TypeError(f"history must be the History returned by train_model, got {type(history).__name__}")
     ax = get_axes(ax, (7.0, 4.0))
@@ -147,17 +136,8 @@ def update_segmentation(artists: SegmentationArtists, image: Any, target: Any, p
 
 def plot_segmentation_panels(images: Any, targets: Any, predictions: Any, *, class_names: Sequence[str],
                              fig: Figure | None = None, titles: Sequence[str] | None = None) -> np.ndarray:
-    """Rows of input / ground truth / prediction, with one legend for the classes.
-
-    Args:
-        images: ``(N, 3, H, W)``; targets, predictions: ``(N, H, W)`` labels.
-        class_names: one name per class index.
-        fig: the figure to fill; ``None`` makes one.
-        titles: optional per-row text put in the prediction panel's title (e.g. the image's mIoU).
-
-    Returns:
-        The ``(N, 3)`` array of Axes.
-    """
+    """Rows of input ``(N, 3, H, W)`` / ground truth / prediction ``(N, H, W)``, one class legend;
+    ``titles``: per-row text for the prediction's title (e.g. its mIoU). Returns the ``(N, 3)`` Axes."""
     n = len(images)
     if not len(targets) == len(predictions) == n:
         raise ValueError(f"images, targets and predictions must have the same length, got "

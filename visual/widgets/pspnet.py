@@ -174,11 +174,8 @@ def explore_part_costs(costs: Mapping[str, Sequence[PartCost]]) -> Explorer:
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:
-        rows = costs[controls["backbone"].value]
-        total = [r for r in rows if r.part != "total"]
-        params, flops = sum(r.parameters for r in total), sum(r.flops for r in total)
-        state.update(update_part_costs(artists, rows, title=f"PSPNet-{controls['backbone'].value}: "
-                                       f"{params / 1e6:.1f} M parameters, {flops / 1e9:.0f} GFLOPs per image"))
+        name = controls["backbone"].value
+        state.update(update_part_costs(artists, costs[name], name=name))
         fig.canvas.draw_idle()
 
     return finish_explorer(Explorer(None, controls, fig, update, state))
