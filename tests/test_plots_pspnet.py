@@ -80,3 +80,35 @@ def test_architecture_diagram_labels_come_from_the_trace():
         assert expected in texts, expected
     assert sum(t in ("bin 1", "bin 3") for t in texts) == 2
     assert len(ax.patches) == 1 + 6 + 2 + 1 + 1 + 1 + 1  # input, 6 stages, 2 bins, concat, head, aux, output
+
+
+def test_pyramid_bins_update_moves_the_artists_it_was_given():
+    import matplotlib.pyplot as plt
+
+    from visual.plots.pspnet import draw_pyramid_bins, update_pyramid_bins
+
+    _, ax = plt.subplots()
+    artists = draw_pyramid_bins(ax, torch.rand(3, 65, 65))
+    update_pyramid_bins(artists, 6, 9)  # 9 cells, 6 bins: windows overlap (hand maths: 3 shared cells)
+    assert len(artists.outline.get_paths()) == 36 and len(artists.rim.get_paths()) == 36
+    np.testing.assert_array_equal(artists.overlay.get_array()[..., 3] > 0, window_coverage(9, 6) > 1)
+    assert "3 cells per axis in 2 windows" in ax.get_title()
+    update_pyramid_bins(artists, 2, 60, side=(473, 473))
+    assert len(artists.outline.get_paths()) == 4 and not artists.overlay.get_array()[..., 3].any()
+    assert artists.photo.get_extent() == [-0.5, 472.5, 472.5, -0.5] and "tile" in ax.get_title()
+
+
+def test_stage_size_and_gradient_bars_update():
+    import matplotlib.pyplot as plt
+
+    from visual.plots.pspnet import draw_gradient_norms, draw_stage_sizes, update_gradient_norms, update_stage_sizes
+
+    _, ax = plt.subplots()
+    sizes = draw_stage_sizes(ax, ["input", "backbone.layer4"], 713)
+    update_stage_sizes(sizes, [473, 60], "t")
+    assert [bar.get_width() for bar in sizes.bars] == [473, 60] and sizes.labels[1].get_text() == "60x60"
+    _, ax = plt.subplots()
+    norms = draw_gradient_norms(ax, {"layer3": 3.0, "head": 2.0}, {"layer3": 10.0, "head": 0.0})
+    update_gradient_norms(norms, 0.4, {"layer3": 4.0, "head": 0.0}, {"layer3": 4.0 / 3.0, "head": 0.0})
+    assert norms.bars[0].get_width() == 4.0 and norms.bars[1].get_width() == norms.floor == 0.2
+    assert "layer3 1.33" in ax.get_title()
