@@ -325,10 +325,8 @@ def draw_part_costs(ax: Axes, parts: Sequence[str]) -> BarsArtists:
 
 def update_part_costs(artists: BarsArtists, costs: Sequence[Any], *, title: str | None = None,
                       name: str = "") -> dict[str, dict]:
-    """Show the shares of ``PartCost`` rows (a ``"total"`` row is skipped); return them in %.
-
-    The title is ``title``, or the totals (after ``"PSPNet-{name}: "`` when a backbone ``name`` is given).
-    """
+    """Show the shares (%) of ``PartCost`` rows, skipping ``"total"``, and return them; the title is
+    ``title`` or the totals (after ``"PSPNet-{name}: "`` when a backbone ``name`` is given)."""
     parts = [row for row in costs if row.part != "total"]
     total_params, total_flops = sum(r.parameters for r in parts), sum(r.flops for r in parts)
     shares = {"parameters": {r.part: 100.0 * r.parameters / max(total_params, 1) for r in parts},
@@ -345,11 +343,7 @@ def update_part_costs(artists: BarsArtists, costs: Sequence[Any], *, title: str 
 
 
 def plot_part_costs(costs: Sequence[Any], *, ax: Axes | None = None, title: str | None = None) -> Axes:
-    """Horizontal bars of the share of parameters and FLOPs of each part (``PartCost`` rows).
-
-    Returns:
-        The Axes; its two bar containers are ``ax.containers``.
-    """
+    """Horizontal bars of the share of parameters and FLOPs of each part (``PartCost`` rows)."""
     ax = get_axes(ax, (6.5, 3.2))
     update_part_costs(draw_part_costs(ax, [row.part for row in costs if row.part != "total"]), costs, title=title)
     return ax
