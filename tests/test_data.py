@@ -27,7 +27,7 @@ def test_resize_preserves_mean_colour():
 
 
 @pytest.mark.parametrize("size, error", [(0, ValueError), ((10, -1), ValueError), ("big", TypeError),
-                                         ((1, 2, 3), TypeError), (2.5, TypeError), (True, TypeError)])
+                                         ((1, 2, 3), ValueError), (2.5, TypeError), (True, TypeError)])
 def test_bad_size(size, error):
     with pytest.raises(error, match="size"):
         load_sample_image(size)

@@ -90,7 +90,7 @@ def test_works_with_a_dataloader():
     ({"num_classes": 1}, ValueError, "num_classes"),
     ({"num_classes": 6}, ValueError, "num_classes"),
     ({"size": 8}, ValueError, "size"),
-    ({"size": (65, 65, 3)}, TypeError, "size"),
+    ({"size": (65, 65, 3)}, ValueError, "size"),
     ({"size": 65.0}, TypeError, "size"),
     ({"length": -1}, ValueError, "length"),
     ({"max_objects": 0}, ValueError, "max_objects"),

@@ -1,4 +1,4 @@
-"""Plot helpers of the PSPNet lesson (visual.plots.pspnet)."""
+"""Plot helpers of the PSPNet lesson (visual.plots.pspnet): geometry, windows, costs."""
 
 from __future__ import annotations
 
@@ -6,54 +6,16 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from matplotlib.colors import rgb_to_hsv
 
-from visual import History, PartCost, load_sample_image
+from visual import load_sample_image
+from visual.models.pspnet import PartCost
 from visual.plots.pspnet import (
     bin_window_boxes,
-    label_colormap,
-    plot_label_map,
     plot_part_costs,
     plot_pyramid_bins,
     plot_pyramid_features,
-    plot_segmentation_panels,
-    plot_training_history,
     window_coverage,
 )
-
-
-def test_label_colours_differ_in_lightness():
-    colours = label_colormap(5).colors[:, :3]
-    grey = colours @ np.array([0.299, 0.587, 0.114])  # luma: what a greyscale print keeps
-    assert np.all(np.diff(grey) > 0.05)
-
-
-def test_training_history_plot_draws_the_data():
-    history = History(step=[1, 2, 3, 4], loss=[1.2, 0.9, 0.7, 0.5], lr=[0.1] * 4, eval_step=[2, 4],
-                      miou=[0.3, 0.75], pixel_accuracy=[0.8, 0.9], train_seconds=[1.0, 2.0])
-    ax = plot_training_history(history, target_miou=0.7)
-    assert ax.lines[0].get_ydata().tolist() == [1.2, 0.9, 0.7, 0.5]
-    right = ax.right_ax
-    assert right.lines[0].get_xdata().tolist() == [2, 4] and right.lines[0].get_ydata().tolist() == [0.3, 0.75]
-    assert list(right.lines[1].get_ydata()) == [0.7, 0.7]
-    assert ax.get_xlabel() and ax.get_ylabel() and right.get_ylabel() and ax.get_legend() is not None
-
-
-def test_label_map_and_panels():
-    labels = torch.tensor([[0, 1], [2, 3]])
-    ax = plot_label_map(labels, num_classes=4, title="t")
-    image = ax.images[-1]
-    assert image.get_array().tolist() == labels.tolist()
-    assert image.get_clim() == (-0.5, 3.5)  # class k sits in the middle of colour bin k
-    images = torch.rand(2, 3, 5, 5)
-    targets = torch.randint(0, 3, (2, 5, 5))
-    axes = plot_segmentation_panels(images, targets, targets.flip(0), class_names=["a", "b", "c"])
-    assert axes.shape == (2, 3)
-    np.testing.assert_array_equal(axes[1, 2].images[0].get_array(), targets[0].numpy())
-    np.testing.assert_allclose(axes[0, 0].images[0].get_array(), images[0].permute(1, 2, 0).numpy())
-    assert [t.get_text() for t in axes[0, 0].figure.legends[0].get_texts()] == ["0: a", "1: b", "2: c"]
-    with pytest.raises(ValueError, match="same length"):
-        plot_segmentation_panels(images, targets[:1], targets, class_names=["a", "b", "c"])
 
 
 def test_window_boxes_tile_the_feature_map_when_the_bin_divides_it():
@@ -104,11 +66,6 @@ def test_part_costs_plot_shows_shares():
     assert [t.get_text() for t in ax.get_yticklabels()] == ["backbone", "head"]
 
 
-def test_label_colours_are_distinct_hues_too():
-    hues = rgb_to_hsv(label_colormap(4).colors[:, :3])[:, 0]
-    assert len(np.unique(np.round(hues, 2))) == 4
-
-
 def test_architecture_diagram_labels_come_from_the_trace():
     from visual import PSPNet, trace
     from visual.plots.pspnet import plot_pspnet_architecture
@@ -123,3 +80,35 @@ def test_architecture_diagram_labels_come_from_the_trace():
         assert expected in texts, expected
     assert sum(t in ("bin 1", "bin 3") for t in texts) == 2
     assert len(ax.patches) == 1 + 6 + 2 + 1 + 1 + 1 + 1  # input, 6 stages, 2 bins, concat, head, aux, output
+
+
+def test_pyramid_bins_update_moves_the_artists_it_was_given():
+    import matplotlib.pyplot as plt
+
+    from visual.plots.pspnet import draw_pyramid_bins, update_pyramid_bins
+
+    _, ax = plt.subplots()
+    artists = draw_pyramid_bins(ax, torch.rand(3, 65, 65))
+    update_pyramid_bins(artists, 6, 9)  # 9 cells, 6 bins: windows overlap (hand maths: 3 shared cells)
+    assert len(artists.outline.get_paths()) == 36 and len(artists.rim.get_paths()) == 36
+    np.testing.assert_array_equal(artists.overlay.get_array()[..., 3] > 0, window_coverage(9, 6) > 1)
+    assert "3 cells per axis in 2 windows" in ax.get_title()
+    update_pyramid_bins(artists, 2, 60, side=(473, 473))
+    assert len(artists.outline.get_paths()) == 4 and not artists.overlay.get_array()[..., 3].any()
+    assert artists.photo.get_extent() == [-0.5, 472.5, 472.5, -0.5] and "tile" in ax.get_title()
+
+
+def test_stage_size_and_gradient_bars_update():
+    import matplotlib.pyplot as plt
+
+    from visual.plots.pspnet import draw_gradient_norms, draw_stage_sizes, update_gradient_norms, update_stage_sizes
+
+    _, ax = plt.subplots()
+    sizes = draw_stage_sizes(ax, ["input", "backbone.layer4"], 713)
+    update_stage_sizes(sizes, [473, 60], "t")
+    assert [bar.get_width() for bar in sizes.bars] == [473, 60] and sizes.labels[1].get_text() == "60x60"
+    _, ax = plt.subplots()
+    norms = draw_gradient_norms(ax, {"layer3": 3.0, "head": 2.0}, {"layer3": 10.0, "head": 0.0})
+    update_gradient_norms(norms, 0.4, {"layer3": 4.0, "head": 0.0}, {"layer3": 4.0 / 3.0, "head": 0.0})
+    assert norms.bars[0].get_width() == 4.0 and norms.bars[1].get_width() == norms.floor == 0.2
+    assert "layer3 1.33" in ax.get_title()

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from visual import (
+from visual import trace
+from visual.models.pspnet import (
     PSPNet,
     PyramidBatchNorm2d,
     PyramidPoolingModule,
@@ -24,7 +25,6 @@ from visual import (
     pspnet_loss,
     pspnet_sizes,
     pyramid_features,
-    trace,
 )
 
 # Channels of layer3 / layer4 per backbone: He et al. 2016, Table 1 (BasicBlock x1, Bottleneck x4).
@@ -129,6 +129,22 @@ def test_state_dict_keys_and_parameter_count_match_the_reference_design(backbone
     keys, count = _reference_keys_and_count(backbone, 7, bins, aux)
     assert set(model.state_dict()) == keys
     assert sum(p.numel() for p in model.parameters()) == count
+
+
+def test_bins_empty_builds_no_pyramid():
+    """Issue 15 / semseg use_ppm=False: the head's 3x3 conv reads layer4's C channels directly."""
+    torch.manual_seed(0)
+    model = PSPNet(NUM_CLASSES, backbone="resnet18", bins=()).eval()
+    assert model.ppm is None and model.bins == ()
+    assert model.head[0].in_channels == CHANNELS["resnet18"][1]  # 512, not 2 x 512
+    assert not [key for key in model.state_dict() if key.startswith("ppm.")]
+    x = torch.rand(1, 3, SMALL, SMALL)
+    with torch.no_grad():
+        out = model(x)["out"]
+        c3, c4 = model.backbone(x)
+        expected = F.interpolate(model.head(c4), size=(SMALL, SMALL), mode="bilinear", align_corners=True)
+    torch.testing.assert_close(out, expected)
+    assert "ppm" not in pspnet_sizes(SMALL, ()) and pspnet_sizes(SMALL, ())["head"] == (9, 9)
 
 
 def test_aux_false_has_no_aux_parameters():
@@ -266,7 +282,7 @@ def test_backbone_checkpoint_errors(tmp_path):
     ({"num_classes": 2.5}, TypeError, "num_classes"),
     ({"num_classes": 3, "backbone": "resnet20"}, ValueError, "backbone must be one of"),
     ({"num_classes": 3, "bins": (1, 0, 3)}, ValueError, "bins"),
-    ({"num_classes": 3, "bins": ()}, TypeError, "bins"),
+    ({"num_classes": 3, "bins": (1, 0.5)}, TypeError, "bins"),
     ({"num_classes": 3, "bins": 6}, TypeError, "bins"),
     ({"num_classes": 3, "dropout": 1.0}, ValueError, "dropout"),
     ({"num_classes": 3, "aux": "yes"}, TypeError, "aux"),

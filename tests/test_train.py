@@ -1,4 +1,4 @@
-"""Training loop and metrics (visual.train)."""
+"""Training loop, poly schedule, parameter groups and loss gradients (visual.train)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from dataclasses import replace
 
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from torch import nn
 from torch.utils.data import Dataset
 
@@ -17,10 +15,7 @@ from visual.train import (
     CLASSROOM_TRAINING,
     PAPER_TRAINING,
     TrainConfig,
-    confusion_matrix,
-    evaluate,
     poly_lr,
-    segmentation_metrics,
     train_model,
 )
 
@@ -42,53 +37,6 @@ def test_poly_lr_bad_input():
         poly_lr(0.01, 0, 0)
     with pytest.raises(ValueError, match="step"):
         poly_lr(0.01, 11, 10)
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.integers(1, 5), st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=60))
-def test_confusion_matrix_counts_pairs(num_classes, pairs):
-    pairs = [(t % num_classes, p % num_classes) for t, p in pairs]
-    target = torch.tensor([t for t, _ in pairs])
-    prediction = torch.tensor([p for _, p in pairs])
-    expected = [[pairs.count((i, j)) for j in range(num_classes)] for i in range(num_classes)]
-    assert confusion_matrix(prediction, target, num_classes).tolist() == expected
-
-
-def test_confusion_matrix_skips_ignored_pixels_and_checks_labels():
-    target = torch.tensor([[0, 255], [1, 1]])
-    prediction = torch.tensor([[1, 0], [1, 0]])
-    assert confusion_matrix(prediction, target, 2).tolist() == [[0, 1], [1, 1]]
-    with pytest.raises(ValueError, match="target"):
-        confusion_matrix(prediction, torch.tensor([[0, 2], [1, 1]]), 2)
-    with pytest.raises(ValueError, match="shape"):
-        confusion_matrix(prediction, target.flatten(), 2)
-
-
-@settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=80))
-def test_metrics_against_set_definitions(pairs):
-    target = torch.tensor([t for t, _ in pairs])
-    prediction = torch.tensor([p for _, p in pairs])
-    metrics = segmentation_metrics(confusion_matrix(prediction, target, 4))
-    ious = []
-    for k in range(4):
-        truth = {i for i, (t, _) in enumerate(pairs) if t == k}
-        guess = {i for i, (_, p) in enumerate(pairs) if p == k}
-        union = truth | guess
-        if union:
-            ious.append(len(truth & guess) / len(union))
-            assert math.isclose(metrics.iou[k].item(), ious[-1], rel_tol=1e-6)
-        else:
-            assert math.isnan(metrics.iou[k].item())  # absent classes do not count
-    assert math.isclose(metrics.miou, sum(ious) / len(ious), rel_tol=1e-6)
-    assert math.isclose(metrics.pixel_accuracy, sum(t == p for t, p in pairs) / len(pairs), rel_tol=1e-9)
-
-
-def test_metrics_bad_input():
-    with pytest.raises(ValueError, match="square"):
-        segmentation_metrics(torch.zeros(2, 3))
-    with pytest.raises(ValueError, match="no pixels"):
-        segmentation_metrics(torch.zeros(2, 2, dtype=torch.long))
 
 
 class ColourCode(Dataset):
@@ -132,34 +80,6 @@ class PixelClassifier(nn.Module):
         return out
 
 
-def test_evaluate_a_perfect_and_a_constant_model():
-    data = ColourCode(10, seed=0)
-    perfect = evaluate(Oracle(), data, 3, batch_size=4)
-    assert perfect.miou == 1.0 and perfect.pixel_accuracy == 1.0
-    assert perfect.confusion.sum() == 10 * 81
-
-    class Zero(nn.Module):
-        def forward(self, x):
-            return {"out": torch.stack([torch.ones_like(x[:, 0]), torch.zeros_like(x[:, 0]),
-                                        torch.zeros_like(x[:, 0])], 1)}
-
-    constant = evaluate(Zero(), data, 3)
-    background = (data.targets == 0).float().mean().item()
-    # predicting class 0 everywhere: IoU_0 = |class 0| / |all|, IoU_1 = IoU_2 = 0
-    assert math.isclose(constant.iou[0].item(), background, rel_tol=1e-6)
-    assert constant.iou[1:].tolist() == [0.0, 0.0]
-    assert math.isclose(constant.miou, background / 3, rel_tol=1e-6)
-    assert math.isclose(constant.pixel_accuracy, background, rel_tol=1e-6)
-
-
-def test_evaluate_accepts_batches_and_restores_the_mode():
-    model = Oracle().train()
-    data = ColourCode(4, seed=1)
-    batches = [(data.images[:2], data.targets[:2]), (data.images[2:], data.targets[2:])]
-    assert evaluate(model, batches, 3).miou == 1.0
-    assert model.training
-
-
 def test_train_learns_and_records_a_history():
     torch.manual_seed(0)
     model = PixelClassifier()
@@ -167,7 +87,7 @@ def test_train_learns_and_records_a_history():
     history = train_model(model, ColourCode(40, seed=0), 3, config=config, val_dataset=ColourCode(8, seed=1),
                     progress=False)
     assert history.step == list(range(1, 41)) and len(history.loss) == 40
-    assert history.lr == [poly_lr(0.5, s, 40) for s in range(40)]  # the poly schedule, step by step
+    torch.testing.assert_close(history.lr, [poly_lr(0.5, s, 40) for s in range(40)])  # poly, step by step
     assert history.eval_step == [10, 20, 30, 40]
     assert history.miou[-1] > 0.95 and history.metrics.miou == history.miou[-1]
     assert sum(history.loss[-5:]) < 0.5 * sum(history.loss[:5])
@@ -185,6 +105,42 @@ def test_train_uses_the_aux_loss_and_stops_at_target():
     assert not torch.equal(model.aux_conv.weight, before)  # the auxiliary head received gradients
     assert history.miou[-1] >= 0.9 and len(history.step) < 200
     assert all(m < 0.9 for m in history.miou[:-1])
+
+
+class TinySegmenter(nn.Module):
+    """A backbone and the new layers of PSPNet's names (head, aux_head): two parameter groups."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.backbone = nn.Conv2d(3, 4, kernel_size=1)
+        self.head = nn.Conv2d(4, 3, kernel_size=1)
+        self.aux_head = nn.Conv2d(4, 3, kernel_size=1)
+
+    def forward(self, x):
+        features = self.backbone(x)
+        return {"out": self.head(features), **({"aux": self.aux_head(features)} if self.training else {})}
+
+
+def test_new_layers_learn_at_the_multiplied_poly_rate(monkeypatch):
+    """semseg train.py: backbone at poly_lr(base_lr, ...), ppm/cls/aux at 10 x, every iteration."""
+    seen = []
+    original = torch.optim.SGD.step
+
+    def recording_step(self, *args, **kwargs):
+        seen.append([(len(g["params"]), g["lr"]) for g in self.param_groups])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", recording_step)
+    torch.manual_seed(0)
+    config = TrainConfig(steps=7, batch_size=4, base_lr=0.02, lr_power=0.9, seed=0)
+    assert config.head_lr_multiplier == PAPER_TRAINING.head_lr_multiplier == 10.0
+    train_model(TinySegmenter(), ColourCode(8, seed=0), 3, config=config, progress=False)
+    assert len(seen) == 7
+    for step, groups in enumerate(seen):
+        (n_old, lr_old), (n_new, lr_new) = groups
+        assert (n_old, n_new) == (2, 4)  # backbone weight + bias; head and aux_head weights + biases
+        assert math.isclose(lr_old, poly_lr(0.02, step, 7), rel_tol=1e-9)
+        assert math.isclose(lr_new, poly_lr(10 * 0.02, step, 7), rel_tol=1e-9)
 
 
 def test_train_is_deterministic_with_a_seed():

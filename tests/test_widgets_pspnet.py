@@ -9,7 +9,9 @@ import pytest
 import torch
 from torch import nn
 
-from visual import PartCost, SyntheticShapes, combined_gradient_norms, sweep
+from visual import SyntheticShapes, sweep
+from visual.models.pspnet import PartCost
+from visual.train import combined_gradient_norms
 from visual.widgets.pspnet import (
     bins_summary,
     explore_aux_weight,

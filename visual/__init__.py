@@ -62,12 +62,14 @@ from visual.data import (
     load_sample_image,
     SyntheticShapes,
 )
-from visual.train import (
-    CLASSROOM_TRAINING,
+from visual.metrics import (
     confusion_matrix,
     evaluate,
-    loss_gradients,
     segmentation_metrics,
+)
+from visual.train import (
+    CLASSROOM_TRAINING,
+    loss_gradients,
     train_model,
 )
 from visual.plots.receptive_field import (
@@ -98,11 +100,13 @@ from visual.plots.label_upsampling import (
     plot_class_map,
 )
 from visual.plots.pspnet import (
-    plot_label_map,
     plot_part_costs,
     plot_pspnet_architecture,
     plot_pyramid_bins,
     plot_pyramid_features,
+)
+from visual.plots.segmentation import (
+    plot_label_map,
     plot_segmentation_panels,
     plot_training_history,
 )

@@ -6,56 +6,47 @@ Nothing here downloads anything: the photo is read from matplotlib's installed s
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
 
-from torch.utils.data import Dataset  # importing visual.data imports torch; `import visual` does not
+import matplotlib.cbook
+import matplotlib.image
+import numpy as np
+from matplotlib.colors import hsv_to_rgb
+import torch
+import torch.nn.functional as F
+from torch.utils.data import Dataset
 
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    import numpy as np
-    import torch
+from visual.checks import as_size, check_float, check_int
 
 __all__ = ["load_sample_image", "SyntheticShapes"]
 
 SAMPLE_IMAGE_NAME = "grace_hopper.jpg"  # ships in matplotlib's mpl-data/sample_data
 
 
-def load_sample_image(size: int | tuple[int, int] | None = None) -> "torch.Tensor":
+def load_sample_image(size: int | tuple[int, int] | None = None) -> torch.Tensor:
     """Load matplotlib's sample photo of Grace Hopper as a float tensor.
 
     Args:
         size: ``None`` for the original resolution (600 x 512), an ``int`` for a square
-            ``size x size`` image, or ``(H, W)``. Resizing uses antialiased bilinear
-            resampling so that downsized photos do not alias.
+            ``size x size`` image, or ``(H, W)``, each side 1 to ``MAX_SIDE``. Resizing uses
+            antialiased bilinear resampling so that downsized photos do not alias.
 
     Returns:
         Tensor of shape ``(3, H, W)``, dtype float32, values in ``[0, 1]``.
 
     Raises:
         TypeError: if ``size`` is not ``None``, an int or a pair of ints.
-        ValueError: if a requested side is smaller than 1.
+        ValueError: if a requested side is outside ``[1, MAX_SIDE]``.
 
     Example:
         >>> load_sample_image(473).shape
         torch.Size([3, 473, 473])
     """
-    import matplotlib.cbook
-    import matplotlib.image
-    import torch
-    import torch.nn.functional as F
-
-    if size is not None:
-        if isinstance(size, bool) or not isinstance(size, (int, tuple, list)):
-            raise TypeError(f"size must be None, an int or a pair (H, W) of ints, got {size!r}")
-        hw = (size, size) if isinstance(size, int) else tuple(size)
-        if len(hw) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) for s in hw):
-            raise TypeError(f"size must be None, an int or a pair (H, W) of ints, got {size!r}")
-        if min(hw) < 1:
-            raise ValueError(f"size must be at least 1 pixel per side, got {size!r}")
-
+    hw = None if size is None else as_size(size, "size")
     with matplotlib.cbook.get_sample_data(SAMPLE_IMAGE_NAME) as f:
         pixels = matplotlib.image.imread(f, format="jpg")  # (H, W, 3) uint8
     image = torch.from_numpy(pixels.copy()).permute(2, 0, 1).float() / 255.0  # (3, H, W)
-    if size is not None:
+    if hw is not None:
         image = F.interpolate(
             image[None], size=hw, mode="bilinear", align_corners=False, antialias=True
         )[0].clamp(0.0, 1.0)  # (3, H', W')
@@ -70,57 +61,31 @@ SHAPE_NAMES = ("disc", "triangle", "square", "ring")  # foreground classes 1, 2,
 CLASS_HUES = (0.0, 0.33, 0.62, 0.12)  # hue (HSV, in turns) around which each shape's colour is drawn
 IGNORE_INDEX = 255  # label of "don't care" pixels, as in the PSPNet reference code (hszhao/semseg)
 MIN_SYNTHETIC_SIZE = 16  # pixels per side: smaller images cannot hold a recognisable shape
+MAX_SYNTHETIC_SIZE = 2048  # pixels per side: rendering holds ~10 (H, W) float64 arrays (~300 MiB at 2048)
+MAX_OBJECTS = 64  # shapes per image: each one is a pass over the whole image
 POLYGON_SIDES = {"triangle": 3, "square": 4}
 RING_HOLE = 0.55  # inner radius of a ring, as a fraction of its outer radius
 OBJECT_RADIUS = (0.14, 0.26)  # each shape covers the area of a disc of this radius (fraction of the side)
 TEXTURE_GRID = 5  # the background's low-frequency texture is a TEXTURE_GRID x TEXTURE_GRID grid, upsampled
 
 
-def _hsv_to_rgb(hue: "np.ndarray", saturation: "np.ndarray", value: "np.ndarray") -> "np.ndarray":
-    """HSV -> RGB for arrays of equal shape ``(...)`` in ``[0, 1]``; returns ``(..., 3)``."""
-    import numpy as np
-
-    k = (np.array([5.0, 3.0, 1.0]) + np.asarray(hue)[..., None] * 6.0) % 6.0  # (..., 3)
-    ramp = np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)  # (..., 3)
-    return np.asarray(value)[..., None] * (1.0 - np.asarray(saturation)[..., None] * ramp)  # (..., 3)
-
-
-def _linear_upsampling_matrix(n_out: int, n_in: int) -> "np.ndarray":
-    """``(n_out, n_in)`` matrix of linear interpolation from ``n_in`` to ``n_out`` samples (corners aligned)."""
-    import numpy as np
-
-    positions = np.linspace(0.0, n_in - 1.0, n_out)  # (n_out,)
-    return np.stack([np.interp(positions, np.arange(n_in), column) for column in np.eye(n_in)], axis=1)
-
-
 class SyntheticShapes(Dataset):
     """Deterministic synthetic segmentation data: textured shapes on a textured background.
 
-    Image ``i`` is drawn from its own random generator seeded with ``(seed, i)``, so it is
-    identical on every call, on every machine, whatever the order of access: the dataset is
-    generated on the fly and costs no disk. Two datasets with different ``seed`` values share
-    no images, which makes a held-out test set one line.
-
-    Each image has a low-frequency colour texture with pixel noise as background (class 0) and
-    1 to ``max_objects`` shapes (discs, triangles, squares, rings: classes 1, 2, 3, 4, as many
-    as ``num_classes - 1``) at random positions, sizes and rotations, drawn one over the other
-    so that later shapes occlude earlier ones. Every shape class has its own colour family
-    (hue ``CLASS_HUES[c - 1]`` +- ``hue_jitter``) with random saturation, brightness and pixel
-    noise: colour and shape are both cues, and raising ``hue_jitter`` to 0.5 makes colour useless.
-
-    It is a ``torch.utils.data.Dataset`` (map-style): use it with a ``DataLoader``.
+    Image ``i`` is drawn from its own generator seeded with ``(seed, i)``: identical on every
+    call and machine, generated on the fly (no disk); datasets of different ``seed`` share no
+    images, so a held-out set is one line. The background (class 0) is a low-frequency colour
+    texture with pixel noise; 1 to ``max_objects`` shapes (disc, triangle, square, ring: classes
+    1-4, as many as ``num_classes - 1``) of random position, size and rotation occlude each other.
+    Each class has its own hue (``CLASS_HUES[c - 1]`` +- ``hue_jitter``, 0 to 0.5 turns; 0.5 makes
+    colour useless), with random saturation, brightness, stripes and noise.
 
     Args:
-        length: number of images.
-        size: side of the square images in pixels, or ``(H, W)``.
-        num_classes: 2 to 5, the background included.
-        max_objects: most shapes per image (at least 1).
-        hue_jitter: half-width of each class's hue range, in turns of the colour wheel (0 to 0.5).
-        seed: dataset seed (a non-negative int).
+        length: number of images (>= 0); size: side, or ``(H, W)``, 16 to 2048 pixels;
+        num_classes: 2 to 5, the background included; max_objects: 1 to 64; seed: an int >= 0.
 
     Raises:
-        TypeError: if an argument has the wrong type.
-        ValueError: if an argument is out of range.
+        TypeError, ValueError: an argument of the wrong type or out of range.
 
     Example:
         >>> data = SyntheticShapes(length=10, size=65, num_classes=4, seed=0)
@@ -138,36 +103,12 @@ class SyntheticShapes(Dataset):
         hue_jitter: float = 0.06,
         seed: int = 0,
     ) -> None:
-        for name, value in (("length", length), ("num_classes", num_classes),
-                            ("max_objects", max_objects), ("seed", seed)):
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {value!r}")
-        if length < 0:
-            raise ValueError(f"length must be >= 0, got {length}")
-        if not 2 <= num_classes <= len(SHAPE_NAMES) + 1:
-            raise ValueError(f"num_classes must be between 2 and {len(SHAPE_NAMES) + 1} "
-                             f"(background + {', '.join(SHAPE_NAMES)}), got {num_classes}")
-        if max_objects < 1:
-            raise ValueError(f"max_objects must be >= 1, got {max_objects}")
-        if seed < 0:
-            raise ValueError(f"seed must be >= 0, got {seed}")
-        if isinstance(hue_jitter, bool) or not isinstance(hue_jitter, (int, float)):
-            raise TypeError(f"hue_jitter must be a float, got {hue_jitter!r}")
-        if not 0.0 <= hue_jitter <= 0.5:
-            raise ValueError(f"hue_jitter must be between 0 and 0.5 turns, got {hue_jitter}")
-        if isinstance(size, bool) or not isinstance(size, (int, tuple, list)):
-            raise TypeError(f"size must be an int or a pair (H, W) of ints, got {size!r}")
-        hw = (size, size) if isinstance(size, int) else tuple(size)
-        if len(hw) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) for s in hw):
-            raise TypeError(f"size must be an int or a pair (H, W) of ints, got {size!r}")
-        if min(hw) < MIN_SYNTHETIC_SIZE:
-            raise ValueError(f"size must be at least {MIN_SYNTHETIC_SIZE} pixels per side, got {size!r}")
-        self.length = length
-        self.size = hw
-        self.num_classes = num_classes
-        self.max_objects = max_objects
-        self.hue_jitter = float(hue_jitter)
-        self.seed = seed
+        self.length = check_int(length, "length", minimum=0)
+        self.size = as_size(size, "size", minimum=MIN_SYNTHETIC_SIZE, maximum=MAX_SYNTHETIC_SIZE)
+        self.num_classes = check_int(num_classes, "num_classes", minimum=2, maximum=len(SHAPE_NAMES) + 1)
+        self.max_objects = check_int(max_objects, "max_objects", minimum=1, maximum=MAX_OBJECTS)
+        self.hue_jitter = check_float(hue_jitter, "hue_jitter", minimum=0.0, maximum=0.5)
+        self.seed = check_int(seed, "seed", minimum=0)
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -177,33 +118,24 @@ class SyntheticShapes(Dataset):
     def __len__(self) -> int:
         return self.length
 
-    def __getitem__(self, index: int) -> tuple["torch.Tensor", "torch.Tensor"]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Image ``index``: ``(image (3, H, W) float32 in [0, 1], target (H, W) int64)``."""
-        import numpy as np
-
-        if isinstance(index, bool) or not isinstance(index, int):
-            raise TypeError(f"index must be an int, got {index!r}")
+        index = check_int(index, "index")
         if index < 0:
             index += self.length
         if not 0 <= index < self.length:
             raise IndexError(f"index out of range for a dataset of length {self.length}")
         return self._render(np.random.default_rng([self.seed, index]))
 
-    def _render(self, rng: "np.random.Generator") -> tuple["torch.Tensor", "torch.Tensor"]:
-        import math
-
-        import numpy as np
-        import torch
-
+    def _render(self, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         height, width = self.size
         side = min(height, width)
         # Background: a smooth random tint (low saturation), linearly upsampled, plus pixel noise.
         grid = (TEXTURE_GRID, TEXTURE_GRID)
-        coarse = _hsv_to_rgb(rng.uniform(0.0, 1.0, grid), rng.uniform(0.0, 0.35, grid),
-                             rng.uniform(0.25, 0.85, grid))  # (g, g, 3)
-        rows = _linear_upsampling_matrix(height, TEXTURE_GRID)  # (H, g)
-        cols = _linear_upsampling_matrix(width, TEXTURE_GRID)  # (W, g)
-        image = np.einsum("hg,gkc,wk->chw", rows, coarse, cols)  # (3, H, W)
+        coarse = hsv_to_rgb(np.stack([rng.uniform(0.0, 1.0, grid), rng.uniform(0.0, 0.35, grid),
+                                      rng.uniform(0.25, 0.85, grid)], axis=-1))  # (g, g, 3)
+        image = F.interpolate(torch.from_numpy(coarse).permute(2, 0, 1)[None], size=(height, width),
+                              mode="bilinear", align_corners=True)[0].numpy()  # (3, H, W)
         image += rng.normal(0.0, 0.06, (3, height, width))  # (3, H, W)
         target = np.zeros((height, width), dtype=np.int64)  # (H, W)
 
@@ -216,7 +148,7 @@ class SyntheticShapes(Dataset):
             angle = rng.uniform(0.0, 2.0 * math.pi)
             mask = _shape_mask(SHAPE_NAMES[label - 1], ys - cy, xs - cx, radius, angle)  # (H, W)
             hue = (CLASS_HUES[label - 1] + rng.uniform(-self.hue_jitter, self.hue_jitter)) % 1.0
-            colour = _hsv_to_rgb(hue, rng.uniform(0.55, 0.95), rng.uniform(0.6, 1.0))  # (3,)
+            colour = hsv_to_rgb([hue, rng.uniform(0.55, 0.95), rng.uniform(0.6, 1.0)])  # (3,)
             # Texture: stripes of random period and direction modulate the brightness.
             period = rng.uniform(4.0, 9.0)
             phase = (xs * math.cos(angle) + ys * math.sin(angle)) * (2.0 * math.pi / period)  # (H, W)
@@ -228,17 +160,13 @@ class SyntheticShapes(Dataset):
         return image, torch.from_numpy(target)
 
 
-def _shape_mask(name: str, dy: "np.ndarray", dx: "np.ndarray", radius: float, angle: float) -> "np.ndarray":
+def _shape_mask(name: str, dy: np.ndarray, dx: np.ndarray, radius: float, angle: float) -> np.ndarray:
     """Boolean mask ``(H, W)`` of a shape centred at ``dy = dx = 0``, as large as a disc of ``radius``.
 
     Every shape covers the area of a disc of radius ``radius`` (so that no class is small by
     construction): a regular ``n``-gon of circumradius ``R`` has area ``(n / 2) R^2 sin(2 pi / n)``,
     a ring of outer radius ``R`` the area ``pi R^2 (1 - RING_HOLE^2)``.
     """
-    import math
-
-    import numpy as np
-
     distance_sq = dy**2 + dx**2  # (H, W)
     if name == "disc":
         return distance_sq <= radius**2

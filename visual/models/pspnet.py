@@ -1,7 +1,7 @@
 """PSPNet: the Pyramid Scene Parsing Network (Zhao, Shi, Qi, Wang & Jia, CVPR 2017).
 
 The architecture of the paper and of its official PyTorch code (hszhao/semseg,
-``model/pspnet.py``), on torchvision's ResNet (standard 7x7 stem) made output-stride 8 by
+``model/pspnet.py``), on torchvision's ResNet made output-stride 8 by
 ``replace_stride_with_dilation=(False, True, True)`` (:func:`visual.dilated_resnet`)::
 
     image (N, 3, H, W)
@@ -9,15 +9,12 @@ The architecture of the paper and of its official PyTorch code (hszhao/semseg,
                                                                └─ layer4 (N, C, h, w), h = ceil(H/8)
       └─ pyramid pooling module: for each bin b in (1, 2, 3, 6):
              adaptive avg-pool to b x b → 1x1 conv to C/4 → BN → ReLU → bilinear up to h x w
-         concatenated with layer4 → (N, 2C, h, w)
+         concatenated with layer4 → (N, 2C, h, w)        (bins=(): no PPM, semseg use_ppm=False)
       └─ head: 3x3 conv to 512 → BN → ReLU → Dropout2d(0.1) → 1x1 conv to num_classes
       └─ bilinear upsampling to H x W → {"out": (N, num_classes, H, W), "aux": ...}
 
-Differences from the official code, all deliberate: the ResNet stem is torchvision's single 7x7
-conv (semseg uses a "deep stem" of three 3x3 convs), and the dilation follows torchvision's
-à trous schedule (semseg dilates every 3x3 conv of layer3/layer4, the first block's included);
-any input size works (semseg asserts H = 8k + 1), and training with batch size 1 works (see
-:class:`PyramidBatchNorm2d`).
+Deliberate differences from semseg: torchvision's 7x7 stem and à trous schedule; any input size
+(semseg asserts H = 8k + 1); training at batch size 1 (:class:`PyramidBatchNorm2d`).
 """
 
 from __future__ import annotations
@@ -31,31 +28,19 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from visual.checks import MAX_SIDE, as_size, check_bool, check_choice, check_float, check_int, check_ints, \
+    check_module, check_tensor
+from visual.conv_arithmetic import conv_output_size
 from visual.models.resnet import RESNET_ARCHS, dilated_resnet, load_checkpoint
 
-__all__ = [
-    "PSPNetConfig",
-    "PyramidBatchNorm2d",
-    "PyramidPoolingModule",
-    "PSPHead",
-    "ResNetFeatures",
-    "PSPNet",
-    "pspnet_loss",
-    "PartCost",
-    "part_costs",
-    "adaptive_pool_windows",
-    "pspnet_sizes",
-    "pyramid_features",
-]
+__all__ = ["PSPNetConfig", "MAX_CLASSES", "MAX_BIN", "PyramidBatchNorm2d", "PyramidPoolingModule", "PSPHead",
+           "ResNetFeatures", "PSPNet", "pspnet_loss", "PartCost", "part_costs", "adaptive_pool_windows",
+           "pspnet_sizes", "pyramid_features"]
 
 
 @dataclass(frozen=True)
 class PSPNetConfig:
-    """The settings of PSPNet and where each default comes from.
-
-    "Paper" is Zhao et al., *Pyramid Scene Parsing Network*, CVPR 2017; "semseg" is the
-    authors' PyTorch code, github.com/hszhao/semseg (``model/pspnet.py``, ``config/*.yaml``).
-    """
+    """PSPNet's settings; "paper": Zhao et al. CVPR 2017, "semseg": github.com/hszhao/semseg."""
 
     backbone: str = "resnet50"  # paper Sec. 5.1 / Table 3: ResNet50 baseline; semseg layers=50
     replace_stride_with_dilation: tuple[bool, bool, bool] = (False, True, True)  # paper Sec. 3.3:
@@ -75,21 +60,18 @@ class PSPNetConfig:
 DEFAULTS = PSPNetConfig()
 IN_CHANNELS = 3  # RGB images, as the ImageNet-pretrained ResNet stem expects
 HEAD_KERNEL_SIZE = 3  # semseg: the 3x3 conv of both heads, padding 1 keeps the size
-STAGES = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")  # torchvision ResNet
+MAX_CLASSES = 4096  # more than any benchmark (ADE20K-full: 3,688); the head's 1x1 conv stays < 10 M weights
+MAX_BIN = 128  # pyramid bins beyond layer4's side (90 cells at 713 px) only repeat cells
 
 
 class PyramidBatchNorm2d(nn.BatchNorm2d):
     """``nn.BatchNorm2d`` that accepts one value per channel in training mode.
 
-    The 1x1 pyramid bin pools the whole feature map to one value per channel, so with a batch
-    of one image its BatchNorm sees a single value per channel: batch statistics do not exist
-    (the variance of one number is undefined, and ``x - mean(x) = 0`` would wipe the branch
-    out), and ``nn.BatchNorm2d`` raises. In that one case this layer normalises with its
-    *running* statistics, exactly as in evaluation mode, and leaves them unchanged; with two or
-    more values per channel it is ``nn.BatchNorm2d``. The running statistics are the layer's
-    estimate of the population statistics it will use at test time anyway, so a batch-1 step
-    trains the branch as the network will run; gradients still reach the affine parameters
-    and the conv before it. The parameters and ``state_dict`` keys are ``nn.BatchNorm2d``'s.
+    At batch size 1 the 1x1 bin gives one value per channel: no batch statistics exist and
+    ``nn.BatchNorm2d`` raises. In that one case this layer normalises with its *running*
+    statistics (as in evaluation mode) and leaves them unchanged; gradients still reach the
+    affine parameters and the conv before it. Otherwise, and in its ``state_dict``, it is
+    ``nn.BatchNorm2d``.
     """
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - PyTorch's own name
@@ -112,37 +94,29 @@ class PyramidPoolingModule(nn.Module):
 
     Args:
         in_channels: channels ``C`` of the input features (layer4: 512 for resnet18/34, 2048 for 50+).
-        bins: pyramid bin sizes, e.g. ``(1, 2, 3, 6)``.
-        reduction_channels: output channels of each branch; ``None`` gives ``C // len(bins)``.
+        bins: pyramid bin sizes, e.g. ``(1, 2, 3, 6)`` (1 to :data:`MAX_BIN`).
+        reduction_channels: channels of each branch; ``None`` gives ``C // len(bins)``.
         align_corners: passed to ``F.interpolate``.
-
-    Shapes:
-        ``(N, C, h, w) -> (N, C + len(bins) * reduction_channels, h, w)``.
     """
 
-    def __init__(
-        self,
-        in_channels: int,
-        bins: Sequence[int] = DEFAULTS.bins,
-        reduction_channels: int | None = None,
-        align_corners: bool = DEFAULTS.align_corners,
-    ) -> None:
+    def __init__(self, in_channels: int, bins: Sequence[int] = DEFAULTS.bins,
+                 reduction_channels: int | None = None, align_corners: bool = DEFAULTS.align_corners) -> None:
         super().__init__()
-        bins = _validate_bins(bins)
+        in_channels = check_int(in_channels, "in_channels", minimum=1)
+        self.bins = check_ints(bins, "bins", minimum=1, maximum=MAX_BIN)
         if reduction_channels is None:
-            reduction_channels = in_channels // len(bins)
-        self.bins = bins
-        self.align_corners = align_corners
-        self.reduction_channels = reduction_channels
-        self.out_channels = in_channels + len(bins) * reduction_channels
+            reduction_channels = max(in_channels // len(self.bins), 1)
+        self.reduction_channels = check_int(reduction_channels, "reduction_channels", minimum=1)
+        self.align_corners = check_bool(align_corners, "align_corners")
+        self.out_channels = in_channels + len(self.bins) * self.reduction_channels
         self.stages = nn.ModuleList(
             nn.Sequential(
                 nn.AdaptiveAvgPool2d(size),
-                nn.Conv2d(in_channels, reduction_channels, kernel_size=1, bias=False),
-                PyramidBatchNorm2d(reduction_channels),
+                nn.Conv2d(in_channels, self.reduction_channels, kernel_size=1, bias=False),
+                PyramidBatchNorm2d(self.reduction_channels),
                 nn.ReLU(inplace=True),
             )
-            for size in bins
+            for size in self.bins
         )
 
     def pooled(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -162,17 +136,8 @@ class PyramidPoolingModule(nn.Module):
 class PSPHead(nn.Sequential):
     """A PSPNet classifier: 3x3 conv (no bias) → BatchNorm → ReLU → Dropout2d → 1x1 conv.
 
-    The main head maps the pyramid features to classes with ``channels=512``; the auxiliary
-    head on layer3 is the same with ``channels=256`` (semseg ``cls`` and ``aux``).
-
-    Args:
-        in_channels: input feature channels.
-        channels: channels of the 3x3 conv.
-        num_classes: output channels (class scores).
-        dropout: probability of ``nn.Dropout2d`` (whole channels are dropped).
-
-    Shapes:
-        ``(N, in_channels, h, w) -> (N, num_classes, h, w)``.
+    The main head has ``channels=512``, the auxiliary head on layer3 256 (semseg ``cls``, ``aux``).
+    Shapes: ``(N, in_channels, h, w) -> (N, num_classes, h, w)``.
     """
 
     def __init__(self, in_channels: int, channels: int, num_classes: int, dropout: float = DEFAULTS.dropout) -> None:
@@ -187,54 +152,45 @@ class PSPHead(nn.Sequential):
 
 
 class ResNetFeatures(nn.Module):
-    """A torchvision ResNet without ``avgpool``/``fc``, returning the layer3 and layer4 features.
+    """The stages of a torchvision ResNet (no ``avgpool``/``fc``), returning layer3 and layer4.
 
-    Its submodules keep torchvision's names (``conv1, bn1, ..., layer4``), so its ``state_dict``
-    keys are a torchvision ResNet's minus ``fc.*``.
-
-    Args:
-        resnet: a ``torchvision.models.ResNet`` (e.g. from :func:`visual.dilated_resnet`).
-
-    Shapes:
-        ``(N, 3, H, W) -> ((N, C3, h3, w3), (N, C4, h4, w4))``.
+    The submodules keep torchvision's names, so the ``state_dict`` keys are the ResNet's minus
+    ``fc.*``. Shapes: ``(N, 3, H, W) -> ((N, C3, h, w), (N, C4, h, w))``.
     """
 
     def __init__(self, resnet: nn.Module) -> None:
         super().__init__()
-        for name in STAGES:
+        for name in ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4"):
             self.add_module(name, getattr(resnet, name))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Return ``(layer3 output, layer4 output)``."""
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))  # (N, 64, H/4, W/4)
-        x = self.layer2(self.layer1(x))  # (N, C2, H/8, W/8)
-        c3 = self.layer3(x)  # (N, C3, H/8, W/8) with dilation
-        return c3, self.layer4(c3)  # layer4: (N, C4, H/8, W/8)
+        c3 = self.layer3(self.layer2(self.layer1(x)))  # (N, C3, H/8, W/8): layer3 is dilated
+        return c3, self.layer4(c3)  # (N, C4, H/8, W/8)
 
 
 class PSPNet(nn.Module):
     """The Pyramid Scene Parsing Network on a dilated ResNet (output stride 8).
 
     Args:
-        num_classes: number of classes (a positive int).
+        num_classes: number of classes, 1 to :data:`MAX_CLASSES`.
         backbone: ``"resnet18"``, ``"resnet34"``, ``"resnet50"``, ``"resnet101"`` or ``"resnet152"``.
-        bins: pyramid bin sizes (positive ints), paper: ``(1, 2, 3, 6)``.
+        bins: pyramid bin sizes (1 to :data:`MAX_BIN`), paper: ``(1, 2, 3, 6)``; ``()`` builds no
+            pyramid (semseg ``use_ppm=False``): ``model.ppm`` is ``None`` and the head's 3x3
+            conv reads layer4's ``C`` channels directly.
         aux: build the auxiliary head on layer3 (used in training mode only).
         dropout: ``nn.Dropout2d`` probability in both heads, in ``[0, 1)``.
         align_corners: for every bilinear upsampling (semseg: ``True``).
-        backbone_weights: ``None`` (random initialisation, nothing is downloaded) or the path of a
-            local torchvision ResNet checkpoint for this ``backbone``, loaded with
-            ``torch.load(..., weights_only=True)``; its ``fc.*`` keys are ignored.
+        backbone_weights: ``None`` (random weights, nothing is downloaded) or the path of a local
+            torchvision ResNet checkpoint, loaded with ``weights_only=True``; ``fc.*`` is ignored.
 
     Shapes:
-        ``forward``: ``(N, 3, H, W)`` float images, any ``H, W`` (from 64 up the pyramid is
-        meaningful) → ``{"out": (N, num_classes, H, W)}``, plus ``"aux"`` of the same shape in
-        training mode when ``aux=True``.
+        ``forward``: ``(N, 3, H, W)`` images of the model's dtype, ``H, W >= 1`` (from 64 up the
+        pyramid is meaningful) → ``{"out": (N, K, H, W)}``, plus ``"aux"`` in training mode.
 
     Raises:
-        ValueError: bad ``num_classes``, ``backbone``, ``bins``, ``dropout``; a checkpoint whose
-            keys or shapes do not match the backbone.
-        TypeError: arguments of the wrong type.
+        TypeError, ValueError: a bad argument or a checkpoint that does not match the backbone.
         FileNotFoundError: ``backbone_weights`` names no file.
 
     Example:
@@ -254,40 +210,32 @@ class PSPNet(nn.Module):
         backbone_weights: str | os.PathLike[str] | None = None,
     ) -> None:
         super().__init__()
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int):
-            raise TypeError(f"num_classes must be an int, got {num_classes!r}")
-        if num_classes < 1:
-            raise ValueError(f"num_classes must be at least 1, got {num_classes}")
-        if not isinstance(backbone, str) or backbone not in RESNET_ARCHS:
-            raise ValueError(f"backbone must be one of {sorted(RESNET_ARCHS)}, got {backbone!r}")
-        bins = _validate_bins(bins)
-        for name, flag in (("aux", aux), ("align_corners", align_corners)):
-            if not isinstance(flag, bool):
-                raise TypeError(f"{name} must be True or False, got {flag!r}")
-        if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1), got {dropout!r}")
-
-        self.num_classes = num_classes
-        self.backbone_name = backbone
-        self.bins = bins
-        self.align_corners = align_corners
+        self.num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
+        self.backbone_name = check_choice(backbone, "backbone", sorted(RESNET_ARCHS))
+        self.bins = check_ints(bins, "bins", minimum=1, maximum=MAX_BIN, min_length=0)
+        self.align_corners = check_bool(align_corners, "align_corners")
+        aux = check_bool(aux, "aux")
+        if check_float(dropout, "dropout", minimum=0.0, maximum=1.0) == 1.0:
+            raise ValueError("dropout must be a probability in [0, 1) (1 drops every channel), got 1.0")
         resnet = dilated_resnet(backbone, DEFAULTS.replace_stride_with_dilation, weights=None)
         self.backbone = ResNetFeatures(resnet)
         if backbone_weights is not None:
             load_checkpoint(self.backbone, backbone_weights, ignore_prefixes=("fc.",))
-        block = RESNET_ARCHS[backbone][0]
-        layer4_channels = 512 * block.expansion  # He et al. 2016, Table 1: conv5_x has 512 x expansion
-        layer3_channels = 256 * block.expansion  # conv4_x: 256 x expansion (1024 for ResNet50+)
-        self.ppm = PyramidPoolingModule(layer4_channels, bins, align_corners=align_corners)
-        self.head = PSPHead(self.ppm.out_channels, DEFAULTS.head_channels, num_classes, dropout)
+        expansion = RESNET_ARCHS[backbone][0].expansion
+        layer4_channels = 512 * expansion  # He et al. 2016, Table 1: conv5_x has 512 x expansion
+        layer3_channels = 256 * expansion  # conv4_x: 256 x expansion (1024 for ResNet50+)
+        self.ppm = PyramidPoolingModule(layer4_channels, self.bins, align_corners=align_corners) \
+            if self.bins else None
+        head_in = self.ppm.out_channels if self.ppm is not None else layer4_channels
+        self.head = PSPHead(head_in, DEFAULTS.head_channels, num_classes, dropout)
         self.aux_head = PSPHead(layer3_channels, DEFAULTS.aux_channels, num_classes, dropout) if aux else None
 
     def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Segment a batch of images: ``(N, 3, H, W) -> {"out": (N, K, H, W)[, "aux": ...]}``."""
-        _check_images(x)
+        self.check_images(x)
         size = x.shape[-2:]
         c3, c4 = self.backbone(x)  # (N, C3, h, w), (N, C4, h, w) with h = ceil(H / 8)
-        logits = self.head(self.ppm(c4))  # (N, K, h, w)
+        logits = self.head(c4 if self.ppm is None else self.ppm(c4))  # (N, K, h, w)
         result = {"out": F.interpolate(logits, size=size, mode="bilinear",
                                        align_corners=self.align_corners)}  # (N, K, H, W)
         if self.training and self.aux_head is not None:
@@ -295,6 +243,24 @@ class PSPNet(nn.Module):
             result["aux"] = F.interpolate(aux, size=size, mode="bilinear",
                                           align_corners=self.align_corners)  # (N, K, H, W)
         return result
+
+    def check_images(self, x: Any, name: str = "x") -> torch.Tensor:
+        """Refuse what ``forward`` cannot segment: not a ``(N, 3, H, W)`` tensor of the parameters'
+        dtype with ``1 <= H, W <= MAX_SIDE``, or (training mode) one value per channel in layer4."""
+        check_tensor(x, name, ndim=4, layout=f"(N, {IN_CHANNELS}, H, W)", dtype="float")
+        if x.shape[1] != IN_CHANNELS or min(x.shape[-2:]) < 1 or max(x.shape[-2:]) > MAX_SIDE:
+            raise ValueError(f"{name} must have shape (N, {IN_CHANNELS}, H, W) (a batch of RGB images) with "
+                             f"1 <= H, W <= {MAX_SIDE}, got {tuple(x.shape)}")
+        weight = self.backbone.conv1.weight
+        if x.dtype != weight.dtype:
+            raise TypeError(f"{name} has dtype {x.dtype} but the model's parameters are {weight.dtype}: "
+                            f"convert one, e.g. x.to({weight.dtype}) or model.to({x.dtype})")
+        h, w = pspnet_sizes(tuple(x.shape[-2:]), ())["backbone.layer4"]
+        if self.training and x.shape[0] * h * w < 2:
+            raise ValueError(f"{name} of shape {tuple(x.shape)} gives layer4 {h}x{w} with batch {x.shape[0]}: in "
+                             f"training mode BatchNorm needs at least 2 values per channel; use a batch of >= 2 "
+                             f"images, images larger than 8 px, or model.eval()")
+        return x
 
 
 def pspnet_loss(
@@ -305,21 +271,18 @@ def pspnet_loss(
 ) -> torch.Tensor:
     """PSPNet's training loss: ``CE(out, target) + aux_weight * CE(aux, target)``.
 
-    The auxiliary term is added only when ``outputs`` has an ``"aux"`` entry (training mode
-    with ``aux=True``). Pixels labelled ``ignore_index`` count in neither term.
+    The auxiliary term is added only when ``outputs`` has an ``"aux"`` entry (training mode);
+    pixels labelled ``ignore_index`` count in neither term.
 
     Args:
         outputs: the model's dict, ``"out"`` (and optionally ``"aux"``) of shape ``(N, K, H, W)``.
-        target: class indices ``(N, H, W)``, int64.
-        aux_weight: the weight alpha of the auxiliary loss (paper Sec. 4: 0.4), ``>= 0``.
+        target: int64 class indices ``(N, H, W)``, in ``[0, K)`` or ``ignore_index``.
+        aux_weight: the weight alpha of the auxiliary loss (paper Sec. 4: 0.4), finite, ``>= 0``.
         ignore_index: label of pixels to ignore (semseg: 255).
 
-    Returns:
-        The scalar loss (a 0-dim tensor).
-
     Raises:
-        TypeError: ``outputs`` is not a mapping with ``"out"``, or ``target`` is not an integer tensor.
-        ValueError: shapes that do not match, or a negative ``aux_weight``.
+        TypeError: ``outputs`` is not a mapping with ``"out"``, ``target`` is not an int64 tensor.
+        ValueError: mismatched shapes, an empty batch, labels outside ``[0, K)``, a bad ``aux_weight``.
 
     Example:
         >>> logits = torch.zeros(1, 2, 3, 3)
@@ -328,18 +291,25 @@ def pspnet_loss(
     """
     if not isinstance(outputs, Mapping) or "out" not in outputs:
         raise TypeError(f'outputs must be the model\'s dict with an "out" entry, got {type(outputs).__name__}')
-    if not isinstance(target, torch.Tensor) or target.is_floating_point() or target.is_complex():
-        raise TypeError(f"target must be an integer tensor of class indices (N, H, W), got {target!r:.80}")
-    if isinstance(aux_weight, bool) or not isinstance(aux_weight, (int, float)) or aux_weight < 0:
-        raise ValueError(f"aux_weight must be a number >= 0, got {aux_weight!r}")
+    check_tensor(target, "target", layout="(N, H, W) of class indices")
+    if target.dtype != torch.long:
+        raise TypeError(f"target must be an int64 (torch.long) tensor of class indices, as F.cross_entropy "
+                        f"requires, got {target.dtype}: use target.long()")
+    aux_weight = check_float(aux_weight, "aux_weight", minimum=0.0)
+    ignore_index = check_int(ignore_index, "ignore_index")
     for key in ("out", "aux"):
         if key in outputs:
-            logits = outputs[key]
-            if logits.dim() != 4 or target.shape != (logits.shape[0], *logits.shape[2:]):
-                raise ValueError(
-                    f'outputs["{key}"] of shape {tuple(logits.shape)} does not match target of shape '
-                    f"{tuple(target.shape)}: expected (N, K, H, W) logits and (N, H, W) labels"
-                )
+            logits = check_tensor(outputs[key], f'outputs["{key}"]', ndim=4, layout="(N, K, H, W)", dtype="float")
+            if target.shape != (logits.shape[0], *logits.shape[2:]):
+                raise ValueError(f'outputs["{key}"] of shape {tuple(logits.shape)} does not match target of shape '
+                                 f"{tuple(target.shape)}: expected (N, K, H, W) logits and (N, H, W) labels")
+    if target.numel() == 0:
+        raise ValueError(f"target of shape {tuple(target.shape)} holds no pixels: an empty batch has no loss")
+    num_classes = outputs["out"].shape[1]
+    labels = target[target != ignore_index]
+    if target.device.type != "meta" and labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(f"target has labels outside [0, {num_classes}) other than ignore_index={ignore_index}: "
+                         f"{sorted(set(labels[(labels < 0) | (labels >= num_classes)].unique().tolist()))[:5]}")
     loss = F.cross_entropy(outputs["out"], target, ignore_index=ignore_index)
     if "aux" in outputs:
         loss = loss + aux_weight * F.cross_entropy(outputs["aux"], target, ignore_index=ignore_index)
@@ -391,7 +361,7 @@ def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input
 
     if not isinstance(model, PSPNet):
         raise TypeError(f"model must be a PSPNet, got {type(model).__name__}")
-    height, width = _pair_of_ints(input_size, "input_size")
+    height, width = as_size(input_size, "input_size")
     meta = {name: torch.empty(t.shape, dtype=t.dtype, device="meta") for name, t in
             [*model.named_parameters(), *model.named_buffers()]}
     x = torch.empty(1, IN_CHANNELS, height, width, device="meta")
@@ -430,21 +400,10 @@ STEM_AND_STRIDES = (  # (row name, kernel_size, stride, padding) of each size-ch
 def adaptive_pool_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
     """The input cells ``[start, end)`` that each output of adaptive average pooling averages.
 
-    PyTorch's rule (``aten/src/ATen/native/AdaptiveAveragePooling.cpp``): output ``i`` of
-    ``out_size`` averages inputs ``floor(i * in_size / out_size)`` up to
-    ``ceil((i + 1) * in_size / out_size)`` (exclusive). When ``out_size`` divides ``in_size``
-    the windows tile the input; otherwise neighbouring windows overlap (or, for
-    ``out_size > in_size``, repeat cells).
-
-    Args:
-        in_size: input length (feature cells), at least 1.
-        out_size: output length (the bin size), at least 1.
-
-    Returns:
-        ``out_size`` pairs ``(start, end)``.
-
-    Raises:
-        ValueError: if a size is smaller than 1.
+    PyTorch's rule (``aten/src/ATen/native/AdaptiveAveragePooling.cpp``): output ``i`` averages
+    inputs ``floor(i * in_size / out_size)`` up to ``ceil((i + 1) * in_size / out_size)``
+    (exclusive). When ``out_size`` divides ``in_size`` the windows tile the input; otherwise
+    neighbouring windows overlap. Both sizes are ints in ``[1, MAX_SIDE]`` (else TypeError/ValueError).
 
     Example:
         >>> adaptive_pool_windows(60, 6)[:2]
@@ -452,11 +411,8 @@ def adaptive_pool_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
         >>> adaptive_pool_windows(9, 6)
         [(0, 2), (1, 3), (3, 5), (4, 6), (6, 8), (7, 9)]
     """
-    if isinstance(in_size, bool) or isinstance(out_size, bool) or not isinstance(in_size, int) \
-            or not isinstance(out_size, int):
-        raise TypeError(f"in_size and out_size must be ints, got {in_size!r}, {out_size!r}")
-    if in_size < 1 or out_size < 1:
-        raise ValueError(f"in_size and out_size must be at least 1, got {in_size}, {out_size}")
+    in_size = check_int(in_size, "in_size", minimum=1, maximum=MAX_SIDE)
+    out_size = check_int(out_size, "out_size", minimum=1, maximum=MAX_SIDE)
     return [((i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)) for i in range(out_size)]
 
 
@@ -465,87 +421,45 @@ def pspnet_sizes(
 ) -> dict[str, tuple[int, int]]:
     """Spatial size ``(H, W)`` after each stage of a PSPNet, from conv arithmetic alone.
 
-    Args:
-        input_size: ``H`` (square) or ``(H, W)`` of the image.
-        bins: pyramid bin sizes.
-
-    Returns:
-        Sizes keyed by the model's module names (``"backbone.conv1"``, ..., ``"backbone.layer4"``,
-        ``"ppm.stages.0"``, ... one per bin, ``"ppm"``, ``"head"``) and ``"out"``.
+    Returns sizes keyed by the model's module names (``"backbone.conv1"``, ..., ``"backbone.layer4"``,
+    ``"ppm.stages.0"``, ... one per bin, ``"ppm"`` if ``bins`` is not ``()``, ``"head"``) and ``"out"``.
 
     Example:
         >>> pspnet_sizes(473)["backbone.layer4"], pspnet_sizes(512)["backbone.layer4"]
         ((60, 60), (64, 64))
     """
-    from visual.conv_arithmetic import conv_output_size
-
-    height, width = _pair_of_ints(input_size, "input_size")
-    bins = _validate_bins(bins)
+    height, width = size = as_size(input_size, "input_size")
+    bins = check_ints(bins, "bins", minimum=1, maximum=MAX_BIN, min_length=0)
     sizes: dict[str, tuple[int, int]] = {}
     for name, kernel_size, stride, padding in STEM_AND_STRIDES:
         height = conv_output_size(height, kernel_size, stride, padding)
         width = conv_output_size(width, kernel_size, stride, padding)
         sizes[name] = (height, width)
-    for i, size in enumerate(bins):
-        sizes[f"ppm.stages.{i}"] = (size, size)
-    sizes["ppm"] = sizes["head"] = (height, width)
-    sizes["out"] = _pair_of_ints(input_size, "input_size")
+    for i, b in enumerate(bins):
+        sizes[f"ppm.stages.{i}"] = (b, b)
+    if bins:
+        sizes["ppm"] = (height, width)
+    sizes["head"] = (height, width)
+    sizes["out"] = size
     return sizes
 
 
 def pyramid_features(model: PSPNet, images: torch.Tensor) -> list[torch.Tensor]:
     """The pyramid branches of ``model`` for ``images``, before upsampling (evaluation mode).
 
-    Args:
-        model: a :class:`PSPNet`.
-        images: ``(N, 3, H, W)``.
-
-    Returns:
-        One ``(N, C', b, b)`` tensor per bin ``b`` of ``model.bins`` (after BN and ReLU).
+    Returns one ``(N, C', b, b)`` tensor per bin ``b`` of ``model.bins`` (after BN and ReLU) for
+    ``(N, 3, H, W)`` images; TypeError/ValueError if ``model`` is not a PSPNet with a pyramid.
     """
-    _check_images(images)
+    if not isinstance(check_module(model, "model"), PSPNet):
+        raise TypeError(f"model must be a PSPNet, got {type(model).__name__}")
+    if model.ppm is None:
+        raise ValueError("model has no pyramid pooling module (it was built with bins=())")
     was_training = model.training
     model.eval()
     try:
+        model.check_images(images, "images")
         with torch.inference_mode():
             _, c4 = model.backbone(images)  # (N, C4, h, w)
             return model.ppm.pooled(c4)  # [(N, C', b, b)]
     finally:
         model.train(was_training)
-
-
-# --------------------------------------------------------------------------------------------
-# Input checks
-# --------------------------------------------------------------------------------------------
-def _validate_bins(bins: Any) -> tuple[int, ...]:
-    if isinstance(bins, (str, bytes)) or not isinstance(bins, Sequence):
-        raise TypeError(f"bins must be a sequence of positive ints such as (1, 2, 3, 6), got {bins!r}")
-    bins = tuple(bins)
-    if not bins or not all(isinstance(b, int) and not isinstance(b, bool) for b in bins):
-        raise TypeError(f"bins must be a non-empty sequence of positive ints such as (1, 2, 3, 6), got {bins!r}")
-    if min(bins) < 1:
-        raise ValueError(f"bins must be positive ints (the b x b output of each pooling), got {bins!r}")
-    return bins
-
-
-def _pair_of_ints(value: Any, name: str) -> tuple[int, int]:
-    pair = (value, value) if isinstance(value, int) else value
-    if (
-        isinstance(value, bool) or not isinstance(pair, (tuple, list)) or len(pair) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in pair)
-    ):
-        raise TypeError(f"{name} must be an int or a pair (H, W) of ints, got {value!r}")
-    if min(pair) < 1:
-        raise ValueError(f"{name} must be at least 1 pixel per side, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _check_images(x: Any) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a tensor of images (N, 3, H, W), got {type(x).__name__}")
-    if x.dim() != 4 or x.shape[1] != IN_CHANNELS:
-        raise ValueError(
-            f"x must have shape (N, {IN_CHANNELS}, H, W) (a batch of RGB images), got {tuple(x.shape)}"
-        )
-    if not x.is_floating_point():
-        raise TypeError(f"x must be a floating-point tensor, got dtype {x.dtype}")

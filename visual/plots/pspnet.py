@@ -1,46 +1,43 @@
-"""Plot helpers for the PSPNet lesson (notebook 04).
+"""Plot helpers for the PSPNet lesson (notebook 04): the network's geometry and costs.
 
-Training curves, input / ground truth / prediction panels, the pyramid bins drawn over an
-image (with adaptive pooling's overlapping windows when the bin does not divide the feature
-map), and the pyramid features of a trained model. Label maps use ``viridis`` sampled at one
-colour per class: distinct hues *and* distinct lightness, so they survive greyscale printing.
+The architecture from a trace, the pyramid bins drawn over an image (with adaptive pooling's
+overlapping windows when the bin does not divide the feature map), the pyramid features, the
+sizes through the network, each part's cost and each loss's gradient. What a slider moves is
+a ``draw_x(ax, ...) -> XArtists`` / ``update_x(artists, ...)`` pair; ``plot_x`` wraps both.
+(Label maps, result panels and training curves: :mod:`visual.plots.segmentation`.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
+from matplotlib.patches import FancyBboxPatch, Patch
+from matplotlib.text import Text
+
+from visual.checks import check_int
+from visual.models.pspnet import MAX_BIN, adaptive_pool_windows
 from visual.plots.core import get_axes
-
-if TYPE_CHECKING:  # pragma: no cover - typing only
-    import numpy as np
-    import torch
-    from matplotlib.axes import Axes
-    from matplotlib.colors import ListedColormap
-    from matplotlib.figure import Figure
-
-    from visual.train import History
+from visual.plots.segmentation import image_hwc
 
 __all__ = [
-    "ARCHITECTURE_NODES",
-    "plot_pspnet_architecture",
-    "label_colormap",
-    "plot_training_history",
-    "plot_label_map",
-    "plot_segmentation_panels",
-    "bin_window_boxes",
-    "window_coverage",
-    "coverage_overlay",
-    "box_polygons",
-    "plot_pyramid_bins",
-    "plot_pyramid_features",
-    "plot_part_costs",
+    "ARCHITECTURE_NODES", "plot_pspnet_architecture", "bin_window_boxes", "window_coverage", "coverage_overlay", "box_polygons",
+    "PyramidBinsArtists", "draw_pyramid_bins", "update_pyramid_bins", "plot_pyramid_bins",
+    "plot_pyramid_features", "BarsArtists", "draw_part_costs", "update_part_costs", "plot_part_costs",
+    "draw_stage_sizes", "update_stage_sizes", "draw_gradient_norms", "update_gradient_norms",
 ]
 
-LOSS_COLOUR = "tab:blue"
-MIOU_COLOUR = "tab:orange"
 OVERLAP_COLOURS = {2: (1.0, 0.55, 0.0, 0.55), 4: (0.85, 0.0, 0.0, 0.65)}  # cells in 2 / 4 windows
+PARAMS_COLOUR, FLOPS_COLOUR, AUX_COLOUR = "#3b528b", "#5ec962", "#fde725"
 
 
 # (trace row name, short label, column, row offset, part) of each box in the architecture diagram
@@ -62,24 +59,13 @@ BOX_WIDTH = 0.78
 BRANCH_SPACING = 1.55  # vertical distance between pyramid branches in the diagram
 
 
-def plot_pspnet_architecture(trace: Any, *, ax: "Axes | None" = None) -> "Axes":
-    """A block diagram of PSPNet whose every size comes from a trace of the real model.
+def plot_pspnet_architecture(trace: Any, *, ax: Axes | None = None) -> Axes:
+    """A block diagram of PSPNet whose every size comes from ``trace``, a ``visual.trace`` of a PSPNet.
 
     Each box is one stage (``conv1`` ... ``layer4``, the pyramid branches, the concatenation,
-    the head, the auxiliary head); its height grows with the square root of the stage's side
-    and its label gives ``H x W x C`` from the trace. The final bilinear upsampling is the
-    arrow to the output box (the input size with the head's channels).
-
-    Args:
-        trace: ``visual.trace(pspnet_model, input_size)`` of a :class:`visual.PSPNet` (in
-            training mode if the auxiliary head should appear).
-        ax: where to draw; ``None`` makes a new figure.
-
-    Returns:
-        The Axes.
+    the head, the auxiliary head if the model was traced in training mode); its height grows
+    with the square root of the stage's side and its label gives ``H x W x C``.
     """
-    from matplotlib.patches import FancyBboxPatch
-
     ax = get_axes(ax, (14.0, 6.0))
     height, width = trace.input_size
     branches = sorted((name for name in trace if name.count(".") == 2 and name.startswith("ppm.stages.")),
@@ -145,182 +131,29 @@ def plot_pspnet_architecture(trace: Any, *, ax: "Axes | None" = None) -> "Axes":
     return ax
 
 
-def label_colormap(num_classes: int) -> "ListedColormap":
-    """A discrete colour map, one ``viridis`` colour per class (lightness grows with the index)."""
-    import numpy as np
-    from matplotlib import colormaps
-    from matplotlib.colors import ListedColormap
-
-    if num_classes < 1:
-        raise ValueError(f"num_classes must be at least 1, got {num_classes}")
-    return ListedColormap(colormaps["viridis"](np.linspace(0.0, 1.0, num_classes)), name=f"labels{num_classes}")
+def _square(size: int | tuple[int, int], name: str) -> tuple[int, int]:
+    return (size, size) if isinstance(size, int) else (size[0], size[1])
 
 
-def _numpy(x: Any) -> "np.ndarray":
-    import numpy as np
-
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
-
-
-def _image_hwc(image: Any) -> "np.ndarray":
-    """``(3, H, W)`` tensor or ``(H, W, 3)`` array in ``[0, 1]`` -> ``(H, W, 3)`` array."""
-    import numpy as np
-
-    array = _numpy(image)
-    if array.ndim != 3:
-        raise ValueError(f"image must be (3, H, W) or (H, W, 3), got shape {array.shape}")
-    if array.shape[0] == 3 and array.shape[-1] != 3:
-        array = array.transpose(1, 2, 0)  # (H, W, 3)
-    return np.clip(array, 0.0, 1.0)
-
-
-def plot_training_history(
-    history: "History", *, ax: "Axes | None" = None, target_miou: float | None = None
-) -> "Axes":
-    """Training loss per step (left axis) and held-out mIoU (right axis) against the step.
-
-    Args:
-        history: from :func:`visual.train.train_model`.
-        ax: where to draw; ``None`` makes a new figure.
-        target_miou: draw this mIoU as a dashed reference line (e.g. 0.7).
-
-    Returns:
-        The loss Axes (the mIoU Axes is its twin, ``ax.right_ax``).
-    """
-    ax = get_axes(ax, (7.0, 4.0))
-    lines = ax.plot(history.step, history.loss, color=LOSS_COLOUR, lw=1.2, label="training loss (main + 0.4 aux)")
-    ax.set(xlabel="SGD step", ylabel="cross-entropy loss (nats per pixel)",
-           title="Training PSPNet: loss falls, held-out mIoU rises")
-    ax.set_ylim(bottom=0.0)
-    right = ax.twinx()
-    lines += right.plot(history.eval_step, history.miou, "o-", color=MIOU_COLOUR, ms=6,
-                        label="held-out mIoU")
-    if target_miou is not None:
-        lines.append(right.axhline(target_miou, color=MIOU_COLOUR, ls="--", lw=1,
-                                   label=f"target mIoU = {target_miou:g}"))
-    right.set_ylim(0.0, 1.0)
-    right.set_ylabel("mean IoU on held-out images")
-    ax.legend(lines, [line.get_label() for line in lines], loc="upper center", fontsize="small")
-    ax.right_ax = right
-    return ax
-
-
-def plot_label_map(
-    labels: Any,
-    *,
-    num_classes: int,
-    ax: "Axes | None" = None,
-    image: Any = None,
-    alpha: float = 1.0,
-    title: str | None = None,
-) -> "Axes":
-    """A label map ``(H, W)`` in the discrete class colours, optionally over an image.
-
-    Args:
-        labels: class indices, ``(H, W)``.
-        num_classes: number of classes (fixes the colours).
-        ax: where to draw; ``None`` makes a new figure.
-        image: an optional ``(3, H, W)`` image drawn underneath.
-        alpha: opacity of the labels.
-        title: Axes title.
-
-    Returns:
-        The Axes.
-    """
-    ax = get_axes(ax, (4.0, 4.0))
-    if image is not None:
-        ax.imshow(_image_hwc(image), interpolation="nearest")
-    ax.imshow(_numpy(labels), cmap=label_colormap(num_classes), vmin=-0.5, vmax=num_classes - 0.5,
-              interpolation="nearest", alpha=alpha)
-    ax.set(xlabel="x (pixels)", ylabel="y (pixels)")
-    if title is not None:
-        ax.set_title(title)
-    return ax
-
-
-def plot_segmentation_panels(
-    images: Any,
-    targets: Any,
-    predictions: Any,
-    *,
-    class_names: Sequence[str],
-    fig: "Figure | None" = None,
-    titles: Sequence[str] | None = None,
-) -> "np.ndarray":
-    """Rows of input / ground truth / prediction, with one legend for the classes.
-
-    Args:
-        images: ``(N, 3, H, W)``.
-        targets: ``(N, H, W)`` true labels.
-        predictions: ``(N, H, W)`` predicted labels.
-        class_names: one name per class index.
-        fig: the figure to fill; ``None`` makes one.
-        titles: optional per-row text put in the prediction panel's title (e.g. the image's mIoU).
-
-    Returns:
-        The ``(N, 3)`` array of Axes.
-    """
-    import matplotlib.pyplot as plt
-    import numpy as np
-    from matplotlib.patches import Patch
-
-    n = len(images)
-    if not len(targets) == len(predictions) == n:
-        raise ValueError(f"images, targets and predictions must have the same length, got "
-                         f"{n}, {len(targets)}, {len(predictions)}")
-    if fig is None:
-        fig = plt.figure(figsize=(8.0, 2.6 * n + 0.6), layout="constrained")
-    axes = np.asarray(fig.subplots(n, 3, squeeze=False))
-    k = len(class_names)
-    for row in range(n):
-        axes[row, 0].imshow(_image_hwc(images[row]))
-        axes[row, 0].set_title("input")
-        plot_label_map(targets[row], num_classes=k, ax=axes[row, 1], title="ground truth")
-        extra = f" ({titles[row]})" if titles is not None else ""
-        plot_label_map(predictions[row], num_classes=k, ax=axes[row, 2], title="prediction" + extra)
-        axes[row, 0].set(xlabel="x (pixels)", ylabel="y (pixels)")
-    cmap = label_colormap(k)
-    handles = [Patch(facecolor=cmap(i), edgecolor="black", label=f"{i}: {name}") for i, name in enumerate(class_names)]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(k, 5), fontsize="small")
-    return axes
-
-
-def bin_window_boxes(
-    feature_size: int | tuple[int, int], bin_size: int, output_stride: float = 1.0
-) -> list[tuple[float, float, float, float]]:
+def bin_window_boxes(feature_size: int | tuple[int, int], bin_size: int,
+                     output_stride: float = 1.0) -> list[tuple[float, float, float, float]]:
     """Boxes ``(x0, y0, width, height)`` of the feature cells each pooling window averages.
 
     Feature cell ``i`` is centred on input coordinate ``i * output_stride`` and spans half a
-    stride on each side, so the boxes are in input pixels (``output_stride=1`` gives feature
-    cells). Windows follow :func:`visual.adaptive_pool_windows`.
-
-    Args:
-        feature_size: ``h`` or ``(h, w)`` cells of the feature map.
-        bin_size: ``b`` of the ``b x b`` adaptive pooling.
-        output_stride: input pixels between neighbouring feature cells (8 for PSPNet).
-
-    Returns:
-        ``b * b`` boxes, row by row.
+    stride on each side (boxes in input pixels); windows follow :func:`visual.adaptive_pool_windows`.
 
     Example:
         >>> bin_window_boxes(9, 2)[:2]
         [(-0.5, -0.5, 5.0, 5.0), (3.5, -0.5, 5.0, 5.0)]
     """
-    from visual.models.pspnet import adaptive_pool_windows
-
-    h, w = (feature_size, feature_size) if isinstance(feature_size, int) else feature_size
+    h, w = _square(feature_size, "feature_size")
     rows, cols = adaptive_pool_windows(h, bin_size), adaptive_pool_windows(w, bin_size)
     half = 0.5 * output_stride
-    return [
-        (c0 * output_stride - half, r0 * output_stride - half,
-         (c1 - c0) * output_stride, (r1 - r0) * output_stride)
-        for r0, r1 in rows for c0, c1 in cols
-    ]
+    return [(c0 * output_stride - half, r0 * output_stride - half, (c1 - c0) * output_stride,
+             (r1 - r0) * output_stride) for r0, r1 in rows for c0, c1 in cols]
 
 
-def window_coverage(feature_size: int | tuple[int, int], bin_size: int) -> "np.ndarray":
+def window_coverage(feature_size: int | tuple[int, int], bin_size: int) -> np.ndarray:
     """How many ``b x b`` pooling windows average each feature cell: ``(h, w)`` ints.
 
     1 everywhere when ``b`` divides the feature size (the windows tile the map); 2 or 4 where
@@ -330,11 +163,7 @@ def window_coverage(feature_size: int | tuple[int, int], bin_size: int) -> "np.n
         >>> window_coverage(5, 2)[0].tolist()
         [1, 1, 2, 1, 1]
     """
-    import numpy as np
-
-    from visual.models.pspnet import adaptive_pool_windows
-
-    h, w = (feature_size, feature_size) if isinstance(feature_size, int) else feature_size
+    h, w = _square(feature_size, "feature_size")
     rows, cols = np.zeros(h, dtype=int), np.zeros(w, dtype=int)
     for start, end in adaptive_pool_windows(h, bin_size):
         rows[start:end] += 1
@@ -343,66 +172,12 @@ def window_coverage(feature_size: int | tuple[int, int], bin_size: int) -> "np.n
     return rows[:, None] * cols[None, :]  # (h, w)
 
 
-def coverage_overlay(coverage: "np.ndarray") -> "np.ndarray":
+def coverage_overlay(coverage: np.ndarray) -> np.ndarray:
     """RGBA ``(h, w, 4)`` overlay: transparent where one window covers a cell, orange (2) / red (4+)."""
-    import numpy as np
-
     rgba = np.zeros((*coverage.shape, 4))
     for count, colour in OVERLAP_COLOURS.items():
         rgba[coverage >= count] = colour
     return rgba
-
-
-def plot_pyramid_bins(
-    image: Any,
-    bin_size: int,
-    *,
-    feature_size: int | None = None,
-    output_stride: int = 8,
-    ax: "Axes | None" = None,
-) -> "Axes":
-    """Draw over an image the regions that each output of a ``b x b`` pyramid bin averages.
-
-    The image of side ``H`` gives a ``ceil(H / 8)`` feature map (output stride 8); each of the
-    ``b x b`` pooled values averages a window of feature cells (:func:`visual.adaptive_pool_windows`).
-    Window outlines are white (with a black rim); feature cells averaged by two windows are
-    shaded orange and by four windows red: they exist only when ``b`` does not divide the
-    feature size.
-
-    Args:
-        image: ``(3, H, W)`` tensor or ``(H, W, 3)`` array.
-        bin_size: ``b``.
-        feature_size: cells per side of the feature map; ``None`` means ``ceil(side / output_stride)``.
-        output_stride: input pixels per feature cell.
-        ax: where to draw; ``None`` makes a new figure.
-
-    Returns:
-        The Axes; ``ax.images[-1]`` is the overlap overlay and the last collection the outlines.
-    """
-    from matplotlib.collections import PolyCollection
-    from matplotlib.patches import Patch
-
-    picture = _image_hwc(image)
-    height, width = picture.shape[:2]
-    if feature_size is None:
-        feature = (-(-height // output_stride), -(-width // output_stride))
-    else:
-        feature = (feature_size, feature_size)
-    ax = get_axes(ax, (5.0, 5.0))
-    ax.imshow(picture, extent=(-0.5, width - 0.5, height - 0.5, -0.5))
-    half = 0.5 * output_stride
-    ax.imshow(coverage_overlay(window_coverage(feature, bin_size)), interpolation="nearest",
-              extent=(-half, feature[1] * output_stride - half, feature[0] * output_stride - half, -half))
-    polygons = box_polygons(bin_window_boxes(feature, bin_size, output_stride))
-    ax.add_collection(PolyCollection(polygons, facecolors="none", edgecolors="black", linewidths=3.0))
-    ax.add_collection(PolyCollection(polygons, facecolors="none", edgecolors="white", linewidths=1.4))
-    handles = [Patch(facecolor=colour, edgecolor="black", label=f"cell in {count} windows")
-               for count, colour in OVERLAP_COLOURS.items()]
-    ax.legend(handles=handles, loc="upper right", fontsize="small", framealpha=0.85)
-    ax.set(xlim=(-0.5, width - 0.5), ylim=(height - 0.5, -0.5), xlabel="x (input pixels)",
-           ylabel="y (input pixels)",
-           title=f"bin {bin_size}x{bin_size} on a {feature[0]}x{feature[1]} feature map")
-    return ax
 
 
 def box_polygons(boxes: Sequence[tuple[float, float, float, float]]) -> list[list[tuple[float, float]]]:
@@ -410,39 +185,88 @@ def box_polygons(boxes: Sequence[tuple[float, float, float, float]]) -> list[lis
     return [[(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)] for x0, y0, w, h in boxes]
 
 
-def plot_pyramid_features(
-    features: Sequence["torch.Tensor"],
-    image: Any,
-    *,
-    bins: Sequence[int],
-    feature_size: tuple[int, int],
-    align_corners: bool = True,
-    fig: "Figure | None" = None,
-) -> "np.ndarray":
+@dataclass
+class PyramidBinsArtists:
+    """The photo, the overlap overlay and the window outlines (black rim, white line)."""
+
+    photo: AxesImage
+    overlay: AxesImage
+    rim: PolyCollection
+    outline: PolyCollection
+    output_stride: int
+
+
+def draw_pyramid_bins(ax: Axes, image: Any, *, output_stride: int = 8) -> PyramidBinsArtists:
+    """Draw the photo and empty window artists; :func:`update_pyramid_bins` fills them."""
+    artists = PyramidBinsArtists(ax.imshow(image_hwc(image)), ax.imshow(np.zeros((1, 1, 4)), interpolation="nearest"),
+                                 ax.add_collection(PolyCollection([], facecolors="none", edgecolors="black",
+                                                                  linewidths=3.0)),
+                                 ax.add_collection(PolyCollection([], facecolors="none", edgecolors="white",
+                                                                  linewidths=1.4)),
+                                 check_int(output_stride, "output_stride", minimum=1, maximum=64))
+    handles = [Patch(facecolor=colour, edgecolor="black", label=f"cell in {count} windows")
+               for count, colour in OVERLAP_COLOURS.items()]
+    ax.legend(handles=handles, loc="upper right", fontsize="small", framealpha=0.85)
+    ax.set(xlabel="x (input pixels)", ylabel="y (input pixels)")
+    return artists
+
+
+def update_pyramid_bins(artists: PyramidBinsArtists, bin_size: int, feature_size: int | tuple[int, int],
+                        side: tuple[int, int] | None = None) -> None:
+    """Show the ``b x b`` windows on a ``feature_size`` map; stretch the photo to ``side`` (H, W) pixels."""
+    bin_size = check_int(bin_size, "bin_size", minimum=1, maximum=MAX_BIN)
+    feature = _square(check_int(feature_size, "feature_size", minimum=1, maximum=MAX_BIN * 8)
+                      if isinstance(feature_size, int) else feature_size, "feature_size")
+    stride, half = artists.output_stride, 0.5 * artists.output_stride
+    height, width = side if side is not None else artists.photo.get_array().shape[:2]
+    artists.photo.set_extent((-0.5, width - 0.5, height - 0.5, -0.5))
+    artists.overlay.set_data(coverage_overlay(window_coverage(feature, bin_size)))
+    artists.overlay.set_extent((-half, feature[1] * stride - half, feature[0] * stride - half, -half))
+    polygons = box_polygons(bin_window_boxes(feature, bin_size, stride))
+    artists.rim.set_verts(polygons)
+    artists.outline.set_verts(polygons)
+    windows = adaptive_pool_windows(feature[0], bin_size)
+    overlap = sum(max(0, a_end - b_start) for (_, a_end), (b_start, _) in zip(windows, windows[1:]))
+    verdict = "windows tile the map" if not overlap else f"{overlap} cells per axis in 2 windows"
+    shown = ", ".join(f"[{s}, {e})" for s, e in windows[:6]) + (", ..." if bin_size > 6 else "")
+    ax = artists.photo.axes
+    ax.set(xlim=(-0.5, width - 0.5), ylim=(height - 0.5, -0.5))
+    ax.set_title(f"input {height} px -> layer4 {feature[0]}x{feature[1]}, bin {bin_size}x{bin_size}: {verdict}\n"
+                 f"windows (cells): {shown}", fontsize="medium")
+
+
+def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = None, output_stride: int = 8,
+                      ax: Axes | None = None) -> Axes:
+    """Draw over an image the regions that each output of a ``b x b`` pyramid bin averages.
+
+    An image of side ``H`` gives a ``ceil(H / output_stride)`` feature map (or ``feature_size``
+    cells); each of the ``b x b`` pooled values averages a window of cells. Window outlines are
+    white on black; cells in two windows are orange, in four red (only when ``b`` does not
+    divide the feature size). ``image``: ``(3, H, W)`` or ``(H, W, 3)``; ``bin_size``: 1 to ``MAX_BIN``.
+    """
+    bin_size = check_int(bin_size, "bin_size", minimum=1, maximum=MAX_BIN)
+    ax = get_axes(ax, (5.0, 5.0))
+    artists = draw_pyramid_bins(ax, image, output_stride=output_stride)
+    height, width = artists.photo.get_array().shape[:2]
+    stride = artists.output_stride
+    feature = (-(-height // stride), -(-width // stride)) if feature_size is None else feature_size
+    update_pyramid_bins(artists, bin_size, feature)
+    return ax
+
+
+def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins: Sequence[int],
+                          feature_size: tuple[int, int], align_corners: bool = True,
+                          fig: Figure | None = None) -> np.ndarray:
     """What each pyramid branch passes on: its ``b x b`` map and the same map upsampled.
 
-    Each branch's activation strength is summarised by the L2 norm over its channels. Top row:
-    the ``b x b`` pooled map (one value per pooling window). Bottom row: the same map bilinearly
-    upsampled to the feature size exactly as PSPNet does, drawn semi-transparently over the image.
-
-    Args:
-        features: one ``(C', b, b)`` tensor per bin (e.g. ``visual.pyramid_features(model, x)[i][0]``).
-        image: the ``(3, H, W)`` input.
-        bins: the bin sizes, same order as ``features``.
-        feature_size: ``(h, w)`` of layer4.
-        align_corners: as in the model.
-        fig: the figure to fill; ``None`` makes one.
-
-    Returns:
-        The ``(2, len(bins))`` array of Axes.
+    Each branch is summarised by the L2 norm over its channels. Top row: the ``b x b`` pooled
+    map. Bottom row: the same map bilinearly upsampled to ``feature_size`` (layer4's ``(h, w)``)
+    as PSPNet does, over the ``(3, H, W)`` image. ``features``: one ``(C', b, b)`` tensor per bin
+    (e.g. ``pyramid_features(model, x)[i][0]``). Returns the ``(2, len(bins))`` array of Axes.
     """
-    import matplotlib.pyplot as plt
-    import numpy as np
-    import torch.nn.functional as F
-
     if len(features) != len(bins):
         raise ValueError(f"features and bins must have the same length, got {len(features)} and {len(bins)}")
-    picture = _image_hwc(image)
+    picture = image_hwc(image)
     height, width = picture.shape[:2]
     if fig is None:
         fig = plt.figure(figsize=(3.0 * len(bins), 6.2), layout="constrained")
@@ -457,11 +281,11 @@ def plot_pyramid_features(
     for i, (size, norm) in enumerate(zip(bins, norms)):
         up = F.interpolate(norm[None, None], size=feature_size, mode="bilinear",
                            align_corners=align_corners)[0, 0]  # (h, w)
-        top = axes[0, i].imshow(_numpy(norm), cmap="magma", vmin=vmin, vmax=vmax, interpolation="nearest")
+        top = axes[0, i].imshow(norm.numpy(), cmap="magma", vmin=vmin, vmax=vmax, interpolation="nearest")
         axes[0, i].set(title=f"bin {size}x{size}: pooled", xlabel="bin column", ylabel="bin row",
                        xticks=range(size), yticks=range(size))
         axes[1, i].imshow(picture, extent=(-0.5, width - 0.5, height - 0.5, -0.5))
-        axes[1, i].imshow(_numpy(up), cmap="magma", vmin=vmin, vmax=vmax, alpha=0.6, extent=cells,
+        axes[1, i].imshow(up.numpy(), cmap="magma", vmin=vmin, vmax=vmax, alpha=0.6, extent=cells,
                           interpolation="nearest")
         axes[1, i].set(title=f"upsampled to {feature_size[0]}x{feature_size[1]}", xlabel="x (input pixels)",
                        ylabel="y (input pixels)", xlim=(-0.5, width - 0.5), ylim=(height - 0.5, -0.5))
@@ -469,35 +293,102 @@ def plot_pyramid_features(
     return axes
 
 
-def plot_part_costs(costs: Sequence[Any], *, ax: "Axes | None" = None, title: str | None = None) -> "Axes":
-    """Horizontal bars of the share of parameters and FLOPs of each part (``PartCost`` rows).
+@dataclass
+class BarsArtists:
+    """Horizontal bars with a value label each; ``fixed`` is a second, static set of bars (or ``None``)."""
 
-    Args:
-        costs: rows from :func:`visual.part_costs` (a ``"total"`` row is used for the shares).
-        ax: where to draw; ``None`` makes a new figure.
-        title: Axes title.
+    bars: Any
+    labels: list[Text]
+    fixed: Any = None
+    fixed_labels: list[Text] | None = None
+    floor: float = 0.0
 
-    Returns:
-        The Axes; its two bar containers are ``ax.containers``.
-    """
-    import numpy as np
 
-    ax = get_axes(ax, (6.5, 3.2))
-    parts = [row for row in costs if row.part != "total"]
-    total_params = sum(row.parameters for row in parts)
-    total_flops = sum(row.flops for row in parts)
-    y = np.arange(len(parts))
-    height = 0.38
-    params = [100.0 * row.parameters / total_params for row in parts]
-    flops = [100.0 * row.flops / total_flops for row in parts]
-    ax.barh(y - height / 2, params, height, color="#3b528b", label="parameters", hatch="//", edgecolor="white")
-    ax.barh(y + height / 2, flops, height, color="#5ec962", label="FLOPs (forward)", edgecolor="white")
-    for yy, p, f in zip(y, params, flops):
-        ax.text(p + 1, yy - height / 2, f"{p:.1f}%", va="center", fontsize="small")
-        ax.text(f + 1, yy + height / 2, f"{f:.1f}%", va="center", fontsize="small")
-    ax.set_yticks(y, [row.part for row in parts])
+def _bar_label(ax: Axes, x: float, y: float) -> Text:
+    return ax.text(x, y, "", va="center", fontsize="small")
+
+
+def draw_part_costs(ax: Axes, parts: Sequence[str]) -> BarsArtists:
+    """Empty bars of the parameter share (hatched) and the FLOP share of each part."""
+    y, height = np.arange(len(parts)), 0.38
+    params = ax.barh(y - height / 2, np.zeros(len(parts)), height, color=PARAMS_COLOUR, label="parameters",
+                     hatch="//", edgecolor="white")
+    flops = ax.barh(y + height / 2, np.zeros(len(parts)), height, color=FLOPS_COLOUR, label="FLOPs (forward)",
+                    edgecolor="white")
+    ax.set_yticks(y, list(parts))
     ax.invert_yaxis()
-    ax.set(xlim=(0, 110), xlabel="share of the whole network (%)",
-           title=title or f"{total_params / 1e6:.1f} M parameters, {total_flops / 1e9:.0f} GFLOPs per image")
+    ax.set(xlim=(0, 110), xlabel="share of the whole network (%)")
     ax.legend(loc="lower right", fontsize="small")
+    return BarsArtists(params, [_bar_label(ax, 0, yy - height / 2) for yy in y], flops,
+                       [_bar_label(ax, 0, yy + height / 2) for yy in y])
+
+
+def update_part_costs(artists: BarsArtists, costs: Sequence[Any], *, title: str | None = None,
+                      name: str = "") -> dict[str, dict]:
+    """Show the shares (%) of ``PartCost`` rows, skipping ``"total"``, and return them; the title is
+    ``title`` or the totals (after ``"PSPNet-{name}: "`` when a backbone ``name`` is given)."""
+    parts = [row for row in costs if row.part != "total"]
+    total_params, total_flops = sum(r.parameters for r in parts), sum(r.flops for r in parts)
+    shares = {"parameters": {r.part: 100.0 * r.parameters / max(total_params, 1) for r in parts},
+              "flops": {r.part: 100.0 * r.flops / max(total_flops, 1) for r in parts}}
+    for bars, labels, key in ((artists.bars, artists.labels, "parameters"),
+                              (artists.fixed, artists.fixed_labels, "flops")):
+        for bar, label, value in zip(bars, labels, shares[key].values()):
+            bar.set_width(value)
+            label.set_x(value + 1)
+            label.set_text(f"{value:.1f}%")
+    totals = f"{total_params / 1e6:.1f} M parameters, {total_flops / 1e9:.0f} GFLOPs per image"
+    artists.bars[0].axes.set_title(title or (f"PSPNet-{name}: {totals}" if name else totals))
+    return shares
+
+
+def plot_part_costs(costs: Sequence[Any], *, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """Horizontal bars of the share of parameters and FLOPs of each part (``PartCost`` rows)."""
+    ax = get_axes(ax, (6.5, 3.2))
+    update_part_costs(draw_part_costs(ax, [row.part for row in costs if row.part != "total"]), costs, title=title)
     return ax
+
+
+def draw_stage_sizes(ax: Axes, names: Sequence[str], max_size: int) -> BarsArtists:
+    """One bar per stage (backbone blue, pyramid green, head teal), log-scaled side in pixels."""
+    y = np.arange(len(names))
+    colours = [FLOPS_COLOUR if n in ("ppm", "head") else "#21918c" if n == "out" else PARAMS_COLOUR for n in names]
+    bars = ax.barh(y, np.ones(len(names)), color=colours)
+    ax.set_yticks(y, list(names))
+    ax.invert_yaxis()
+    ax.set(xscale="log", xlim=(1, 2.5 * max_size), xlabel="side of the tensor (pixels or feature cells, log scale)")
+    return BarsArtists(bars, [_bar_label(ax, 1.0, yy) for yy in y])
+
+
+def update_stage_sizes(artists: BarsArtists, sides: Sequence[int], title: str) -> None:
+    """Set each bar to its stage's side and label it ``S x S``."""
+    for bar, label, side in zip(artists.bars, artists.labels, sides):
+        bar.set_width(side)
+        label.set_x(side * 1.08)
+        label.set_text(f"{side}x{side}")
+    artists.bars[0].axes.set_title(title, fontsize="medium")
+
+
+def draw_gradient_norms(ax: Axes, main: Mapping[str, float], aux: Mapping[str, float]) -> BarsArtists:
+    """Fixed bars of ``||g_main||`` per part and bars for ``||alpha g_aux||`` (log scale, zero drawn at a floor)."""
+    parts, y, height = list(main), np.arange(len(main)), 0.38
+    positive = [v for v in [*main.values(), *aux.values()] if v > 0] or [1.0]
+    floor = min(positive) / 10  # bars of zero gradient are drawn down to this floor
+    fixed = ax.barh(y - height / 2, [max(main[p], floor) for p in parts], height, color=PARAMS_COLOUR, hatch="//",
+                    edgecolor="white", label="main loss: ||g_main||")
+    bars = ax.barh(y + height / 2, [floor] * len(parts), height, color=AUX_COLOUR, edgecolor="black",
+                   label="auxiliary loss: ||alpha g_aux||")
+    ax.set_yticks(y, parts)
+    ax.invert_yaxis()
+    ax.set(xscale="log", xlim=(floor, max(positive) * 3), xlabel="gradient L2 norm (log scale)")
+    ax.legend(loc="lower right", fontsize="small")
+    return BarsArtists(bars, [], fixed, [], floor)
+
+
+def update_gradient_norms(artists: BarsArtists, alpha: float, scaled: Mapping[str, float],
+                          ratio: Mapping[str, float]) -> None:
+    """Set the auxiliary bars to ``||alpha g_aux||``; the title lists the ratios to the main gradient."""
+    for bar, value in zip(artists.bars, scaled.values()):
+        bar.set_width(max(value, artists.floor))
+    shown = ", ".join(f"{p.removeprefix('backbone.')} {r:.2f}" for p, r in ratio.items() if 0 < r < float("inf"))
+    artists.bars[0].axes.set_title(f"alpha = {alpha:.2f}; ||alpha g_aux|| / ||g_main||:\n{shown}", fontsize="medium")
