@@ -86,6 +86,7 @@ def resnet_arch(model: nn.Module) -> str | None:
         >>> resnet_arch(torchvision.models.resnet34())
         'resnet34'
     """
+    check_module(model, "model")
     stages = [getattr(model, stage, None) for stage in ("layer1", "layer2", "layer3", "layer4")]
     if not all(isinstance(stage, nn.Sequential) and len(stage) for stage in stages):
         return None

@@ -166,15 +166,17 @@ class FeatureGridArtists:
 
 def _pixels(image: Any) -> np.ndarray:
     if isinstance(image, torch.Tensor):
-        image = check_tensor(image, "image", ndim=(2, 3), layout="(3, H, W) or (H, W)", dtype="real")
+        check_tensor(image, "image", ndim=(2, 3), layout="(3, H, W) or (H, W)", dtype="real", finite=True)
+        if image.device.type == "meta":
+            raise ValueError("image is on the meta device (shapes only): there are no pixels to show")
         image = image.detach().cpu().numpy()
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or not np.isrealobj(image):
         raise TypeError(f"image must be a (3, H, W) tensor or an (H, W, 3) / (H, W) real array, got {image!r:.60}")
     if image.ndim == 3 and image.shape[0] in (1, 3) and image.shape[-1] not in (1, 3):
         image = image.transpose(1, 2, 0)  # (H, W, C) for matplotlib
-    if image.ndim == 3 and image.shape[-1] not in (1, 3):
-        raise ValueError(f"image must have 1 or 3 channels, got shape {image.shape}")
-    return (np.nan_to_num(image.astype(np.float64)).clip(0, 1) * 255).round().astype(np.uint8)  # 8-bit
+    if image.ndim == 3 and image.shape[-1] not in (1, 3) or not np.isfinite(image).all():
+        raise ValueError(f"image must have 1 or 3 channels and finite values, got shape {image.shape}")
+    return (image.astype(np.float64).clip(0, 1) * 255).round().astype(np.uint8)  # (H, W[, C]), 8-bit
 
 
 def draw_feature_grid(ax: Axes, image: Any, table: StrideTable, *, stage: str = "layer4",
