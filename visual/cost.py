@@ -33,16 +33,8 @@ from visual.models.resnet import check_arch, dilated_resnet
 from visual.output_stride import REFERENCE_SIZE, dilation_flags, html_table, stride_table, text_table
 from visual.receptive_field import meta_device
 
-__all__ = [
-    "MeasuredForward",
-    "meta_forward",
-    "StrideCost",
-    "CostTable",
-    "measure_cost",
-    "cost_table",
-    "PartCost",
-    "part_costs",
-]
+__all__ = ["MeasuredForward", "meta_forward", "StrideCost", "CostTable", "measure_cost", "cost_table",
+    "PartCost", "part_costs"]
 
 IN_CHANNELS = 3  # RGB images
 BACKBONE_STAGES = ("conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4")  # torchvision order
@@ -111,9 +103,6 @@ def meta_forward(module: nn.Module, input_size: int | tuple[int, int]) -> Measur
                            int(sum(storage.nbytes() for storage in saved.values())))
 
 
-# --------------------------------------------------------------------------------------------
-# Backbones at several output strides (lesson 02)
-# --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StrideCost:
     """Measured cost of one forward pass of a backbone (batch 1, float32).
@@ -244,9 +233,6 @@ def cost_table(
     return CostTable(tuple(measure_cost(arch, input_size, f) for f in flags))
 
 
-# --------------------------------------------------------------------------------------------
-# Parts of a PSPNet (lesson 04)
-# --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PartCost:
     """Parameters and forward FLOPs of one part of a PSPNet.

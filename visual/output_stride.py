@@ -27,27 +27,12 @@ from torch import nn
 
 from visual.checks import as_size, check_bool, check_choice, check_int, check_module
 from visual.conv_arithmetic import conv_output_size
-from visual.models.resnet import (
-    DILATABLE_STAGES,
-    DILATION_SCHEDULES,
-    check_arch,
-    check_flags,
-    dilated_resnet,
-    resnet_arch,
-)
+from visual.models.resnet import (DILATABLE_STAGES, DILATION_SCHEDULES, check_arch, check_flags,
+    dilated_resnet, resnet_arch)
 from visual.receptive_field import Trace, meta_device, trace
 
-__all__ = [
-    "RESNET_STAGES",
-    "StrideRow",
-    "StrideTable",
-    "stride_table",
-    "text_table",
-    "html_table",
-    "dilation_flags",
-    "upsampling_drift",
-    "upsampled_positions",
-]
+__all__ = ["RESNET_STAGES", "StrideRow", "StrideTable", "stride_table", "text_table", "html_table",
+    "dilation_flags", "upsampling_drift", "upsampled_positions"]
 
 RESNET_STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
 """torchvision's names of a ResNet's stages, in order."""
@@ -93,9 +78,6 @@ def dilation_flags(output_stride: int) -> tuple[bool, bool, bool]:
     return tuple(i >= len(DILATABLE_STAGES) - dilated for i in range(len(DILATABLE_STAGES)))  # type: ignore[return-value]
 
 
-# --------------------------------------------------------------------------------------------
-# The table
-# --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StrideRow:
     """One stage of a :class:`StrideTable` (lengths in input pixels).
@@ -216,9 +198,6 @@ class StrideTable:
         return html_table(self.title, COLUMNS, [_cells(row) for row in self.rows], left=2)
 
 
-# --------------------------------------------------------------------------------------------
-# Reading the table off a model
-# --------------------------------------------------------------------------------------------
 Layer = tuple[str, tuple[tuple[int, int, int, int], ...], bool]
 """A size-changing layer on a stage's main path: name, per axis (kernel, stride, padding, dilation), ceil_mode."""
 
@@ -349,9 +328,6 @@ def stride_table(
     return StrideTable(resnet_arch(arch_or_model) or type(arch_or_model).__name__, hw, flags, "model", rows)
 
 
-# --------------------------------------------------------------------------------------------
-# Alignment of upsampled features (why 8k + 1)
-# --------------------------------------------------------------------------------------------
 def _stage_geometry(table: StrideTable, stage: str) -> tuple[int, int, int, float]:
     if not isinstance(table, StrideTable):
         raise TypeError(f"table must be a StrideTable (from visual.stride_table), got {type(table).__name__}")

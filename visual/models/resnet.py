@@ -40,17 +40,8 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
 from visual.checks import check_bool, check_choice, check_module
 
-__all__ = [
-    "RESNET_ARCHS",
-    "DILATABLE_STAGES",
-    "DILATION_SCHEDULES",
-    "check_arch",
-    "check_flags",
-    "resnet_arch",
-    "dilated_resnet",
-    "semseg_resnet",
-    "load_checkpoint",
-]
+__all__ = ["RESNET_ARCHS", "DILATABLE_STAGES", "DILATION_SCHEDULES", "check_arch", "check_flags",
+    "resnet_arch", "dilated_resnet", "semseg_resnet", "load_checkpoint"]
 
 # Blocks per stage (layer1..layer4), He et al., "Deep Residual Learning", CVPR 2016, Table 1.
 RESNET_ARCHS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {

@@ -27,13 +27,11 @@ from visual.cost import CostTable
 from visual.output_stride import RESNET_STAGES, StrideTable, upsampled_positions, upsampling_drift
 from visual.plots.core import get_axes
 
-__all__ = [
-    "StageSizesArtists", "draw_stage_sizes", "update_stage_sizes", "plot_stage_sizes",
+__all__ = ["StageSizesArtists", "draw_stage_sizes", "update_stage_sizes", "plot_stage_sizes",
     "FeatureGridArtists", "draw_feature_grid", "update_feature_grid", "plot_feature_grid",
     "FeatureCentresArtists", "draw_feature_centres", "update_feature_centres", "plot_feature_centres",
     "DriftArtists", "draw_upsampling_drift", "update_upsampling_drift", "plot_upsampling_drift",
-    "plot_stride_cost",
-]
+    "plot_stride_cost"]
 
 SERIES_COLOURS = ("#00224e", "#d4c240", "#7c7b78", "#fee838")  # cividis: dark, light, mid, lightest
 SERIES_HATCHES = ("", "//", "..", "xx")
@@ -41,8 +39,7 @@ GRID_COLOUR = "#ffd700"  # gold cell borders over the photo: visible on dark and
 CENTRE_COLOUR = "#e6550d"  # orange dots: the input pixel each feature is centred on
 MAX_CENTRE_DOTS = 10_000  # above this many features the dots become a grey carpet; keep only the grid
 CENTRES_SHOWN = 5  # plot_feature_centres: features shown at the far edge by default
-ROWS = {"network": 2.0, "true": 1.0, "false": 0.0}  # y of the three rows of plot_feature_centres
-ROW_LIMITS = (-0.7, 2.7)
+ROWS, ROW_LIMITS = {"network": 2.0, "true": 1.0, "false": 0.0}, (-0.7, 2.7)  # y of plot_feature_centres' rows
 QUANTITIES = {
     "size": ("feature-map height h (pixels)", lambda row: row.size[0]),
     "stride": ("output stride (input pixels)", lambda row: row.output_stride),
@@ -117,8 +114,7 @@ def draw_stage_sizes(ax: Axes, tables: StrideTable | Sequence[StrideTable], *, q
     ax.set_xticks(x, [f"{row.stage}\n{row.paper_name}" for row in tables[0]], fontsize="small")
     if log:
         ax.set_yscale("log", base=2)
-    ax.set_ylabel(QUANTITIES[quantity][0])
-    ax.set_xlabel("stage (torchvision name / ResNet paper name)")
+    ax.set(ylabel=QUANTITIES[quantity][0], xlabel="stage (torchvision name / ResNet paper name)")
     ax.legend(fontsize="small")
     update_stage_sizes(artists, tables)
     return artists
@@ -200,8 +196,7 @@ def draw_feature_grid(ax: Axes, image: Any, table: StrideTable, *, stage: str = 
         ax, ax.imshow(pixels, cmap="gray", interpolation="antialiased"),
         ax.add_collection(LineCollection([], colors=GRID_COLOUR, linewidths=0.6, alpha=0.9)),
         ax.plot([], [], ".", color=CENTRE_COLOUR, label="feature centre")[0], check_bool(show_centres, "show_centres"))
-    ax.set_xlabel("x (input pixels)")
-    ax.set_ylabel("y (input pixels)")
+    ax.set(xlabel="x (input pixels)", ylabel="y (input pixels)")
     update_feature_grid(artists, table, stage=stage)
     return artists
 
@@ -225,8 +220,7 @@ def update_feature_grid(artists: FeatureGridArtists, table: StrideTable, *, stag
         artists.centres.set_data([], [])
     artists.centres.set_markersize(min(3.0, max(1.0, s / 8 * 1.5)))  # dots shrink with the cells
     artists.image.set_extent((left, right, bottom, top))
-    artists.ax.set_xlim(left, right)
-    artists.ax.set_ylim(bottom, top)
+    artists.ax.set(xlim=(left, right), ylim=(bottom, top))
     artists.ax.set_title(f"{stage}: {h}×{w} features, stride {s}, on the {H}×{W} input", fontsize="medium")
 
 
@@ -273,8 +267,7 @@ def draw_feature_centres(ax: Axes, table: StrideTable, *, stage: str = "layer4",
                       markeredgecolor="black")[0] for key, (marker, colour, label) in styles.items()})
     ax.set_yticks([ROWS["false"], ROWS["true"], ROWS["network"]],
                   ["align_corners=False", "align_corners=True", "network"])
-    ax.set_ylim(*ROW_LIMITS)
-    ax.set_xlabel("x (input pixels)")
+    ax.set(ylim=ROW_LIMITS, xlabel="x (input pixels)")
     update_feature_centres(artists, table, stage=stage, window=window)
     return artists
 
@@ -344,8 +337,7 @@ def draw_upsampling_drift(ax: Axes, tables: StrideTable | Sequence[StrideTable],
                                      label=f"{size}align_corners={align}")[0]
                       for align, style in ((True, "-"), (False, "--"))})
     ax.axhline(0, color="black", linewidth=0.6)
-    ax.set_xlabel("output pixel X (input pixels)")
-    ax.set_ylabel("feature centre − pixel (input px)")
+    ax.set(xlabel="output pixel X (input pixels)", ylabel="feature centre − pixel (input px)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", ncol=2)
     artists = DriftArtists(ax, stage, lines)
@@ -365,8 +357,7 @@ def update_upsampling_drift(artists: DriftArtists, tables: StrideTable | Sequenc
             drift = upsampling_drift(table, align_corners=align, stage=artists.stage).numpy()  # (H,)
             line.set_data(np.arange(H), drift)
             limit, width = max(limit, float(np.abs(drift).max())), max(width, H)
-    artists.ax.set_xlim(-0.5, width - 0.5)
-    artists.ax.set_ylim(-1.15 * limit, 1.15 * limit)
+    artists.ax.set(xlim=(-0.5, width - 0.5), ylim=(-1.15 * limit, 1.15 * limit))
     if len(tables) == 1:
         row = tables[0][artists.stage]
         title = (f"Drift of every upsampled pixel, H = {tables[0].input_size[0]}, output stride "
@@ -402,8 +393,7 @@ def plot_stride_cost(costs: CostTable, *, ax: Axes | None = None, metric: str = 
                   hatch=SERIES_HATCHES[1], edgecolor="black", linewidth=0.6)
     ax.bar_label(bars, labels=[f"{v:.0f} (×{v / values[0]:.1f})" for v in values], fontsize="small", padding=2)
     first = costs.rows[0]
-    ax.set_ylabel(label)
-    ax.set_xlabel("output stride (layer4 size)")
+    ax.set(ylabel=label, xlabel="output stride (layer4 size)")
     ax.set_title(f"{first.arch} at {first.input_size[0]}×{first.input_size[1]}", fontsize="medium")
     ax.margins(y=0.15)
     return ax

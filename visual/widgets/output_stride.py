@@ -21,31 +21,14 @@ import torch
 from visual.checks import check_choice, check_int
 from visual.data import load_sample_image
 from visual.models.resnet import DILATION_SCHEDULES, RESNET_ARCHS, check_arch, check_flags
-from visual.output_stride import (
-    StrideTable,
-    dilation_flags,
-    stride_table,
-    upsampled_positions,
-    upsampling_drift,
-)
-from visual.plots.output_stride import (
-    draw_feature_centres,
-    draw_feature_grid,
-    draw_stage_sizes,
-    draw_upsampling_drift,
-    update_feature_centres,
-    update_feature_grid,
-    update_stage_sizes,
-    update_upsampling_drift,
-)
+from visual.output_stride import (StrideTable, dilation_flags, stride_table, upsampled_positions,
+    upsampling_drift)
+from visual.plots.output_stride import (draw_feature_centres, draw_feature_grid, draw_stage_sizes,
+    draw_upsampling_drift, update_feature_centres, update_feature_grid, update_stage_sizes,
+    update_upsampling_drift)
 from visual.widgets.core import Explorer, finish_explorer
 
-__all__ = [
-    "output_stride_summary",
-    "alignment_summary",
-    "explore_output_stride",
-    "explore_alignment",
-]
+__all__ = ["output_stride_summary", "alignment_summary", "explore_output_stride", "explore_alignment"]
 
 MIN_INPUT_SIZE = 33  # 8 * 4 + 1: the smallest slider value still shows a few output-stride-8 features
 MAX_INPUT_SIZE = 1025  # 8 * 128 + 1: covers PSPNet's 473 (ADE20K, VOC) and 713 (Cityscapes)
@@ -55,9 +38,6 @@ SCHEDULE_LABELS = {"torchvision": "torchvision (à trous)", "semseg": "semseg (e
 SAMPLE_IMAGE_SIZE = 473  # the default photo's side (any size is stretched over the input grid)
 
 
-# --------------------------------------------------------------------------------------------
-# Pure functions (what the callbacks compute)
-# --------------------------------------------------------------------------------------------
 def output_stride_summary(
     arch: str = "resnet101",
     input_size: int = 473,
