@@ -39,14 +39,8 @@ RESNET_STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
 
 # He et al., "Deep Residual Learning for Image Recognition", CVPR 2016, Table 1: the 3x3 max
 # pool opens the conv2_x row, then come the conv2_x blocks (torchvision's layer1).
-PAPER_NAMES = {
-    "conv1": "conv1",
-    "maxpool": "conv2_x (pool)",
-    "layer1": "conv2_x",
-    "layer2": "conv3_x",
-    "layer3": "conv4_x",
-    "layer4": "conv5_x",
-}
+PAPER_NAMES = {"conv1": "conv1", "maxpool": "conv2_x (pool)", "layer1": "conv2_x", "layer2": "conv3_x",
+               "layer3": "conv4_x", "layer4": "conv5_x"}
 
 REFERENCE_SIZE = 473  # the input at which cached traces are taken (PSPNet's, Zhao et al. 2017, Sec. 4.1)
 OUTPUT_STRIDES = (32, 16, 8, 4)  # 32 / 2 ** (number of dilated stages)
@@ -64,8 +58,7 @@ def dilation_flags(output_stride: int) -> tuple[bool, bool, bool]:
         Three booleans for (layer2, layer3, layer4).
 
     Raises:
-        TypeError: not an int (a bool or a float).
-        ValueError: for any other output stride.
+        TypeError: not an int; ValueError: any other output stride.
 
     Example:
         >>> dilation_flags(8)
@@ -354,8 +347,7 @@ def upsampling_drift(table: StrideTable, *, align_corners: bool, stage: str = "l
         Tensor ``(H,)``, float64, drift in input pixels per output row ``X = 0 .. H-1``.
 
     Raises:
-        TypeError: ``table`` is not a StrideTable or ``align_corners`` not a bool.
-        ValueError: unknown stage.
+        TypeError: ``table`` is not a StrideTable or ``align_corners`` not a bool; ValueError: unknown stage.
 
     Example:
         >>> drift = upsampling_drift(stride_table("resnet50", 473), align_corners=True)

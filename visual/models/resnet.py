@@ -21,9 +21,8 @@ first block of stage    conv2 (3x3, had the stride): d    conv1 (3x3, had the st
 later blocks            conv2: 2d                         conv1, conv2: 2d
 =====================  ===============================  ====================================
 
-(torchvision's rule, for a stage whose stride is replaced; ``d`` is the dilation before that
-stage.) The rule works for BasicBlocks too, where torchvision's ``replace_stride_with_dilation``
-raises ``NotImplementedError``. Module names and ``state_dict`` keys stay torchvision's.
+(torchvision's rule; ``d`` is the dilation before the stage.) It works for BasicBlocks too, where
+torchvision raises ``NotImplementedError``. Module names and ``state_dict`` keys stay torchvision's.
 """
 
 from __future__ import annotations
@@ -45,12 +44,9 @@ __all__ = ["RESNET_ARCHS", "DILATABLE_STAGES", "DILATION_SCHEDULES", "check_arch
 
 # Blocks per stage (layer1..layer4), He et al., "Deep Residual Learning", CVPR 2016, Table 1.
 RESNET_ARCHS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
-    "resnet18": (BasicBlock, (2, 2, 2, 2)),
-    "resnet34": (BasicBlock, (3, 4, 6, 3)),
-    "resnet50": (Bottleneck, (3, 4, 6, 3)),
-    "resnet101": (Bottleneck, (3, 4, 23, 3)),
-    "resnet152": (Bottleneck, (3, 8, 36, 3)),
-}
+    "resnet18": (BasicBlock, (2, 2, 2, 2)), "resnet34": (BasicBlock, (3, 4, 6, 3)),
+    "resnet50": (Bottleneck, (3, 4, 6, 3)), "resnet101": (Bottleneck, (3, 4, 23, 3)),
+    "resnet152": (Bottleneck, (3, 8, 36, 3))}
 DILATABLE_STAGES = ("layer2", "layer3", "layer4")  # the three replace_stride_with_dilation flags
 DILATION_SCHEDULES = ("torchvision", "semseg")
 """Dilation schedules: torchvision's à trous rule, or hszhao/semseg's "dilate every 3x3 conv"."""
@@ -133,13 +129,11 @@ def dilated_resnet(
             loaded with :func:`load_checkpoint`.
 
     Returns:
-        A ``torchvision.models.ResNet``, ``(N, 3, H, W) -> (N, 1000)`` logits; its ``layer4``
-        output is ``(N, 512 * expansion, ceil(H / os), ceil(W / os))``, ``os = 32 / 2 ** sum(flags)``.
+        A ``torchvision.models.ResNet``, ``(N, 3, H, W) -> (N, 1000)``; ``layer4`` gives
+        ``(N, 512 * expansion, ceil(H / os), ceil(W / os))``, ``os = 32 / 2 ** sum(flags)``.
 
     Raises:
-        ValueError: unknown ``arch`` or ``schedule``, flags not three; a checkpoint that does not fit.
-        TypeError: flags or ``deep_stem`` not bools; ``weights`` not ``None`` or a path.
-        FileNotFoundError: ``weights`` names a file that does not exist.
+        ValueError, TypeError: a bad argument (named); as :func:`load_checkpoint` for ``weights``.
 
     Example:
         >>> model = dilated_resnet("resnet18", (False, True, True))
@@ -251,11 +245,9 @@ def load_checkpoint(
         ``model`` itself, with its weights replaced.
 
     Raises:
-        TypeError: ``model`` is not an ``nn.Module``, ``path`` not a ``str``/``PathLike``.
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: ``model`` is on the meta device, the file is not a safe checkpoint or holds
-            no state_dict, or its keys or shapes do not fit ``model`` (the message lists them;
-            the model may then be partly overwritten).
+        TypeError: a wrong type. FileNotFoundError: ``path`` does not exist.
+        ValueError: a meta ``model``; a file that is no safe state_dict, or whose keys or shapes
+            do not fit ``model`` (listed; the model may then be partly overwritten).
     """
     check_module(model, "model")
     if not isinstance(path, (str, os.PathLike)):
