@@ -2,9 +2,9 @@
 
 Each ``explore_*`` builds its figure once (``with plt.ioff()``) with the ``draw_*`` plot helpers;
 its callback calls a pure function (``output_stride_summary``, ``alignment_summary``; tests call
-them without widgets), then the matching ``update_*`` helpers and ``fig.canvas.draw_idle()``. ``stride_table`` caches one
-trace per (arch, flags, schedule) and derives other input sizes by conv arithmetic, so a
-control change costs well under a millisecond of computation (see
+them without widgets), then the matching ``update_*`` helpers and ``fig.canvas.draw_idle()``.
+``stride_table`` caches one trace per (arch, flags, schedule) and derives other input sizes by
+conv arithmetic, so a control change costs well under a millisecond of computation (see
 ``benchmarks/bench_output_stride.py``).
 """
 
@@ -16,7 +16,6 @@ from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-import torch
 
 from visual.checks import check_choice, check_int
 from visual.data import load_sample_image
@@ -52,14 +51,14 @@ def output_stride_summary(
         replace_stride_with_dilation: three booleans for (layer2, layer3, layer4).
         schedule: ``"torchvision"`` or ``"semseg"``.
 
-    Raises:
-        ValueError, TypeError: as :func:`visual.stride_table`.
-
     Returns:
         dict with ``table`` (the :class:`~visual.StrideTable`), ``reference`` (the same arch and
         size without dilation, output stride 32), ``output_stride``, ``output_size``,
         ``positions`` (``h * w``), ``positions_ratio`` (vs the reference), ``rf`` and
         ``reference_rf`` (of layer4, input pixels).
+
+    Raises:
+        ValueError, TypeError: as :func:`visual.stride_table`.
     """
     table = stride_table(arch, input_size, replace_stride_with_dilation, schedule=schedule)
     reference = stride_table(arch, input_size, (False, False, False))
