@@ -167,7 +167,8 @@ def checkpoint_files(tmp_path):
 
 
 @pytest.mark.parametrize("build, file, error, match", [
-    (lambda: dilated_resnet("resnet50"), "resnet18.pth", ValueError, r"path .* checkpoint of resnet50\?"),
+    (lambda: dilated_resnet("resnet50"), "resnet18.pth", ValueError,
+     r"path .*model is a resnet50: is this a checkpoint of another architecture"),
     (lambda: dilated_resnet("resnet18", deep_stem=True), "resnet18.pth", ValueError, "path .*missing keys"),
     (lambda: dilated_resnet("resnet18"), "missing.pth", FileNotFoundError, "path .* is not a file"),
     (lambda: dilated_resnet("resnet18"), "text.pth", ValueError, "path .*torch.load"),

@@ -274,7 +274,8 @@ def test_weights_must_be_a_path(weights):
 
 def test_wrong_architecture_names_the_missing_keys(resnet18_checkpoint):
     path, _ = resnet18_checkpoint
-    with pytest.raises(ValueError, match=r"missing keys: 'layer1\.2\.bn1\.bias'.*checkpoint of resnet34\?"):
+    with pytest.raises(ValueError, match=r"missing keys: 'layer1\.2\.bn1\.bias'.*model is a resnet34: is this a "
+                                         r"checkpoint of another"):
         dilated_resnet("resnet34", weights=path)
 
 

@@ -72,7 +72,7 @@ def meta_forward(module: nn.Module, input_size: int | tuple[int, int]) -> Measur
         A :class:`MeasuredForward`.
 
     Raises:
-        TypeError: ``module`` is not an ``nn.Module``; ValueError / TypeError: a bad ``input_size``.
+        TypeError: ``module`` is not an ``nn.Module``; ValueError, TypeError: a bad ``input_size``.
     """
     check_module(module, "model")
     height, width = as_size(input_size, "input_size")
@@ -135,11 +135,8 @@ def measure_cost(
     """Count FLOPs and activation memory of a ResNet backbone's forward pass (conv1 .. layer4, batch 1).
 
     Args:
-        arch_or_model: an arch name (built on the meta device with :func:`dilated_resnet`) or a
-            ResNet-like module (left untouched).
-        input_size: ``H`` or ``(H, W)``.
-        replace_stride_with_dilation: flags for an arch name (``None``: ``(False, True, True)``);
-            must be ``None`` for a model.
+        arch_or_model, input_size, replace_stride_with_dilation: as for :func:`visual.stride_table`
+            (an arch name is built on the meta device; a model is left untouched).
 
     Returns:
         A :class:`StrideCost`.
@@ -156,11 +153,8 @@ def measure_cost(
     backbone = nn.Sequential(*(getattr(model, name) for name in BACKBONE_STAGES))  # shares the modules
     measured = meta_forward(backbone, table.input_size)
     features = measured.output  # (1, C, h, w)
-    return StrideCost(
-        arch=table.arch, input_size=table.input_size, output_stride=table.output_stride,
-        output_size=table.output_size, flops=measured.flops, activation_bytes=measured.activation_bytes,
-        feature_bytes=features.numel() * features.element_size(),
-    )
+    return StrideCost(table.arch, table.input_size, table.output_stride, table.output_size, measured.flops,
+                      measured.activation_bytes, features.numel() * features.element_size())
 
 
 COST_COLUMNS = ("output stride", "layer4 size", "GFLOPs", "× OS 32", "activations (MiB)", "× OS 32",
@@ -224,8 +218,7 @@ def cost_table(
         A :class:`CostTable`.
 
     Raises:
-        ValueError: an unknown arch or output stride, or no output strides.
-        TypeError: ``output_strides`` not a list or tuple of ints.
+        ValueError, TypeError: a bad arch, input size or output stride (named).
     """
     check_arch(arch)
     as_size(input_size, "input_size")
@@ -259,11 +252,10 @@ def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input
         input_size: ``H`` (square) or ``(H, W)`` of the image.
 
     Returns:
-        One :class:`PartCost` per part present (``aux_head`` only when the model has it), then
-        ``"total"``.
+        One :class:`PartCost` per part present (``aux_head`` only with the aux head), then ``"total"``.
 
     Raises:
-        TypeError: ``model`` is not a PSPNet; ValueError / TypeError: a bad ``input_size``.
+        TypeError: ``model`` is not a PSPNet; ValueError, TypeError: a bad ``input_size``.
     """
     if not isinstance(model, PSPNet):
         raise TypeError(f"model must be a visual.PSPNet, got {type(model).__name__}")

@@ -297,5 +297,6 @@ def _mismatch_hint(model: nn.Module, state_dict: Mapping[str, torch.Tensor], pat
     found = [f"{what}: {listing(keys)}" for what, keys in
              (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)) if keys]
     arch = resnet_arch(model) or type(model).__name__
-    return (f"checkpoint path {path!r} does not fit the model: {'; '.join(found) or error}. Is this a checkpoint "
-            f"of {arch}? (use strip_prefix / ignore_prefixes for wrappers or heads)")
+    return (f"checkpoint path {path!r} does not fit the model: {'; '.join(found) or error}. The model is a "
+            f"{arch}: is this a checkpoint of another architecture? (strip_prefix / ignore_prefixes skip "
+            "wrappers, heads)")
