@@ -9,7 +9,7 @@ import torch
 import torchvision
 from torch import nn
 
-from visual.models.resnet import RESNET_ARCHS, DilatedBasicBlock, dilated_resnet, load_checkpoint
+from visual.models.resnet import RESNET_ARCHS, dilated_resnet, load_checkpoint, resnet_arch, semseg_resnet
 
 ALL_FLAGS = list(itertools.product((False, True), repeat=3))
 SEGMENTATION_FLAGS = (False, True, True)  # output stride 8, as in PSPNet / DeepLab
@@ -115,15 +115,32 @@ def test_state_dict_is_key_for_key_torchvision(arch, flags):
 
 
 def test_torchvision_basic_block_refuses_dilation():
-    # The gap DilatedBasicBlock fills.
+    # The gap the stride/dilation rule fills for ResNet-18/34.
     with pytest.raises(NotImplementedError, match="Dilation > 1 not supported in BasicBlock"):
         torchvision.models.resnet18(weights=None, replace_stride_with_dilation=[False, True, True])
 
 
-def test_bottleneck_archs_are_torchvision_models():
-    model = dilated_resnet("resnet50", SEGMENTATION_FLAGS)
-    assert type(model) is torchvision.models.ResNet
-    assert isinstance(model.layer1[0], torchvision.models.resnet.Bottleneck)
+@pytest.mark.parametrize("arch", list(RESNET_ARCHS))
+def test_every_arch_is_a_torchvision_model(arch):
+    with torch.device("meta"):
+        model = dilated_resnet(arch, SEGMENTATION_FLAGS)
+    block = torchvision.models.resnet.Bottleneck if arch in ("resnet50", "resnet101", "resnet152") else \
+        torchvision.models.resnet.BasicBlock
+    assert type(model) is torchvision.models.ResNet and type(model.layer3[0]) is block
+    assert resnet_arch(model) == arch
+
+
+def _geometry(model: nn.Module) -> dict[str, tuple]:
+    return {name: (m.stride, m.dilation, m.padding) for name, m in model.named_modules() if isinstance(m, nn.Conv2d)}
+
+
+@pytest.mark.parametrize("arch", ["resnet50", "resnet101"])
+@pytest.mark.parametrize("flags", ALL_FLAGS, ids=str)
+def test_bottleneck_rule_equals_torchvisions_replace_stride_with_dilation(arch, flags):
+    with torch.device("meta"):
+        ours = dilated_resnet(arch, flags)
+        theirs = getattr(torchvision.models, arch)(weights=None, replace_stride_with_dilation=list(flags))
+    assert _geometry(ours) == _geometry(theirs)
 
 
 def _dilations(block: nn.Module) -> list[int]:
@@ -134,7 +151,7 @@ def test_basic_block_schedule_follows_the_a_trous_rule():
     # Hand-derived for (False, True, True): layer3 replaces a stride 2 (dilation 1 -> 2),
     # layer4 another (2 -> 4). The conv that carried the stride keeps the previous dilation.
     model = dilated_resnet("resnet34", SEGMENTATION_FLAGS)
-    assert isinstance(model.layer3[0], DilatedBasicBlock)
+    assert type(model.layer3[0]) is torchvision.models.resnet.BasicBlock
     assert [_dilations(b) for b in model.layer2] == [[1, 1]] * 4
     assert [_dilations(b) for b in model.layer3] == [[1, 2]] + [[2, 2]] * 5
     assert [_dilations(b) for b in model.layer4] == [[2, 4]] + [[4, 4]] * 2
@@ -160,9 +177,29 @@ def test_docstring_examples():
     assert results.attempted >= 2 and results.failed == 0
 
 
-def test_dilated_basic_block_rejects_groups():
-    with pytest.raises(ValueError, match="groups=1"):
-        DilatedBasicBlock(8, 8, groups=2)
+def test_semseg_schedule_dilates_the_strided_conv_too():
+    # hszhao/semseg model/pspnet.py: every 3x3 conv of layer3 gets dilation 2, of layer4 dilation 4.
+    for arch, conv in (("resnet50", "conv2"), ("resnet18", "conv1")):
+        model = semseg_resnet(arch)
+        assert [_dilations(b) for b in model.layer3] == [[2] * len(_dilations(model.layer3[0]))] * len(model.layer3)
+        assert {d for b in model.layer4 for d in _dilations(b)} == {4}
+        assert getattr(model.layer3[0], conv).stride == (1, 1) and model.layer4[0].downsample[0].stride == (1, 1)
+    assert _geometry(dilated_resnet("resnet50", schedule="semseg")) == _geometry(semseg_resnet("resnet50"))
+
+
+@pytest.mark.parametrize("arch", ["resnet18", "resnet50"])
+def test_deep_stem_names_and_shapes(arch):
+    # The module names visual.models.semseg_keys maps the official layer0.* onto.
+    model = semseg_resnet(arch, deep_stem=True)
+    assert [type(m).__name__ for m in model.conv1] == ["Conv2d", "BatchNorm2d", "ReLU"] * 2 + ["Conv2d"]
+    assert [model.conv1[i].out_channels for i in (0, 3, 6)] == [64, 64, 128] and model.conv1[0].stride == (2, 2)
+    assert model.bn1.num_features == 128 and model.layer1[0].conv1.in_channels == 128
+    assert model.layer1[0].downsample[0].in_channels == 128
+    keys = set(model.state_dict())
+    assert {"conv1.0.weight", "conv1.3.weight", "conv1.6.weight", "bn1.running_mean"} <= keys
+    assert "conv1.weight" not in keys
+    with torch.inference_mode():
+        assert model.eval()(torch.zeros(1, 3, 33, 33)).shape == (1, 1000)
 
 
 # --- bad input -------------------------------------------------------------------------------
@@ -173,13 +210,18 @@ def test_unknown_arch_raises(arch):
         dilated_resnet(arch)
 
 
+def test_default_arch_is_resnet50():
+    with torch.device("meta"):
+        assert resnet_arch(dilated_resnet()) == "resnet50"
+
+
 @pytest.mark.parametrize(
     "flags",
     [(True, True), (False, True, True, True), (0, 1, 1), "FTT", None, True, (False, None, True)],
     ids=repr,
 )
 def test_flags_must_be_three_booleans(flags):
-    with pytest.raises(TypeError, match="replace_stride_with_dilation"):
+    with pytest.raises((TypeError, ValueError), match="replace_stride_with_dilation"):
         dilated_resnet("resnet18", flags)
 
 
@@ -220,19 +262,20 @@ def test_prefixes_are_stripped_and_ignored(tmp_path, resnet18_checkpoint):
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
-    with pytest.raises(FileNotFoundError, match="never downloaded"):
+    with pytest.raises(FileNotFoundError, match="path .* is not a file .*never downloaded"):
         dilated_resnet("resnet18", weights=tmp_path / "nope.pth")
 
 
 @pytest.mark.parametrize("weights", [True, 3, ["a.pth"]])
 def test_weights_must_be_a_path(weights):
-    with pytest.raises(TypeError, match="weights must be None or the path"):
+    with pytest.raises(TypeError, match=r"path \(weights\) must be None or the path"):
         dilated_resnet("resnet18", weights=weights)
 
 
 def test_wrong_architecture_names_the_missing_keys(resnet18_checkpoint):
     path, _ = resnet18_checkpoint
-    with pytest.raises(ValueError, match=r"missing keys: 'layer1\.2\.bn1\.bias'"):
+    with pytest.raises(ValueError, match=r"missing keys: 'layer1\.2\.bn1\.bias'.*model is a resnet34: is this a "
+                                         r"checkpoint of another"):
         dilated_resnet("resnet34", weights=path)
 
 
@@ -252,8 +295,25 @@ def test_unexpected_keys_are_named(tmp_path, resnet18_checkpoint):
 
 def test_files_that_are_not_state_dicts_are_refused(tmp_path):
     (tmp_path / "text.pth").write_text("not a checkpoint")
-    with pytest.raises(ValueError, match="could not read"):
+    with pytest.raises(ValueError, match="cannot be read with torch.load"):
         dilated_resnet("resnet18", weights=tmp_path / "text.pth")
     torch.save([torch.zeros(1)], tmp_path / "list.pth")
-    with pytest.raises(TypeError, match="does not hold a state_dict"):
+    with pytest.raises(ValueError, match="does not hold a state_dict"):
         dilated_resnet("resnet18", weights=tmp_path / "list.pth")
+
+
+def test_malicious_pickles_are_refused(tmp_path):
+    class Payload:
+        def __reduce__(self):
+            return (print, ("this must never run",))
+
+    torch.save({"conv1.weight": Payload()}, tmp_path / "evil.pth")
+    with pytest.raises(ValueError, match="weights_only"):
+        load_checkpoint(dilated_resnet("resnet18"), tmp_path / "evil.pth")
+
+
+def test_a_meta_model_is_refused(resnet18_checkpoint):
+    with torch.device("meta"):
+        model = dilated_resnet("resnet18")
+    with pytest.raises(ValueError, match="model is on the meta device"):
+        load_checkpoint(model, resnet18_checkpoint[0])

@@ -13,15 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from visual.models.resnet import RESNET_ARCHS, dilated_resnet
+from visual.models.resnet import RESNET_ARCHS, dilated_resnet, semseg_resnet
 from visual.output_stride import (
     RESNET_STAGES,
-    CostTable,
     StrideTable,
-    cost_table,
     dilation_flags,
-    measure_cost,
-    semseg_resnet,
     stride_table,
     upsampled_positions,
     upsampling_drift,
@@ -241,7 +237,7 @@ def test_flags_with_a_model_are_refused():
 def test_non_resnet_models_are_refused():
     with pytest.raises(ValueError, match="ResNet-like model"):
         stride_table(nn.Sequential(nn.Conv2d(3, 8, 3)), 64)
-    with pytest.raises(TypeError, match="arch name"):
+    with pytest.raises(TypeError, match="arch_or_model"):
         stride_table(42, 64)
 
 
@@ -249,23 +245,23 @@ def test_non_resnet_models_are_refused():
 
 @pytest.mark.parametrize("arch", ["resnet", "vgg16", "ResNet50"])
 def test_unknown_arch(arch):
-    with pytest.raises(ValueError, match="arch must be one of"):
+    with pytest.raises(ValueError, match="arch_or_model must be one of"):
         stride_table(arch)
 
 
 @pytest.mark.parametrize("flags", [(True, True), (1, 1, 1), "FTT", (False, True, None)], ids=repr)
 def test_flags_must_be_three_booleans(flags):
-    with pytest.raises(TypeError, match="3 booleans"):
+    with pytest.raises((TypeError, ValueError), match="replace_stride_with_dilation"):
         stride_table("resnet50", 473, flags)
 
 
-@pytest.mark.parametrize("size", [0, -5, (0, 10), (10, 0)], ids=repr)
-def test_input_too_small(size):
-    with pytest.raises(ValueError, match="at least 1 pixel"):
+@pytest.mark.parametrize("size", [0, -5, (0, 10), (10, 0), 10**6, (4, 5, 6)], ids=repr)
+def test_input_size_out_of_range(size):
+    with pytest.raises(ValueError, match="input_size"):
         stride_table("resnet50", size)
 
 
-@pytest.mark.parametrize("size", [473.0, "473", True, (4, 5, 6), (4.0, 5)], ids=repr)
+@pytest.mark.parametrize("size", [473.0, "473", True, (4.0, 5)], ids=repr)
 def test_input_size_type(size):
     with pytest.raises(TypeError, match="input_size"):
         stride_table("resnet50", size)
@@ -299,9 +295,9 @@ def test_dilation_flags(output_stride, flags):
     assert stride_table("resnet50", 100, dilation_flags(output_stride)).output_stride == output_stride
 
 
-@pytest.mark.parametrize("output_stride", [2, 64, 12, True, "8"])
+@pytest.mark.parametrize("output_stride", [2, 64, 12, True, "8", 8.0])
 def test_dilation_flags_bad(output_stride):
-    with pytest.raises(ValueError, match="output_stride must be one of"):
+    with pytest.raises((TypeError, ValueError), match="output_stride must be"):
         dilation_flags(output_stride)
 
 
@@ -381,69 +377,6 @@ def test_drift_arguments():
         upsampling_drift(stride_table("resnet18"), align_corners=None)
 
 
-# --- cost --------------------------------------------------------------------------------------
-
-def _hand_conv_flops(model: nn.Module, size: tuple[int, int]) -> int:
-    """2 * C_in * k_h * k_w * C_out * h_out * w_out summed over every conv (a MAC is 2 FLOPs)."""
-    outputs: dict[nn.Module, tuple[int, int]] = {}
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    handles = [m.register_forward_hook(lambda m, _i, out: outputs.__setitem__(m, tuple(out.shape[-2:])))
-               for m in convs]
-    with torch.inference_mode():
-        x = model.maxpool(model.relu(model.bn1(model.conv1(torch.zeros(1, 3, *size, device="meta")))))
-        model.layer4(model.layer3(model.layer2(model.layer1(x))))
-    for handle in handles:
-        handle.remove()
-    return sum(
-        2 * m.in_channels // m.groups * m.kernel_size[0] * m.kernel_size[1] * m.out_channels
-        * outputs[m][0] * outputs[m][1]
-        for m in convs
-    )
-
-
-@pytest.mark.parametrize("flags", [(False, False, False), OS8], ids=str)
-def test_flops_by_hand(flags):
-    cost = measure_cost("resnet50", 473, flags)
-    assert cost.flops == _hand_conv_flops(_meta_model("resnet50", flags).eval(), (473, 473))
-    assert cost.output_stride == 32 // 2 ** sum(flags)
-    assert cost.feature_bytes == 2048 * cost.output_size[0] * cost.output_size[1] * 4  # float32
-
-
-def test_meta_cost_equals_a_real_cpu_run():
-    # The meta-device count must equal the one of a real forward pass with real tensors.
-    from torch.utils.flop_counter import FlopCounterMode
-
-    model = dilated_resnet("resnet18", OS8).train()
-    saved: dict[int, int] = {}
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
-
-    def pack(t):
-        storage = t.untyped_storage()
-        if storage.data_ptr() not in params:
-            saved[storage.data_ptr()] = storage.nbytes()
-        return t
-
-    image = torch.rand(1, 3, 64, 48)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), FlopCounterMode(display=False) as counter:
-        x = model.maxpool(model.relu(model.bn1(model.conv1(image))))
-        model.layer4(model.layer3(model.layer2(model.layer1(x))))
-    cost = measure_cost(model, (64, 48))
-    assert cost.flops == counter.get_total_flops()
-    assert cost.activation_bytes == sum(saved.values())
-
-
-def test_cost_table_grows_with_smaller_output_stride():
-    table = cost_table("resnet18", 225, (32, 16, 8))
-    assert isinstance(table, CostTable) and [c.output_stride for c in table] == [32, 16, 8]
-    flops = [c.flops for c in table]
-    memory = [c.activation_bytes for c in table]
-    assert flops[0] < flops[1] < flops[2] and memory[0] < memory[1] < memory[2]
-    # OS 8 runs layer3 on 4x and layer4 on 16x the positions of OS 32.
-    assert [c.output_size for c in table] == [(8, 8), (15, 15), (29, 29)]
-    lines = str(table).splitlines()
-    assert len(lines) == 5 and "1.00" in lines[2] and "<table>" in table._repr_html_()
-
-
 def test_docstring_examples():
     import doctest
 
@@ -451,10 +384,3 @@ def test_docstring_examples():
 
     results = doctest.testmod(visual.output_stride)
     assert results.attempted >= 5 and results.failed == 0
-
-
-def test_cost_table_arguments():
-    with pytest.raises(ValueError, match="output_strides"):
-        cost_table("resnet18", 64, ())
-    with pytest.raises(ValueError, match="output_stride must be one of"):
-        cost_table("resnet18", 64, (32, 12))

@@ -26,9 +26,10 @@ from visual.receptive_field import (
     trace,
 )
 from visual.output_stride import (
-    cost_table,
-    semseg_resnet,
     stride_table,
+)
+from visual.cost import (
+    cost_table,
 )
 from visual.interpolation import (
     RESAMPLING_METHODS,
@@ -50,6 +51,7 @@ from visual.label_upsampling import (
 )
 from visual.models.resnet import (
     dilated_resnet,
+    semseg_resnet,
 )
 from visual.models.pspnet import (
     adaptive_pool_windows,

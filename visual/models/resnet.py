@@ -2,239 +2,223 @@
 
 Segmentation networks (DeepLab, PSPNet) keep the ImageNet ResNet but replace the stride 2 of
 the later stages by dilation (Chen et al., DeepLab, TPAMI 2018, Sec. 3.1; Yu & Koltun 2016).
-torchvision does this for its Bottleneck ResNets (``replace_stride_with_dilation``) but raises
-``NotImplementedError`` for the BasicBlock ResNets 18/34; :class:`DilatedBasicBlock` fills that gap.
+:func:`dilated_resnet` builds torchvision's own undilated ResNet and then sets ``stride``,
+``dilation`` and ``padding`` on its 3x3 convs by one of two rules:
 
-The *à trous rule* fixes which convolution gets which dilation. When a stage's stride 2 is
-removed, every convolution that used to run on the subsampled grid now runs on a grid twice as
-dense, so its dilation doubles; the convolution that *carried* the stride still reads the
-previous grid, so it keeps the previous dilation. With the same weights the dilated network then
-computes exactly the undilated features, on a denser grid: the "algorithme à trous" of wavelet
-signal processing (Holschneider et al. 1989; Shensa, IEEE Trans. Signal Processing 1992), as
-DeepLab (Chen et al., TPAMI 2018, Sec. 3.1) explains:
+* ``"torchvision"``, the *à trous rule* (what ``replace_stride_with_dilation`` does). When a
+  stage's stride 2 is removed, every conv after it runs on a grid twice as dense, so its
+  dilation doubles; the conv that *carried* the stride still reads the previous grid, so it
+  keeps the previous dilation. With the same weights the dilated network computes exactly the
+  undilated features on a denser grid (the "algorithme à trous", Holschneider et al. 1989).
+* ``"semseg"``, the official PSPNet code's (hszhao/semseg ``model/pspnet.py``): *every* 3x3
+  conv of a dilated stage gets the new dilation, the one that carried the stride too.
 
 =====================  ===============================  ====================================
-block                   Bottleneck (torchvision)          BasicBlock (here)
+block                   Bottleneck                        BasicBlock (ResNet-18/34)
 =====================  ===============================  ====================================
 first block of stage    conv2 (3x3, had the stride): d    conv1 (3x3, had the stride): d
                                                           conv2 (3x3): 2d
 later blocks            conv2: 2d                         conv1, conv2: 2d
 =====================  ===============================  ====================================
 
-for a stage whose stride is replaced, where ``d`` is the dilation before that stage. The ``state_dict`` keys are torchvision's, so
-torchvision checkpoints load with ``strict=True``.
+(torchvision's rule; ``d`` is the dilation before the stage.) It works for BasicBlocks too, where
+torchvision raises ``NotImplementedError``. Module names and ``state_dict`` keys stay torchvision's.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 import torchvision
 from torch import nn
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 
-__all__ = [
-    "RESNET_ARCHS",
-    "DilatedBasicBlock",
-    "dilated_resnet",
-    "load_checkpoint",
-]
+from visual.checks import check_bool, check_choice, check_module
+
+__all__ = ["RESNET_ARCHS", "DILATABLE_STAGES", "DILATION_SCHEDULES", "check_arch", "check_flags",
+    "resnet_arch", "dilated_resnet", "semseg_resnet", "load_checkpoint"]
 
 # Blocks per stage (layer1..layer4), He et al., "Deep Residual Learning", CVPR 2016, Table 1.
 RESNET_ARCHS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
-    "resnet18": (BasicBlock, (2, 2, 2, 2)),
-    "resnet34": (BasicBlock, (3, 4, 6, 3)),
-    "resnet50": (Bottleneck, (3, 4, 6, 3)),
-    "resnet101": (Bottleneck, (3, 4, 23, 3)),
-    "resnet152": (Bottleneck, (3, 8, 36, 3)),
-}
+    "resnet18": (BasicBlock, (2, 2, 2, 2)), "resnet34": (BasicBlock, (3, 4, 6, 3)),
+    "resnet50": (Bottleneck, (3, 4, 6, 3)), "resnet101": (Bottleneck, (3, 4, 23, 3)),
+    "resnet152": (Bottleneck, (3, 8, 36, 3))}
+DILATABLE_STAGES = ("layer2", "layer3", "layer4")  # the three replace_stride_with_dilation flags
+DILATION_SCHEDULES = ("torchvision", "semseg")
+"""Dilation schedules: torchvision's à trous rule, or hszhao/semseg's "dilate every 3x3 conv"."""
+STAGE_STRIDE = 2  # the stride each of layer2..layer4 has in an undilated ResNet
+SEMSEG_STEM_CHANNELS = (64, 64, 128)  # hszhao/semseg model/resnet.py, deep_base=True
 CHECKPOINT_CONTAINER_KEYS = ("state_dict", "model")  # common wrappers around a state_dict
 DATA_PARALLEL_PREFIX = "module."  # what nn.DataParallel / DDP prepend to every key
 MAX_KEYS_IN_MESSAGE = 5  # how many offending keys an error lists before "..."
 
 
-class DilatedBasicBlock(BasicBlock):
-    """torchvision's ``BasicBlock`` (two 3x3 convs + identity) with dilation support.
-
-    Same submodules (``conv1, bn1, relu, conv2, bn2, downsample``), same ``forward`` (inherited),
-    hence the same ``state_dict`` keys and shapes. Only the 3x3 convs' dilation (and the padding
-    that keeps their output the size of their input) differs.
-
-    Args:
-        inplanes: input channels.
-        planes: output channels of both convs.
-        stride: stride of ``conv1`` (2 in the first block of a non-dilated stage, else 1).
-        downsample: the 1x1 projection of the identity path, or ``None``.
-        groups: must be 1 (as in torchvision's BasicBlock).
-        base_width: must be 64 (as in torchvision's BasicBlock).
-        dilation: dilation of ``conv1``, the conv that carries (or carried) the stride.
-        norm_layer: normalisation layer class, ``nn.BatchNorm2d`` by default.
-        conv2_dilation: dilation of ``conv2``; ``None`` means ``dilation``. In the first block of a
-            dilated stage it is twice ``dilation`` (the à trous rule, see the module docstring).
-
-    Shapes:
-        ``(N, inplanes, H, W) -> (N, planes, ceil(H / stride), ceil(W / stride))``.
-    """
-
-    def __init__(
-        self,
-        inplanes: int,
-        planes: int,
-        stride: int = 1,
-        downsample: nn.Module | None = None,
-        groups: int = 1,
-        base_width: int = 64,
-        dilation: int = 1,
-        norm_layer: Callable[..., nn.Module] | None = None,
-        conv2_dilation: int | None = None,
-    ) -> None:
-        nn.Module.__init__(self)  # BasicBlock.__init__ refuses dilation > 1, so build it here
-        if norm_layer is None:
-            norm_layer = nn.BatchNorm2d
-        if groups != 1 or base_width != 64:
-            raise ValueError(
-                f"DilatedBasicBlock supports only groups=1 and base_width=64, got {groups}, {base_width}"
-            )
-        conv2_dilation = dilation if conv2_dilation is None else conv2_dilation
-        self.conv1 = _conv3x3(inplanes, planes, stride=stride, dilation=dilation)
-        self.bn1 = norm_layer(planes)
-        self.relu = nn.ReLU(inplace=True)
-        self.conv2 = _conv3x3(planes, planes, stride=1, dilation=conv2_dilation)
-        self.bn2 = norm_layer(planes)
-        self.downsample = downsample
-        self.stride = stride
-
-
-def _conv3x3(in_channels: int, out_channels: int, *, stride: int, dilation: int) -> nn.Conv2d:
-    """A bias-free 3x3 conv with "same" padding (``padding = dilation``), as in torchvision."""
-    return nn.Conv2d(
-        in_channels, out_channels, kernel_size=3, stride=stride, padding=dilation,
-        dilation=dilation, bias=False,
-    )
-
-
-class _DilatedBasicResNet(ResNet):
-    """torchvision's ``ResNet`` whose ``_make_layer`` applies the à trous rule to BasicBlocks."""
-
-    def _make_layer(
-        self,
-        block: type[nn.Module],
-        planes: int,
-        blocks: int,
-        stride: int = 1,
-        dilate: bool = False,
-    ) -> nn.Sequential:
-        input_dilation = self.dilation  # the grid spacing this stage's input is sampled at
-        if dilate:
-            self.dilation *= stride  # every conv after the (removed) stride sees a denser grid
-            stride = 1
-        out_channels = planes * block.expansion
-        downsample = None
-        if stride != 1 or self.inplanes != out_channels:
-            downsample = nn.Sequential(
-                nn.Conv2d(self.inplanes, out_channels, kernel_size=1, stride=stride, bias=False),
-                self._norm_layer(out_channels),
-            )
-        first = DilatedBasicBlock(
-            self.inplanes, planes, stride, downsample, self.groups, self.base_width,
-            dilation=input_dilation, norm_layer=self._norm_layer, conv2_dilation=self.dilation,
-        )
-        self.inplanes = out_channels
-        rest = [
-            DilatedBasicBlock(
-                self.inplanes, planes, groups=self.groups, base_width=self.base_width,
-                dilation=self.dilation, norm_layer=self._norm_layer,
-            )
-            for _ in range(1, blocks)
-        ]
-        return nn.Sequential(first, *rest)
-
-
-def _validate_flags(
-    replace_stride_with_dilation: Any, name: str = "replace_stride_with_dilation"
-) -> tuple[bool, bool, bool]:
-    """Check that ``replace_stride_with_dilation`` is three booleans (layer2, layer3, layer4).
-
-    Args:
-        replace_stride_with_dilation: the flags to check, e.g. ``(False, True, True)``.
-        name: the argument name used in error messages.
-
-    Returns:
-        The flags as a tuple of three ``bool``.
+def check_arch(arch: Any, name: str = "arch") -> str:
+    """Return ``arch`` if it is one of :data:`RESNET_ARCHS` (``"resnet18"`` ... ``"resnet152"``).
 
     Raises:
-        TypeError: if it is not a sequence of exactly three booleans.
+        ValueError: naming the allowed architectures otherwise.
+    """
+    return check_choice(arch, name, RESNET_ARCHS)
+
+
+def resnet_arch(model: nn.Module) -> str | None:
+    """The arch name of a ResNet-like module from its block type and blocks per stage, else ``None``.
 
     Example:
-        >>> _validate_flags([False, True, True])
+        >>> resnet_arch(torchvision.models.resnet34())
+        'resnet34'
+    """
+    check_module(model, "model")
+    stages = [getattr(model, stage, None) for stage in ("layer1", "layer2", "layer3", "layer4")]
+    if not all(isinstance(stage, nn.Sequential) and len(stage) for stage in stages):
+        return None
+    counts = tuple(len(stage) for stage in stages)
+    return next((arch for arch, (block, layers) in RESNET_ARCHS.items()
+                 if counts == layers and isinstance(stages[0][0], block)), None)
+
+
+def check_flags(value: Any, name: str = "replace_stride_with_dilation") -> tuple[bool, bool, bool]:
+    """Return ``replace_stride_with_dilation`` as three bools for (layer2, layer3, layer4).
+
+    Raises:
+        TypeError: not a list or tuple, or an entry that is not ``True``/``False``.
+        ValueError: not exactly three entries.
+
+    Example:
+        >>> check_flags([False, True, True])
         (False, True, True)
     """
-    if isinstance(replace_stride_with_dilation, (str, bytes)) or not isinstance(
-        replace_stride_with_dilation, Sequence
-    ):
-        raise TypeError(
-            f"{name} must be a sequence of 3 booleans for (layer2, layer3, layer4), "
-            f"e.g. (False, True, True); got {replace_stride_with_dilation!r}"
-        )
-    flags = tuple(replace_stride_with_dilation)
-    if len(flags) != 3 or not all(isinstance(flag, bool) for flag in flags):
-        raise TypeError(
-            f"{name} must be exactly 3 booleans for (layer2, layer3, layer4), "
-            f"e.g. (False, True, True); got {replace_stride_with_dilation!r}"
-        )
-    return flags  # type: ignore[return-value]
+    if not isinstance(value, (list, tuple)):
+        raise TypeError(f"{name} must be a list or tuple of 3 bools for (layer2, layer3, layer4), "
+                        f"e.g. (False, True, True); got {value!r}")
+    if len(value) != len(DILATABLE_STAGES):
+        raise ValueError(f"{name} must have 3 bools for (layer2, layer3, layer4), got {len(value)}: {value!r}")
+    return tuple(check_bool(flag, f"{name}[{i}]") for i, flag in enumerate(value))  # type: ignore[return-value]
 
 
 def dilated_resnet(
-    arch: str,
+    arch: str = "resnet50",
     replace_stride_with_dilation: Sequence[bool] = (False, True, True),
+    *,
+    schedule: str = "torchvision",
+    deep_stem: bool = False,
     weights: str | os.PathLike[str] | None = None,
 ) -> ResNet:
     """Build a torchvision ResNet whose later stages trade stride for dilation.
 
-    ``resnet50/101/152`` are torchvision's own models. ``resnet18/34`` use
-    :class:`DilatedBasicBlock` (torchvision raises ``NotImplementedError`` there); their
-    ``state_dict`` is key-for-key torchvision's. With the same weights, the dilated model's
-    ``layer4`` output subsampled every ``2 ** sum(flags)`` pixels equals the undilated one's.
+    With ``schedule="torchvision"`` and the same weights, the dilated model's ``layer4`` output
+    subsampled every ``2 ** sum(flags)`` pixels equals the undilated one's; for ResNet-50/101/152
+    the model is the one ``torchvision.models.resnet50(replace_stride_with_dilation=...)`` builds.
 
     Args:
         arch: one of ``"resnet18", "resnet34", "resnet50", "resnet101", "resnet152"``.
-        replace_stride_with_dilation: three booleans for (layer2, layer3, layer4); ``True`` removes
+        replace_stride_with_dilation: three bools for (layer2, layer3, layer4); ``True`` removes
             that stage's stride 2 and dilates its convs instead. ``(False, True, True)`` gives
             output stride 8 (PSPNet, DeepLab), ``(False, False, True)`` 16, all ``False`` 32.
-        weights: ``None`` (random init, nothing downloaded) or the path of a local checkpoint
-            (a torchvision ``state_dict``), loaded with ``torch.load(..., weights_only=True)``.
+        schedule: ``"torchvision"`` (the à trous rule) or ``"semseg"`` (every 3x3 conv of a
+            dilated stage gets the stage's dilation, as the official PSPNet code).
+        deep_stem: replace the 7x7 ``conv1`` by semseg's "deep base": ``conv1`` becomes an
+            ``nn.Sequential`` of three 3x3 convs (3 -> 64 stride 2, 64 -> 64, 64 -> 128) with
+            BatchNorm + ReLU between (children ``"0"`` .. ``"6"``), ``bn1`` a ``BatchNorm2d(128)``.
+        weights: ``None`` (random init, nothing downloaded) or the path of a local checkpoint,
+            loaded with :func:`load_checkpoint`.
 
     Returns:
-        A ``torchvision.models.ResNet`` mapping ``(N, 3, H, W)`` images to ``(N, 1000)`` logits; its
-        ``layer4`` output is ``(N, 512 * expansion, ceil(H / os), ceil(W / os))`` with output stride
-        ``os = 32 / 2 ** sum(flags)``.
+        A ``torchvision.models.ResNet``, ``(N, 3, H, W) -> (N, 1000)``; ``layer4`` gives
+        ``(N, 512 * expansion, ceil(H / os), ceil(W / os))``, ``os = 32 / 2 ** sum(flags)``.
 
     Raises:
-        ValueError: unknown ``arch``; checkpoint keys or shapes that do not match.
-        TypeError: flags that are not 3 booleans; ``weights`` that is not ``None`` or a path.
-        FileNotFoundError: ``weights`` names a file that does not exist.
+        ValueError, TypeError: a bad argument (named); as :func:`load_checkpoint` for ``weights``.
 
     Example:
         >>> model = dilated_resnet("resnet18", (False, True, True))
         >>> model.layer4[0].conv1.dilation, model.layer4[0].conv2.dilation
         ((2, 2), (4, 4))
     """
-    if not isinstance(arch, str) or arch not in RESNET_ARCHS:
-        raise ValueError(f"arch must be one of {sorted(RESNET_ARCHS)}, got {arch!r}")
-    flags = _validate_flags(replace_stride_with_dilation)
-    block, layers = RESNET_ARCHS[arch]
-    if block is Bottleneck:
-        builder = getattr(torchvision.models, arch)
-        model = builder(weights=None, replace_stride_with_dilation=list(flags))
-    else:
-        model = _DilatedBasicResNet(DilatedBasicBlock, list(layers), replace_stride_with_dilation=list(flags))
+    check_arch(arch)
+    flags = check_flags(replace_stride_with_dilation)
+    check_choice(schedule, "schedule", DILATION_SCHEDULES)
+    check_bool(deep_stem, "deep_stem")
+    model = getattr(torchvision.models, arch)(weights=None)  # torchvision's undilated ResNet
+    if deep_stem:
+        _use_deep_stem(model)
+    _dilate(model, flags, schedule)
     if weights is not None:
         load_checkpoint(model, weights)
     return model
+
+
+def semseg_resnet(
+    arch: str,
+    replace_stride_with_dilation: Sequence[bool] = (False, True, True),
+    *,
+    deep_stem: bool = False,
+) -> ResNet:
+    """A ResNet dilated the way the official PSPNet code does it (hszhao/semseg).
+
+    ``dilated_resnet(arch, flags, schedule="semseg", deep_stem=deep_stem)``: every 3x3 conv of
+    ``layerK`` gets the dilation ``2 ** (number of dilated stages up to and including K)``, the
+    conv that carried the stride too. That enlarges the receptive field a little and breaks the
+    à trous equivalence.
+
+    Args:
+        arch: ``"resnet18"`` ... ``"resnet152"``.
+        replace_stride_with_dilation: three bools for (layer2, layer3, layer4).
+        deep_stem: semseg's three-conv stem (see :func:`dilated_resnet`).
+
+    Returns:
+        A ``torchvision.models.ResNet`` (random weights), ``(N, 3, H, W) -> (N, 1000)``.
+
+    Example:
+        >>> model = semseg_resnet("resnet50")
+        >>> model.layer3[0].conv2.dilation, model.layer4[0].conv2.dilation
+        ((2, 2), (4, 4))
+    """
+    return dilated_resnet(arch, replace_stride_with_dilation, schedule="semseg", deep_stem=deep_stem)
+
+
+def _dilate(model: ResNet, flags: tuple[bool, bool, bool], schedule: str) -> None:
+    """Set stride, dilation and padding of the convs of layer2..layer4 by ``schedule``'s rule."""
+    dilation = 1
+    for stage, flag in zip(DILATABLE_STAGES, flags):
+        previous = dilation
+        if flag:
+            dilation *= STAGE_STRIDE
+        for index, block in enumerate(getattr(model, stage)):
+            for conv in (m for m in block.modules() if isinstance(m, nn.Conv2d)):
+                carried_stride = index == 0 and conv.stride == (STAGE_STRIDE, STAGE_STRIDE)
+                if flag and carried_stride:
+                    conv.stride = (1, 1)  # the strided 3x3 conv and the downsample's 1x1
+                if conv.kernel_size == (3, 3):
+                    d = previous if carried_stride and schedule == "torchvision" else dilation
+                    conv.dilation = conv.padding = (d, d)  # "same" padding of a 3x3 conv
+
+
+def _use_deep_stem(model: ResNet) -> None:
+    """semseg's deep stem: conv1 becomes 3x3 s2 -> 3x3 -> 3x3 (BN + ReLU between), 128 channels."""
+    c1, c2, c3 = SEMSEG_STEM_CHANNELS
+    model.conv1 = nn.Sequential(
+        nn.Conv2d(3, c1, kernel_size=3, stride=STAGE_STRIDE, padding=1, bias=False),
+        nn.BatchNorm2d(c1), nn.ReLU(inplace=True),
+        nn.Conv2d(c1, c2, kernel_size=3, padding=1, bias=False),
+        nn.BatchNorm2d(c2), nn.ReLU(inplace=True),
+        nn.Conv2d(c2, c3, kernel_size=3, padding=1, bias=False),
+    )
+    model.bn1 = nn.BatchNorm2d(c3)  # torchvision's forward: conv1 -> bn1 -> relu -> maxpool
+    first = model.layer1[0]  # its convs now read 128 channels instead of 64
+    old = first.conv1
+    first.conv1 = nn.Conv2d(c3, old.out_channels, old.kernel_size, old.stride, old.padding, bias=False)
+    out_channels = first.bn3.num_features if isinstance(first, Bottleneck) else first.bn2.num_features
+    if first.downsample is None:  # BasicBlock: 128 -> 64 needs a projection, as in torchvision's _make_layer
+        first.downsample = nn.Sequential(nn.Conv2d(c3, out_channels, kernel_size=1, bias=False),
+                                         nn.BatchNorm2d(out_channels))
+    else:
+        first.downsample[0] = nn.Conv2d(c3, out_channels, kernel_size=1, bias=False)
 
 
 def load_checkpoint(
@@ -244,103 +228,75 @@ def load_checkpoint(
     strip_prefix: str = "",
     ignore_prefixes: Sequence[str] = (),
 ) -> nn.Module:
-    """Load a local checkpoint into ``model`` strictly, with errors that say what is wrong.
+    """Load a local checkpoint into ``model`` with ``load_state_dict(strict=True)``.
 
-    Reads ``path`` with ``torch.load(path, weights_only=True)`` (no pickled code runs), onto the
-    device of the model's parameters. Accepts a plain ``state_dict`` or a dict that wraps it under
-    ``"state_dict"`` or ``"model"``; strips a ``"module."`` prefix left by ``nn.DataParallel``.
+    Reads ``path`` with ``torch.load(path, map_location="cpu", weights_only=True)`` (no pickled
+    code runs), unwraps a dict that holds the state_dict under ``"state_dict"`` or ``"model"``,
+    strips the ``"module."`` prefix of ``nn.DataParallel`` (``consume_prefix_in_state_dict_if_present``).
 
     Args:
         model: the module to fill, e.g. from :func:`dilated_resnet` or a PSPNet backbone.
         path: a local file (nothing is downloaded).
         strip_prefix: a prefix to remove from checkpoint keys first, e.g. ``"backbone."``.
         ignore_prefixes: checkpoint keys starting with one of these are dropped before the strict
-            check, e.g. ``("fc.",)`` to load an ImageNet ResNet into a backbone without classifier.
+            load, e.g. ``("fc.",)`` to load an ImageNet ResNet into a backbone without classifier.
 
     Returns:
         ``model`` itself, with its weights replaced.
 
     Raises:
-        TypeError: ``path`` is not a ``str``/``PathLike``, or the file holds no state_dict.
-        FileNotFoundError: ``path`` does not exist.
-        ValueError: the file cannot be read safely, or keys/shapes do not match ``model``.
+        TypeError: a wrong type. FileNotFoundError: ``path`` does not exist.
+        ValueError: a meta ``model``; a file that is no safe state_dict, or whose keys or shapes
+            do not fit ``model`` (listed; the model may then be partly overwritten).
     """
+    check_module(model, "model")
     if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"weights must be None or the path of a local checkpoint file, got {path!r}")
+        raise TypeError(f"path (weights) must be None or the path of a local checkpoint file, got {path!r}")
+    if not isinstance(strip_prefix, str):
+        raise TypeError(f"strip_prefix must be a string, got {strip_prefix!r}")
+    if isinstance(ignore_prefixes, str) or not all(isinstance(p, str) for p in ignore_prefixes):
+        raise TypeError(f"ignore_prefixes must be a tuple of strings, got {ignore_prefixes!r}")
+    if any(t.device.type == "meta" for t in model.state_dict().values()):
+        raise ValueError("model is on the meta device (shapes only): loading weights into it would do "
+                         "nothing; build it on the CPU")
     path = os.fspath(path)
     if not os.path.isfile(path):
-        raise FileNotFoundError(
-            f"checkpoint file not found: {path!r} (weights are never downloaded; "
-            "pass the path of a torchvision state_dict saved with torch.save)"
-        )
-    parameter = next(iter(model.parameters()), None)
-    device = parameter.device if parameter is not None else torch.device("cpu")
+        raise FileNotFoundError(f"checkpoint path {path!r} is not a file (weights are never downloaded; "
+                                "pass the path of a state_dict saved with torch.save)")
     try:
-        checkpoint = torch.load(path, map_location=device, weights_only=True)
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # unpickling errors come in several types
-        raise ValueError(
-            f"could not read {path!r} as a checkpoint with torch.load(weights_only=True): {error}"
-        ) from error
-    state_dict = _unwrap_state_dict(checkpoint, path)
-    state_dict = _normalise_keys(state_dict, strip_prefix, tuple(ignore_prefixes))
-    _check_keys_and_shapes(model, state_dict, path)
-    model.load_state_dict(state_dict, strict=True)
+        raise ValueError(f"path {path!r} cannot be read with torch.load(weights_only=True): {error}") from error
+    if isinstance(checkpoint, Mapping):
+        wrapped = [key for key in CHECKPOINT_CONTAINER_KEYS if isinstance(checkpoint.get(key), Mapping)]
+        checkpoint = checkpoint[wrapped[0]] if wrapped else checkpoint
+    if not isinstance(checkpoint, Mapping) or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+        raise ValueError(f"path {path!r} does not hold a state_dict (a mapping from names to tensors), "
+                         f"got {type(checkpoint).__name__}")
+    state_dict = dict(checkpoint)
+    consume_prefix_in_state_dict_if_present(state_dict, DATA_PARALLEL_PREFIX)
+    if strip_prefix:
+        consume_prefix_in_state_dict_if_present(state_dict, strip_prefix)
+    state_dict = {k: v for k, v in state_dict.items() if not k.startswith(tuple(ignore_prefixes))}
+    try:
+        model.load_state_dict(state_dict, strict=True)
+    except RuntimeError as error:
+        raise ValueError(_mismatch_hint(model, state_dict, path, error)) from error
     return model
 
 
-def _unwrap_state_dict(checkpoint: Any, path: str) -> dict[str, torch.Tensor]:
-    if isinstance(checkpoint, Mapping):
-        for key in CHECKPOINT_CONTAINER_KEYS:
-            if isinstance(checkpoint.get(key), Mapping):
-                checkpoint = checkpoint[key]
-                break
-    if not isinstance(checkpoint, Mapping) or not all(
-        isinstance(value, torch.Tensor) for value in checkpoint.values()
-    ):
-        raise TypeError(
-            f"{path!r} does not hold a state_dict (a mapping from parameter names to tensors), "
-            f"got {type(checkpoint).__name__}"
-        )
-    return dict(checkpoint)
+def _mismatch_hint(model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: str, error: Exception) -> str:
+    def listing(keys: list[str]) -> str:
+        more = len(keys) - MAX_KEYS_IN_MESSAGE
+        return ", ".join(repr(k) for k in keys[:MAX_KEYS_IN_MESSAGE]) + (f", ... ({more} more)" if more > 0 else "")
 
-
-def _normalise_keys(
-    state_dict: dict[str, torch.Tensor], strip_prefix: str, ignore_prefixes: tuple[str, ...]
-) -> dict[str, torch.Tensor]:
-    if state_dict and all(key.startswith(DATA_PARALLEL_PREFIX) for key in state_dict):
-        state_dict = {key[len(DATA_PARALLEL_PREFIX):]: value for key, value in state_dict.items()}
-    if strip_prefix:
-        state_dict = {key.removeprefix(strip_prefix): value for key, value in state_dict.items()}
-    if ignore_prefixes:
-        state_dict = {key: value for key, value in state_dict.items() if not key.startswith(ignore_prefixes)}
-    return state_dict
-
-
-def _listing(keys: Sequence[str]) -> str:
-    shown = ", ".join(repr(key) for key in keys[:MAX_KEYS_IN_MESSAGE])
-    more = len(keys) - MAX_KEYS_IN_MESSAGE
-    return shown + (f", ... ({more} more)" if more > 0 else "")
-
-
-def _check_keys_and_shapes(model: nn.Module, state_dict: dict[str, torch.Tensor], path: str) -> None:
     expected = model.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    problems = []
-    if missing:
-        problems.append(f"missing keys: {_listing(missing)}")
-    if unexpected:
-        problems.append(f"unexpected keys: {_listing(unexpected)}")
-    mismatched = [
-        f"{key}: checkpoint {tuple(state_dict[key].shape)} vs model {tuple(expected[key].shape)}"
-        for key in sorted(set(expected) & set(state_dict))
-        if state_dict[key].shape != expected[key].shape
-    ]
-    if mismatched:
-        problems.append(f"shape mismatches: {_listing(mismatched)}")
-    if problems:
-        raise ValueError(
-            f"checkpoint {path!r} does not match {type(model).__name__}: " + "; ".join(problems)
-            + " (is it for a different architecture? use strip_prefix/ignore_prefixes for wrappers "
-            "or heads)"
-        )
+    missing, unexpected = sorted(set(expected) - set(state_dict)), sorted(set(state_dict) - set(expected))
+    shapes = [f"{k}: checkpoint {tuple(state_dict[k].shape)} vs model {tuple(expected[k].shape)}"
+              for k in sorted(set(expected) & set(state_dict)) if state_dict[k].shape != expected[k].shape]
+    found = [f"{what}: {listing(keys)}" for what, keys in
+             (("missing keys", missing), ("unexpected keys", unexpected), ("shape mismatches", shapes)) if keys]
+    arch = resnet_arch(model) or type(model).__name__
+    return (f"checkpoint path {path!r} does not fit the model: {'; '.join(found) or error}. The model is a "
+            f"{arch}: is this a checkpoint of another architecture? (strip_prefix / ignore_prefixes skip "
+            "wrappers, heads)")
