@@ -206,12 +206,12 @@ def train(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     if seed is not None:
         torch.manual_seed(seed)
         random.seed(seed)
+    dataset = SegmentationList(data["train_list"], data["data_root"], train_transform(train_cfg),
+                               classes=data["classes"], ignore_label=train_cfg["ignore_label"])
     raw_model, model = _prepare_model(config, runtime)
     if seed is not None:  # same weights everywhere (DDP also broadcasts rank 0's); own augmentation per rank
         torch.manual_seed(seed + runtime.rank)
         random.seed(seed + runtime.rank)
-    dataset = SegmentationList(data["train_list"], data["data_root"], train_transform(train_cfg),
-                               classes=data["classes"], ignore_label=train_cfg["ignore_label"])
     sampler = DistributedSampler(dataset, num_replicas=runtime.world_size, rank=runtime.rank, shuffle=True,
                                  seed=seed or 0, drop_last=True)
     loader = DataLoader(dataset, batch_size=per_process, sampler=sampler, num_workers=train_cfg["workers"],
