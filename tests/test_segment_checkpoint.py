@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from visual.segment.checkpoint import (checkpoint_path, load_checkpoint, model_state, rng_state, save_checkpoint,
+from visual.segment.checkpoint import (checkpoint_path, read_checkpoint, model_state, rng_state, save_checkpoint,
                                        set_rng_state)
 
 
@@ -31,7 +31,7 @@ def test_save_is_atomic_and_loadable(tmp_path):
     path = checkpoint_path(str(tmp_path / "model"), 1)
     save_checkpoint(path, {"epoch": 1, "state_dict": {"w": torch.ones(2)}, "optimizer": {}})
     assert os.listdir(tmp_path / "model") == ["train_epoch_1.pth"]  # no temporary file left behind
-    assert load_checkpoint(path)["epoch"] == 1
+    assert read_checkpoint(path)["epoch"] == 1
 
 
 def test_failed_save_leaves_the_old_file(tmp_path):
@@ -39,15 +39,15 @@ def test_failed_save_leaves_the_old_file(tmp_path):
     save_checkpoint(path, {"epoch": 1, "state_dict": {}, "optimizer": {}})
     with pytest.raises(Exception):
         save_checkpoint(path, {"epoch": 2, "state_dict": {}, "optimizer": {}, "bad": lambda: 0})  # unpicklable
-    assert load_checkpoint(path)["epoch"] == 1 and os.listdir(tmp_path) == ["train_epoch_1.pth"]
+    assert read_checkpoint(path)["epoch"] == 1 and os.listdir(tmp_path) == ["train_epoch_1.pth"]
 
 
 def test_not_a_checkpoint(tmp_path):
     torch.save({"w": torch.ones(1)}, tmp_path / "bare.pth")
     with pytest.raises(ValueError, match="not a training checkpoint"):
-        load_checkpoint(str(tmp_path / "bare.pth"))
+        read_checkpoint(str(tmp_path / "bare.pth"))
     with pytest.raises(FileNotFoundError, match="TRAIN.resume"):
-        load_checkpoint(str(tmp_path / "absent.pth"))
+        read_checkpoint(str(tmp_path / "absent.pth"))
 
 
 def test_rng_round_trip_through_a_file(tmp_path):
@@ -55,5 +55,5 @@ def test_rng_round_trip_through_a_file(tmp_path):
     random.seed(5)
     save_checkpoint(str(tmp_path / "c.pth"), {"epoch": 0, "state_dict": {}, "optimizer": {}, "rng": [rng_state()]})
     expected = (torch.rand(3), random.random())
-    set_rng_state(load_checkpoint(str(tmp_path / "c.pth"))["rng"][0])
+    set_rng_state(read_checkpoint(str(tmp_path / "c.pth"))["rng"][0])
     assert torch.equal(torch.rand(3), expected[0]) and random.random() == expected[1]

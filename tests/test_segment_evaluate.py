@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from segment_support import tiny_config
-from visual.segment.evaluate import generated_palette, read_colors, read_names
+from visual.segment.evaluate import generated_palette, palette_from_file, names_from_file
 from visual.segment.tiny import make_tiny_dataset
 
 
@@ -21,11 +21,11 @@ def test_generated_palette_is_voc_and_distinct():
 def test_colors_and_names_files(tmp_path):
     (tmp_path / "c.txt").write_text("1 2 3\n4 5 6\n")
     (tmp_path / "n.txt").write_text("sky\nroad\n")
-    assert read_colors(str(tmp_path / "c.txt"), 2) == [(1, 2, 3), (4, 5, 6)]
-    assert read_colors(str(tmp_path / "absent.txt"), 2) == generated_palette(2)
-    assert read_names(str(tmp_path / "n.txt"), 2) == ["sky", "road"] and read_names(None, 1) == ["class 0"]
+    assert palette_from_file(str(tmp_path / "c.txt"), 2) == [(1, 2, 3), (4, 5, 6)]
+    assert palette_from_file(str(tmp_path / "absent.txt"), 2) == generated_palette(2)
+    assert names_from_file(str(tmp_path / "n.txt"), 2) == ["sky", "road"] and names_from_file(None, 1) == ["class 0"]
     with pytest.raises(ValueError, match="TEST.colors_path"):
-        read_colors(str(tmp_path / "c.txt"), 3)
+        palette_from_file(str(tmp_path / "c.txt"), 3)
 
 
 @pytest.mark.timeout(300)

@@ -22,10 +22,10 @@ import torch
 from torch import nn
 
 from visual.models.semseg_keys import to_semseg_keys
-from visual.segment.model import load_weights, uses_semseg_names
+from visual.segment.model import uses_semseg_names
 
 __all__ = ["checkpoint_path", "model_state", "rng_state", "set_rng_state", "save_checkpoint",
-           "load_checkpoint", "restore_model"]
+           "read_checkpoint"]
 
 DDP_PREFIX = "module."  # DistributedDataParallel's prefix, present in semseg's checkpoints
 
@@ -73,7 +73,7 @@ def save_checkpoint(path: str, payload: Mapping[str, Any]) -> str:
     return path
 
 
-def load_checkpoint(path: str) -> dict[str, Any]:
+def read_checkpoint(path: str) -> dict[str, Any]:
     """Read a checkpoint of this engine (``weights_only=True``).
 
     Raises:
@@ -87,8 +87,3 @@ def load_checkpoint(path: str) -> dict[str, Any]:
     if missing:
         raise ValueError(f"TRAIN.resume: {path!r} is not a training checkpoint (missing {missing})")
     return checkpoint
-
-
-def restore_model(model: nn.Module, path: str, train: Mapping[str, Any], what: str) -> None:
-    """Load a checkpoint's (or a bare state_dict's) weights into ``model``; see ``load_weights``."""
-    load_weights(model, path, train, what)

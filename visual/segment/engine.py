@@ -43,8 +43,8 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 import visual
-from visual.segment.checkpoint import (checkpoint_path, load_checkpoint, model_state, restore_model,
-                                       rng_state, save_checkpoint, set_rng_state)
+from visual.segment.checkpoint import (checkpoint_path, model_state, read_checkpoint, rng_state, save_checkpoint,
+                                       set_rng_state)
 from visual.segment.data import SegmentationList
 from visual.segment.model import build_model, load_backbone_weights, load_weights, param_groups
 from visual.segment.transforms import train_transform
@@ -227,8 +227,8 @@ def train(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     scaler = torch.amp.GradScaler(runtime.device.type, enabled=amp == "fp16")
     start_epoch, iteration = train_cfg["start_epoch"], 0
     if train_cfg["resume"]:
-        checkpoint = load_checkpoint(train_cfg["resume"])
-        restore_model(raw_model, train_cfg["resume"], train_cfg, "TRAIN.resume")
+        checkpoint = read_checkpoint(train_cfg["resume"])
+        load_weights(raw_model, train_cfg["resume"], train_cfg, "TRAIN.resume")
         optimizer.load_state_dict(checkpoint["optimizer"])
         for key, target in (("scheduler", scheduler), ("scaler", scaler)):
             if checkpoint.get(key):

@@ -23,7 +23,7 @@ from visual.segment.data import read_list, read_sample
 from visual.segment.model import build_model, load_weights
 from visual.segment.transforms import MEAN, STD
 
-__all__ = ["STRIDE_RATE", "read_colors", "read_names", "generated_palette", "run_test"]
+__all__ = ["palette_from_file", "names_from_file", "generated_palette", "run_test"]
 
 STRIDE_RATE = 2 / 3  # semseg tool/test.py: stride_rate = 2/3 of the crop between windows
 EPS = 1e-10  # semseg util/util.py
@@ -47,7 +47,7 @@ def generated_palette(num_classes: int) -> list[tuple[int, int, int]]:
     return colors
 
 
-def read_colors(path: str | None, num_classes: int) -> list[tuple[int, int, int]]:
+def palette_from_file(path: str | None, num_classes: int) -> list[tuple[int, int, int]]:
     """The palette of ``path`` ("R G B" per class, semseg's ``*_colors.txt``), or a generated one if absent."""
     if not path or not os.path.isfile(path):
         return generated_palette(num_classes)
@@ -62,7 +62,7 @@ def read_colors(path: str | None, num_classes: int) -> list[tuple[int, int, int]
     return colors
 
 
-def read_names(path: str | None, num_classes: int) -> list[str]:
+def names_from_file(path: str | None, num_classes: int) -> list[str]:
     """Class names from ``path`` (one per line, semseg's ``*_names.txt``), or ``"class i"`` if absent."""
     if path and os.path.isfile(path):
         with open(path, encoding="utf-8") as handle:
@@ -98,7 +98,7 @@ def run_test(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     if not test["has_prediction"]:
         load_weights(model, test["model_path"], train, "TEST.model_path")
     model = model.to(device).eval()
-    colors, names = read_colors(test["colors_path"], classes), read_names(test["names_path"], classes)
+    colors, names = palette_from_file(test["colors_path"], classes), names_from_file(test["names_path"], classes)
     folders = {kind: os.path.join(test["save_folder"], kind) for kind in ("gray", "color")}
     for folder in folders.values():
         os.makedirs(folder, exist_ok=True)

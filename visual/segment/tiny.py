@@ -18,7 +18,7 @@ from PIL import Image
 
 from visual.checks import check_int
 
-__all__ = ["TINY_CLASSES", "make_tiny_dataset", "main"]
+__all__ = ["TINY_CLASSES", "make_tiny_dataset"]  # main: the command line only
 
 TINY_CLASSES = 3  # background, square, disc
 COLORS = ((90, 120, 90), (230, 200, 40), (40, 40, 160))  # RGB mean colour of each class
