@@ -43,6 +43,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 from tqdm.auto import tqdm
 
 import visual
+from visual.checks import check_tensor
 from visual.segment.checkpoint import (checkpoint_path, model_state, read_checkpoint, rng_state, save_checkpoint,
                                        set_rng_state)
 from visual.segment.data import SegmentationList
@@ -108,7 +109,14 @@ def freeze_batchnorm(model: nn.Module) -> None:
 
 
 def label_areas(pred: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int) -> torch.Tensor:
-    """Per-class ``[intersection, union, target]`` pixel counts, ``(3, K)`` int64 (semseg ``intersectionAndUnionGPU``)."""
+    """Per-class ``[intersection, union, target]`` pixel counts, ``(3, K)`` int64 (semseg ``intersectionAndUnionGPU``).
+
+    ``pred`` and ``target`` are integer tensors of one shape, e.g. ``(N, H, W)``.
+    """
+    check_tensor(pred, "pred", dtype="integer")
+    check_tensor(target, "target", dtype="integer")
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target must have one shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
     valid = target != ignore_index  # (N, H, W)
     pred, target = pred[valid], target[valid]  # (P,)
     intersection = torch.bincount(pred[pred == target], minlength=num_classes)  # (K,)

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from visual.checks import check_int
 from visual.segment.data import read_list, read_sample
 from visual.segment.model import build_model, load_weights
 from visual.segment.transforms import MEAN, STD
@@ -36,6 +37,7 @@ def generated_palette(num_classes: int) -> list[tuple[int, int, int]]:
         >>> generated_palette(3)
         [(0, 0, 0), (128, 0, 0), (0, 128, 0)]
     """
+    check_int(num_classes, "num_classes", minimum=1, maximum=2**24)
     colors = []
     for index in range(num_classes):
         rgb, value = [0, 0, 0], index
