@@ -10,6 +10,8 @@ from visual.segment.engine import area_metrics, label_areas, split_batch
 from visual.segment.evaluate import generated_palette
 from visual.segment.tiny import make_tiny_dataset
 
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
+
 # (SECTION.KEY, bad value as YAML): wrong type, bool for int, zero/negative, NaN/inf, out of range
 CONFIG_CASES = [
     ("DATA.classes", v) for v in ("three", "True", "0", "-1", "2.5", "256", "[3]")

@@ -10,6 +10,8 @@ from torch import nn
 from visual.segment.checkpoint import (checkpoint_path, read_checkpoint, model_state, rng_state, save_checkpoint,
                                        set_rng_state)
 
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
+
 
 class Heads(nn.Module):
     def __init__(self):

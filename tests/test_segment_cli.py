@@ -7,6 +7,8 @@ import pytest
 from segment_support import ROOT, TINY_CONFIG
 from visual.segment.cli import build_parser, main
 
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
+
 
 def test_set_takes_several_values_and_repeats():
     args = build_parser().parse_args(["train", "--config", "c.yaml", "--set", "TRAIN.epochs=1", "TRAIN.layers=34",

@@ -8,6 +8,8 @@ import yaml
 from segment_support import ROOT, TINY_CONFIG
 from visual.segment.config import DEFAULTS, EXTRA_KEYS, IGNORED_KEYS, load_config, parse_override
 
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
+
 CONFIGS = os.path.join(ROOT, "configs")
 RECIPES = [f"{d}_pspnet{n}.yaml" for d in ("voc2012", "ade20k", "cityscapes") for n in (50, 101)]
 # hszhao/semseg config/*/*_pspnet*.yaml (README "Performance" lists the same values)

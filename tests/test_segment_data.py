@@ -8,6 +8,8 @@ from PIL import Image
 from visual.segment.data import SegmentationList, read_list
 from visual.segment.tiny import make_tiny_dataset
 
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
+
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):

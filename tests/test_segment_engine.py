@@ -10,6 +10,8 @@ from segment_support import run_cli, tiny_config, weights
 from visual.segment.engine import area_metrics, label_areas, split_batch, train
 from visual.segment.tiny import make_tiny_dataset
 
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
+
 # augmentation off, BatchNorm frozen, dropout 0, no ignored pixels: 1 x 4 and 2 x 2 see the same maths
 DETERMINISTIC = ("TRAIN.augment=False", "TRAIN.freeze_bn=True", "TRAIN.dropout=0.0", "TRAIN.epochs=1")
 

@@ -11,6 +11,8 @@ from segment_support import tiny_config
 from visual.segment.evaluate import generated_palette, palette_from_file, names_from_file
 from visual.segment.tiny import make_tiny_dataset
 
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
+
 
 def test_generated_palette_is_voc_and_distinct():
     palette = generated_palette(256)
@@ -51,3 +53,49 @@ def test_test_command_writes_predictions_and_miou(tmp_path, capsys):
     color = Image.open(tmp_path / "out" / "color" / "tiny_0004.png")
     assert gray.shape == (33, 33) and gray.max() < 3 and color.mode == "P"
     assert np.array_equal(np.asarray(color), gray)  # palette indices are the class ids
+
+
+def test_test_command_wiring_with_stand_ins(tmp_path, monkeypatch, capsys):
+    """run_test with stand-ins for the evaluation issue's functions: always class 1, scores by hand."""
+    import sys
+    import types
+
+    from visual.segment.evaluate import run_test
+
+    calls = []
+
+    def predict_probabilities(model, image, *, num_classes, **kwargs):
+        calls.append(kwargs)
+        probs = torch.zeros(num_classes, *image.shape[-2:])  # (K, H, W)
+        probs[1] = 1.0
+        return probs
+
+    def intersection_and_union(pred, target, num_classes, ignore_index=255):
+        valid = target != ignore_index
+        pred, target = pred[valid], target[valid]
+        inter = torch.bincount(pred[pred == target], minlength=num_classes)
+        area_pred, area_target = torch.bincount(pred, minlength=num_classes), torch.bincount(target, minlength=num_classes)
+        return inter, area_pred + area_target - inter, area_target
+
+    monkeypatch.setitem(sys.modules, "visual.inference", types.SimpleNamespace(predict_probabilities=predict_probabilities))
+    monkeypatch.setitem(sys.modules, "visual.evaluation",
+                        types.SimpleNamespace(intersection_and_union=intersection_and_union))
+    make_tiny_dataset(str(tmp_path / "data"), count=1, size=17, val_count=2)
+    config = tiny_config(str(tmp_path / "data"), str(tmp_path / "run"), "TEST.scales=[0.5, 1.0]",
+                         f"TEST.save_folder={tmp_path / 'out'}", "TEST.has_prediction=False")
+    model = tmp_path / "weights.pth"
+    from visual.segment.model import build_model
+
+    torch.save({"state_dict": build_model(config).state_dict()}, model)
+    config["TEST"]["model_path"] = str(model)
+    result = run_test(config)
+    labels = [np.asarray(Image.open(tmp_path / "data" / "labels" / f"tiny_000{i}.png")) for i in (1, 2)]
+    ones = sum(int((label == 1).sum()) for label in labels)
+    assert result["iou"] == pytest.approx([0.0, ones / (2 * 17 * 17), 0.0])
+    assert result["mIoU"] == pytest.approx(ones / (2 * 17 * 17) / 3)
+    assert result["allAcc"] == pytest.approx(ones / (2 * 17 * 17))
+    assert calls[0]["scales"] == (0.5, 1.0) and calls[0]["flip"] is True and calls[0]["crop_size"] == 33
+    assert (np.asarray(Image.open(tmp_path / "out" / "gray" / "tiny_0001.png")) == 1).all()
+    color = Image.open(tmp_path / "out" / "color" / "tiny_0002.png")
+    assert color.mode == "P" and color.getpalette()[3:6] == [128, 0, 0]
+    assert "Eval result: mIoU/mAcc/allAcc" in capsys.readouterr().out

@@ -14,6 +14,8 @@ from visual.segment.config import load_config
 from visual.segment.model import (NEW_LR_FACTOR, build_model, load_backbone_weights, load_weights, param_groups,
                                   semseg_resnet_to_pspnet_keys)
 
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
+
 
 @pytest.fixture(scope="module")
 def config():

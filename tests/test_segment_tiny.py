@@ -1,10 +1,13 @@
 """visual.segment.tiny: the generated dataset is in the official layout."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from visual.segment.data import read_list
 from visual.segment.tiny import TINY_CLASSES, make_tiny_dataset
+
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
 
 
 def test_layout_and_labels(tmp_path):

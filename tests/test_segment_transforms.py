@@ -1,5 +1,6 @@
 """visual.segment.transforms: the official augmentation with torchvision.transforms.v2."""
 
+import pytest
 import copy
 
 import torch
@@ -7,6 +8,8 @@ from torchvision import tv_tensors
 
 from visual.segment.config import DEFAULTS
 from visual.segment.transforms import MEAN, STD, RandScale, train_transform
+
+pytestmark = pytest.mark.timeout(120)  # every test here is small; the slow ones set their own
 
 
 def _sample(height=15, width=17):
