@@ -106,3 +106,33 @@ def test_label_areas_by_hand():
     assert areas.tolist() == [[1, 1, 0], [1, 2, 1], [1, 1, 1]]
     metrics = area_metrics(areas)
     assert metrics["mIoU"] == pytest.approx((1 + 0.5 + 0) / 3) and metrics["allAcc"] == pytest.approx(2 / 3)
+
+
+def test_logger_writes_json_lines_and_tensorboard_when_installed(tmp_path, monkeypatch, capsys):
+    import sys
+    import types
+
+    scalars = []
+
+    class SummaryWriter:
+        def __init__(self, log_dir):
+            self.log_dir = log_dir
+
+        def add_scalar(self, tag, value, step):
+            scalars.append((tag, value, step))
+
+        def close(self):
+            scalars.append("closed")
+
+    monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", types.SimpleNamespace(SummaryWriter=SummaryWriter))
+    from visual.segment.engine import Logger
+
+    logger = Logger(str(tmp_path), enabled=True)
+    logger.log("train", 3, {"epoch": 1, "loss": 0.5, "lr": 0.01}, "a line")
+    logger.close()
+    assert scalars == [("train/loss", 0.5, 3), ("train/lr", 0.01, 3), "closed"]
+    assert _lines(str(tmp_path), "train") == [{"kind": "train", "iteration": 3, "epoch": 1, "loss": 0.5, "lr": 0.01}]
+    assert "a line" in capsys.readouterr().out
+    quiet = Logger(str(tmp_path / "rank1"), enabled=False)  # other ranks write nothing
+    quiet.log("train", 1, {"loss": 1.0}, "not shown")
+    assert not (tmp_path / "rank1").exists()

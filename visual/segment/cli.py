@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from visual.segment.evaluate import run_test
 
             run_test(config)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as err:  # ImportError: test before the evaluation issue
         parser.exit(2, f"visual-segment {args.command}: error: {err}\n")
     finally:
         if dist.is_initialized():

@@ -50,7 +50,7 @@ from visual.segment.data import SegmentationList
 from visual.segment.model import build_model, load_backbone_weights, load_weights, param_groups
 from visual.segment.transforms import train_transform
 
-__all__ = ["Runtime", "setup_distributed", "split_batch", "freeze_batchnorm", "label_areas",
+__all__ = ["Runtime", "Logger", "setup_distributed", "split_batch", "freeze_batchnorm", "label_areas",
            "area_metrics", "train"]
 
 SYNC_BN_CPU_WARNING = ("TRAIN.sync_bn: nn.SyncBatchNorm needs CUDA tensors; on the CPU each process "
