@@ -36,6 +36,7 @@ MODULES = (
     "benchmarks.bench_interpolation",
     "benchmarks.bench_pspnet",
     "benchmarks.bench_import",
+    "benchmarks.bench_segment",
 )
 RESULTS = report.REPO / "benchmarks" / "RESULTS.md"
 SCRATCH = report.REPO / "build" / "bench"
