@@ -186,3 +186,26 @@ def test_part_costs_head_by_hand():
 def test_part_costs_needs_a_pspnet(bad, error):
     with pytest.raises(error, match="model must be a visual.PSPNet"):
         part_costs(bad, 65)
+
+
+def test_part_costs_match_hand_maths():
+    with torch.device("meta"):
+        model = PSPNet(150, backbone="resnet50")
+    rows = {row.part: row for row in part_costs(model, 473)}
+    h = w = 60  # ceil(473 / 8)
+    c3, c4 = 1024, 2048  # layer3 / layer4 channels of ResNet50 (He et al. 2016, Table 1)
+    # forward FLOPs = 2 x multiply-adds of each conv
+    head = 2 * h * w * (2 * c4 * 512 * 9 + 512 * 150)
+    ppm = 2 * sum(b * b for b in (1, 2, 3, 6)) * c4 * (c4 // 4)
+    aux = 2 * h * w * (c3 * 256 * 9 + 256 * 150)
+    assert rows["head"].flops == head and rows["ppm"].flops == ppm and rows["aux_head"].flops == aux
+    assert rows["head"].parameters == 2 * c4 * 512 * 9 + 2 * 512 + 512 * 150 + 150
+    assert rows["total"].parameters == sum(p.numel() for p in model.parameters())
+    assert rows["total"].flops == sum(rows[p].flops for p in ("backbone", "ppm", "head", "aux_head"))
+    # The backbone: torchvision's dilated resnet50 counted on its own, minus its fc layer.
+    with torch.device("meta"):
+        resnet = torchvision.models.resnet50(weights=None, replace_stride_with_dilation=[False, True, True])
+        with FlopCounterMode(display=False) as counter:
+            resnet(torch.empty(1, 3, 473, 473))
+    fc = 2 * 2048 * 1000
+    assert rows["backbone"].flops == counter.get_total_flops() - fc

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from visual import load_sample_image
-from visual.models.pspnet import PartCost
+from visual.cost import PartCost
 from visual.plots.pspnet import (
     bin_window_boxes,
     plot_part_costs,

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from visual import SyntheticShapes, sweep
-from visual.models.pspnet import PartCost
+from visual.cost import PartCost
 from visual.train import combined_gradient_norms
 from visual.widgets.pspnet import (
     bins_summary,

@@ -30,6 +30,7 @@ from visual.output_stride import (
 )
 from visual.cost import (
     cost_table,
+    part_costs,
 )
 from visual.interpolation import (
     RESAMPLING_METHODS,
@@ -53,9 +54,11 @@ from visual.models.resnet import (
     dilated_resnet,
     semseg_resnet,
 )
+from visual.models.semseg_checkpoint import (
+    load_semseg_checkpoint,
+)
 from visual.models.pspnet import (
     adaptive_pool_windows,
-    part_costs,
     PSPNet,
     pspnet_loss,
     pyramid_features,

@@ -34,7 +34,7 @@ from visual.conv_arithmetic import conv_output_size
 from visual.models.resnet import RESNET_ARCHS, dilated_resnet, load_checkpoint
 
 __all__ = ["PSPNetConfig", "MAX_CLASSES", "MAX_BIN", "PyramidBatchNorm2d", "PyramidPoolingModule", "PSPHead",
-           "ResNetFeatures", "PSPNet", "pspnet_loss", "PartCost", "part_costs", "adaptive_pool_windows",
+           "ResNetFeatures", "PSPNet", "pspnet_loss", "adaptive_pool_windows",
            "pspnet_sizes", "pyramid_features"]
 
 
@@ -184,6 +184,9 @@ class PSPNet(nn.Module):
         align_corners: for every bilinear upsampling (semseg: ``True``).
         backbone_weights: ``None`` (random weights, nothing is downloaded) or the path of a local
             torchvision ResNet checkpoint, loaded with ``weights_only=True``; ``fc.*`` is ignored.
+        schedule: the backbone's dilation rule, ``"torchvision"`` (à trous) or ``"semseg"`` (every
+            3x3 conv of layer3/layer4 dilated 2/4, as the official code); see :func:`dilated_resnet`.
+        deep_stem: the official code's stem of three 3x3 convs instead of the 7x7 ``conv1``.
 
     Shapes:
         ``forward``: ``(N, 3, H, W)`` images of the model's dtype, ``H, W >= 1`` (from 64 up the
@@ -208,6 +211,9 @@ class PSPNet(nn.Module):
         dropout: float = DEFAULTS.dropout,
         align_corners: bool = DEFAULTS.align_corners,
         backbone_weights: str | os.PathLike[str] | None = None,
+        *,
+        schedule: str = "torchvision",
+        deep_stem: bool = False,
     ) -> None:
         super().__init__()
         self.num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
@@ -217,7 +223,8 @@ class PSPNet(nn.Module):
         aux = check_bool(aux, "aux")
         if check_float(dropout, "dropout", minimum=0.0, maximum=1.0) == 1.0:
             raise ValueError("dropout must be a probability in [0, 1) (1 drops every channel), got 1.0")
-        resnet = dilated_resnet(backbone, DEFAULTS.replace_stride_with_dilation, weights=None)
+        resnet = dilated_resnet(backbone, DEFAULTS.replace_stride_with_dilation, schedule=schedule,
+                                deep_stem=deep_stem, weights=None)
         self.backbone = ResNetFeatures(resnet)
         if backbone_weights is not None:
             load_checkpoint(self.backbone, backbone_weights, ignore_prefixes=("fc.",))
@@ -251,7 +258,7 @@ class PSPNet(nn.Module):
         if x.shape[1] != IN_CHANNELS or min(x.shape[-2:]) < 1 or max(x.shape[-2:]) > MAX_SIDE:
             raise ValueError(f"{name} must have shape (N, {IN_CHANNELS}, H, W) (a batch of RGB images) with "
                              f"1 <= H, W <= {MAX_SIDE}, got {tuple(x.shape)}")
-        weight = self.backbone.conv1.weight
+        weight = next(self.backbone.parameters())  # the first conv (7x7 or the deep stem's first)
         if x.dtype != weight.dtype:
             raise TypeError(f"{name} has dtype {x.dtype} but the model's parameters are {weight.dtype}: "
                             f"convert one, e.g. x.to({weight.dtype}) or model.to({x.dtype})")
@@ -314,74 +321,6 @@ def pspnet_loss(
     if "aux" in outputs:
         loss = loss + aux_weight * F.cross_entropy(outputs["aux"], target, ignore_index=ignore_index)
     return loss
-
-
-# --------------------------------------------------------------------------------------------
-# Cost per part (parameters, FLOPs), counted on the meta device: no memory, no arithmetic.
-# --------------------------------------------------------------------------------------------
-PARTS = ("backbone", "ppm", "head", "aux_head")
-
-
-@dataclass(frozen=True)
-class PartCost:
-    """Parameters and forward FLOPs of one part of a PSPNet.
-
-    Attributes:
-        part: ``"backbone"``, ``"ppm"``, ``"head"``, ``"aux_head"`` or ``"total"``.
-        parameters: number of parameters.
-        flops: forward FLOPs for one image (a multiply-add counts 2), from ``torch.utils.flop_counter``.
-    """
-
-    part: str
-    parameters: int
-    flops: int
-
-
-def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input_size) -> list[PartCost]:
-    """Parameters and FLOPs per part of ``model`` for one ``input_size`` image, plus a total row.
-
-    FLOPs are counted by ``torch.utils.flop_counter.FlopCounterMode`` (convolutions and matrix
-    products; BatchNorm, ReLU, pooling and interpolation are not counted) while the model's own
-    ``forward`` runs in training mode on the *meta* device (shapes only; the model is not
-    changed or copied), so that the auxiliary head runs too.
-
-    Args:
-        model: a :class:`PSPNet`.
-        input_size: ``H`` (square) or ``(H, W)`` of the image.
-
-    Returns:
-        One :class:`PartCost` per part present (``aux_head`` only when the model has it), then
-        ``"total"``.
-
-    Raises:
-        TypeError: ``model`` is not a PSPNet or ``input_size`` is not an int or a pair of ints.
-    """
-    from torch.func import functional_call
-    from torch.utils.flop_counter import FlopCounterMode
-
-    if not isinstance(model, PSPNet):
-        raise TypeError(f"model must be a PSPNet, got {type(model).__name__}")
-    height, width = as_size(input_size, "input_size")
-    meta = {name: torch.empty(t.shape, dtype=t.dtype, device="meta") for name, t in
-            [*model.named_parameters(), *model.named_buffers()]}
-    x = torch.empty(1, IN_CHANNELS, height, width, device="meta")
-    was_training = model.training
-    model.train()
-    try:
-        with FlopCounterMode(display=False) as counter:
-            functional_call(model, meta, (x,))
-    finally:
-        model.train(was_training)
-    per_module = counter.get_flop_counts()
-    rows = []
-    for part in PARTS:
-        module = getattr(model, part)
-        if module is None:
-            continue
-        flops = sum(per_module.get(f"{type(model).__name__}.{part}", {}).values())
-        rows.append(PartCost(part, sum(p.numel() for p in module.parameters()), int(flops)))
-    rows.append(PartCost("total", sum(r.parameters for r in rows), sum(r.flops for r in rows)))
-    return rows
 
 
 # --------------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from torch.utils.data import Dataset
 from visual.checks import MAX_SIDE, check_float, check_int, check_ints
 from visual.data import load_sample_image
 from visual.metrics import confusion_matrix, model_device, segmentation_metrics
-from visual.models.pspnet import DEFAULTS, MAX_BIN, PartCost, adaptive_pool_windows, pspnet_sizes
+from visual.cost import PartCost
+from visual.models.pspnet import DEFAULTS, MAX_BIN, adaptive_pool_windows, pspnet_sizes
 from visual.plots.pspnet import (
     draw_gradient_norms,
     draw_part_costs,

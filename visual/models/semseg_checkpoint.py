@@ -1,0 +1,87 @@
+"""Load the official PSPNet weights (hszhao/semseg ``train_epoch_*.pth``) into ``visual.PSPNet``.
+
+The official code builds its PSPNet on a deep-stem ResNet (three 3x3 convs instead of the 7x7)
+and dilates *every* 3x3 conv of layer3 and layer4 (``schedule="semseg"``). Its checkpoints hold
+``{"epoch", "state_dict", "optimizer"}`` with keys prefixed by ``module.`` (saved from
+``DistributedDataParallel``) and named as in ``model/pspnet.py``; ``visual.models.semseg_keys``
+renames them. Nothing is downloaded: the file is one the user names, read with
+``torch.load(..., weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
+
+from visual.checks import check_choice, check_int
+from visual.models.pspnet import PSPNet
+from visual.models.semseg_keys import from_semseg_keys
+
+__all__ = ["SEMSEG_LAYERS", "load_semseg_checkpoint"]
+
+SEMSEG_LAYERS = (18, 34, 50, 101, 152)  # 50/101/152 as the official code; 18/34 with the course's rule
+SEMSEG_BINS = (1, 2, 3, 6)  # the official PPM bins (config: not stored in the weights)
+CLASSIFIER_KEY = "head.4.weight"  # the final 1x1 conv of the head: (num_classes, 512, 1, 1)
+
+
+def load_semseg_checkpoint(path: str | os.PathLike[str], *, num_classes: int | None = None,
+                           layers: int = 50) -> PSPNet:
+    """Build the official PSPNet variant and load an official checkpoint into it, strictly.
+
+    Args:
+        path: a local ``.pth`` file: ``{"state_dict": ...}`` (``module.`` prefixes allowed) or a
+            bare state_dict, with the official names (``layer0.*``, ``ppm.features.*``, ``cls.*``,
+            ``aux.*``).
+        num_classes: expected classes (21 VOC2012, 150 ADE20K, 19 Cityscapes); ``None`` reads
+            them from the classifier's weight.
+        layers: ResNet depth of the checkpoint (50, 101 or 152 as released; 18/34 for
+            checkpoints of ``visual.segment`` with the course's dilation rule).
+
+    Returns:
+        A ``visual.PSPNet`` (deep stem; ``schedule="semseg"`` for 50+) in eval mode; its
+        forward returns ``{"out": (N, num_classes, H, W)}``.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        TypeError: ``path`` is not a path.
+        ValueError: bad ``layers``/``num_classes``, a file that is not a PSPNet checkpoint, or
+            weights of another architecture (the message names the missing/unexpected keys).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
+    check_choice(layers, "layers", SEMSEG_LAYERS)
+    if num_classes is not None:
+        check_int(num_classes, "num_classes", minimum=1, maximum=10_000)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint file at {str(path)!r} (nothing is downloaded: name a local file)")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle errors, truncated files, refused globals
+        raise ValueError(f"{str(path)!r} is not a loadable PyTorch checkpoint: {err}") from err
+    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f"{str(path)!r} holds no state_dict of tensors (expected {{'state_dict': ...}})")
+    state = dict(state)
+    consume_prefix_in_state_dict_if_present(state, "module.")
+    try:
+        state = from_semseg_keys(state)
+    except ValueError as err:
+        raise ValueError(f"{str(path)!r} is not an official PSPNet checkpoint: {err}") from None
+    if CLASSIFIER_KEY not in state:
+        raise ValueError(f"{str(path)!r} has no classifier weight 'cls.4.weight'")
+    found = state[CLASSIFIER_KEY].shape[0]
+    if num_classes is not None and num_classes != found:
+        raise ValueError(f"num_classes={num_classes} but the checkpoint's classifier has {found} classes")
+    model = PSPNet(found, backbone=f"resnet{layers}", bins=SEMSEG_BINS,
+                   aux=any(k.startswith("aux_head.") for k in state),
+                   schedule="semseg" if layers >= 50 else "torchvision", deep_stem=True)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as err:
+        raise ValueError(f"{str(path)!r} does not fit an official PSPNet-ResNet{layers} "
+                         f"(is it a checkpoint of another depth?): {err}") from None
+    return model.eval()
