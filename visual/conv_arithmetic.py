@@ -1,7 +1,7 @@
 """Convolution arithmetic along one axis: output sizes, dilated kernels, receptive fields, gridding.
 
-Pure Python (no torch), so every formula here can be read, tested and used on its own. The
-names follow PyTorch (``kernel_size``, ``stride``, ``padding``, ``dilation``, ``ceil_mode``).
+Plain Python arithmetic (no tensors), so every formula here can be read, tested and used on its
+own; arguments are checked with ``visual.checks``. The names follow PyTorch (``kernel_size``, ``stride``, ``padding``, ``dilation``, ``ceil_mode``).
 
 Sources:
     * PyTorch documentation of ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` ("Shape" section)
@@ -17,7 +17,9 @@ Sources:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
+
+from visual.checks import MAX_SIDE, check_bool, check_int, check_ints
 
 __all__ = [
     "conv_output_size",
@@ -30,16 +32,10 @@ __all__ = [
     "has_holes",
     "hdc_max_distance",
     "satisfies_hdc",
+    "MAX_MAP_SIDE",
 ]
 
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` if it is an int (not a bool) >= ``minimum``, else raise."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+MAX_MAP_SIDE = 2049  # side of a 2-D count map: 4.2 M entries (rates up to 1024 for 3x3 kernels)
 
 
 def effective_kernel_size(kernel_size: int, dilation: int) -> int:
@@ -63,9 +59,7 @@ def effective_kernel_size(kernel_size: int, dilation: int) -> int:
         >>> effective_kernel_size(3, 1), effective_kernel_size(3, 2), effective_kernel_size(3, 3)
         (3, 5, 7)
     """
-    _check_int("kernel_size", kernel_size, 1)
-    _check_int("dilation", dilation, 1)
-    return dilation * (kernel_size - 1) + 1
+    return check_int(dilation, "dilation", minimum=1) * (check_int(kernel_size, "kernel_size", minimum=1) - 1) + 1
 
 
 def conv_output_size(
@@ -109,12 +103,11 @@ def conv_output_size(
         >>> conv_output_size(6, kernel_size=3, stride=2, ceil_mode=True)
         3
     """
-    _check_int("size", size, 1)
+    check_int(size, "size", minimum=1)
     k_eff = effective_kernel_size(kernel_size, dilation)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
-    if not isinstance(ceil_mode, bool):
-        raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
+    check_int(stride, "stride", minimum=1)
+    check_int(padding, "padding", minimum=0)
+    check_bool(ceil_mode, "ceil_mode")
     span = size + 2 * padding - k_eff  # room left for the window to slide
     if span < 0:
         raise ValueError(
@@ -151,12 +144,13 @@ class StackStep(NamedTuple):
     rf: int
 
 
-def _per_layer(name: str, values: Sequence[int] | int | None, n: int, default: int) -> list[int]:
+def _per_layer(name: str, values: Any, n: int, default: int) -> tuple[int, ...]:
+    """One value per layer from ``None`` (the default), one int for all, or a sequence of ``n``."""
     if values is None:
-        return [default] * n
-    if isinstance(values, int) and not isinstance(values, bool):
-        return [values] * n
-    values = list(values)
+        return (default,) * n
+    if hasattr(values, "__index__") and not isinstance(values, bool):
+        return (check_int(values, name, minimum=1),) * n
+    values = check_ints(values, name, minimum=1)
     if len(values) != n:
         raise ValueError(f"{name} must have one entry per layer ({n}), got {len(values)}")
     return values
@@ -186,7 +180,7 @@ def stack_receptive_field(
         One ``StackStep`` per layer, in order.
 
     Raises:
-        TypeError: if an entry is not an int.
+        TypeError: if an argument is not a sequence of ints (or one int for all layers).
         ValueError: if an entry is out of range or the lists have different lengths.
 
     Example:
@@ -197,16 +191,12 @@ def stack_receptive_field(
         >>> [(step.jump, step.rf) for step in stack_receptive_field([3, 3], strides=2)]
         [(2, 3), (4, 7)]
     """
-    kernel_sizes = list(kernel_sizes)
-    n = len(kernel_sizes)
-    strides = _per_layer("strides", strides, n, 1)
-    dilations = _per_layer("dilations", dilations, n, 1)
+    kernel_sizes = check_ints(kernel_sizes, "kernel_sizes", minimum=1)
+    strides = _per_layer("strides", strides, len(kernel_sizes), 1)
+    dilations = _per_layer("dilations", dilations, len(kernel_sizes), 1)
     steps = []
     jump, rf = 1, 1
-    for i, (k, s, d) in enumerate(zip(kernel_sizes, strides, dilations)):
-        _check_int(f"kernel_sizes[{i}]", k, 1)
-        _check_int(f"strides[{i}]", s, 1)
-        _check_int(f"dilations[{i}]", d, 1)
+    for k, s, d in zip(kernel_sizes, strides, dilations):
         k_eff = effective_kernel_size(k, d)
         rf = rf + (k_eff - 1) * jump
         jump = jump * s
@@ -230,7 +220,8 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
         Path counts, length ``1 + sum(d * (kernel_size - 1))`` (the receptive field).
 
     Raises:
-        TypeError, ValueError: for a bad kernel size or dilation.
+        TypeError, ValueError: for a bad kernel size or dilations, or a footprint wider than
+            ``checks.MAX_SIDE`` pixels.
 
     Example:
         >>> dilated_footprint(3, [2, 2])
@@ -238,17 +229,18 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
         >>> dilated_footprint(3, [1, 2])
         [1, 1, 2, 1, 2, 1, 1]
     """
-    _check_int("kernel_size", kernel_size, 1)
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=MAX_SIDE)
+    dilations = check_ints(dilations, "dilations", minimum=1, maximum=MAX_SIDE)
+    rf = 1 + sum(d * (kernel_size - 1) for d in dilations)
+    if rf > MAX_SIDE:
+        raise ValueError(f"kernel_size={kernel_size} and dilations={dilations} give a footprint of {rf} pixels, "
+                         f"more than MAX_SIDE={MAX_SIDE}: use smaller rates")
     counts = [1]
-    for i, d in enumerate(dilations):
-        taps = [0] * effective_kernel_size(kernel_size, _check_int(f"dilations[{i}]", d, 1))
-        for t in range(kernel_size):
-            taps[t * d] = 1
-        out = [0] * (len(counts) + len(taps) - 1)
+    for d in dilations:
+        out = [0] * (len(counts) + d * (kernel_size - 1))
         for a, count in enumerate(counts):
-            if count:
-                for b, tap in enumerate(taps):
-                    out[a + b] += count * tap
+            for t in range(kernel_size):  # the layer's taps sit d pixels apart
+                out[a + t * d] += count
         counts = out
     return counts
 
@@ -265,11 +257,17 @@ def gridding_count_map(kernel_size: int, dilations: Sequence[int]) -> list[list[
     Returns:
         A square list of lists ``counts[row][col]`` of side equal to the receptive field.
 
+    Raises:
+        TypeError, ValueError: as ``dilated_footprint``, or for a side over ``MAX_MAP_SIDE``.
+
     Example:
         >>> gridding_count_map(3, [2])
         [[1, 0, 1, 0, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1]]
     """
     line = dilated_footprint(kernel_size, dilations)
+    if len(line) > MAX_MAP_SIDE:
+        raise ValueError(f"kernel_size={kernel_size} and dilations={tuple(dilations)} give a {len(line)}x{len(line)} "
+                         f"count map, more than MAX_MAP_SIDE={MAX_MAP_SIDE} per side: use smaller rates")
     return [[a * b for b in line] for a in line]
 
 
@@ -300,15 +298,14 @@ def hdc_max_distance(dilations: Sequence[int]) -> int:
         ``M_2``.
 
     Raises:
-        ValueError: if fewer than two rates are given.
+        TypeError: if ``dilations`` is not a sequence of ints.
+        ValueError: if fewer than two rates are given, or a rate is < 1.
 
     Example:
         >>> hdc_max_distance([1, 2, 5]), hdc_max_distance([1, 2, 9])
         (2, 5)
     """
-    rates = [_check_int(f"dilations[{i}]", r, 1) for i, r in enumerate(dilations)]
-    if len(rates) < 2:
-        raise ValueError(f"dilations must have at least 2 rates, got {rates}")
+    rates = check_ints(dilations, "dilations", minimum=1, min_length=2)
     m = rates[-1]
     for r in reversed(rates[1:-1]):
         m = max(m - 2 * r, m - 2 * (m - r), r)
@@ -322,9 +319,9 @@ def satisfies_hdc(dilations: Sequence[int], kernel_size: int = 3) -> bool:
         >>> satisfies_hdc([1, 2, 5]), satisfies_hdc([1, 2, 9]), satisfies_hdc([2, 4, 8])
         (True, False, False)
     """
-    _check_int("kernel_size", kernel_size, 1)
-    max_distance = hdc_max_distance(dilations)  # validates the rates
-    return dilations[0] == 1 and max_distance <= kernel_size
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+    rates = check_ints(dilations, "dilations", minimum=1, min_length=2)
+    return rates[0] == 1 and hdc_max_distance(rates) <= kernel_size
 
 
 def receptive_field_cone(
@@ -359,6 +356,9 @@ def receptive_field_cone(
     jumps = [1] + [step.jump for step in steps]
     rfs = [1] + [step.rf for step in steps]
     width = rfs[-1]
+    if width > MAX_SIDE:
+        raise ValueError(f"kernel_sizes, strides and dilations give a receptive field of {width} pixels, "
+                         f"more than MAX_SIDE={MAX_SIDE}: the cone would not fit")
     counts: dict[int, int] = {0: 1}  # unit index at the current layer -> paths to the top
     rows = []
     for layer in range(len(steps), -1, -1):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from visual.conv_arithmetic import conv_output_size
 from visual.models.resnet import RESNET_ARCHS, _validate_flags, dilated_resnet
-from visual.receptive_field import Trace, meta_device, trace
+from visual.trace import Trace, meta_device, trace
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import torch
