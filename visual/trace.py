@@ -299,6 +299,7 @@ def _numbers(values: Sequence[Fraction]) -> Pair:
 
 def infer_in_channels(model: nn.Module) -> int:
     """``in_channels`` of the model's first ``Conv2d``; 3 (RGB) if it has none."""
+    check_module(model)
     return next((int(m.in_channels) for m in model.modules() if isinstance(m, nn.Conv2d)), DEFAULT_IN_CHANNELS)
 
 

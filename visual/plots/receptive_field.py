@@ -105,7 +105,9 @@ def _cone_cmap() -> Any:
 
 
 def pixel_grid_segments(height: int, width: int) -> list[list[tuple[float, float]]]:
-    """Line segments between the pixels of a ``height x width`` image (for a LineCollection)."""
+    """Line segments between the pixels of a ``height x width`` image (sides up to ``MAX_MAP_SIDE``)."""
+    height = check_int(height, "height", minimum=1, maximum=MAX_MAP_SIDE)
+    width = check_int(width, "width", minimum=1, maximum=MAX_MAP_SIDE)
     rows = [[(-0.5, y - 0.5), (width - 0.5, y - 0.5)] for y in range(height + 1)]
     return rows + [[(x - 0.5, -0.5), (x - 0.5, height - 0.5)] for x in range(width + 1)]
 
