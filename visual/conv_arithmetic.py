@@ -1,7 +1,7 @@
 """Convolution arithmetic along one axis: output sizes, dilated kernels, receptive fields, gridding.
 
 Plain Python arithmetic (no tensors), so every formula here can be read, tested and used on its
-own; arguments are checked with ``visual.checks``. The names follow PyTorch (``kernel_size``, ``stride``, ``padding``, ``dilation``, ``ceil_mode``).
+own; arguments are checked with ``visual.checks``. The names follow PyTorch's.
 
 Sources:
     * PyTorch documentation of ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` ("Shape" section)
@@ -21,19 +21,8 @@ from typing import Any, NamedTuple
 
 from visual.checks import MAX_SIDE, check_bool, check_int, check_ints
 
-__all__ = [
-    "conv_output_size",
-    "effective_kernel_size",
-    "StackStep",
-    "stack_receptive_field",
-    "receptive_field_cone",
-    "dilated_footprint",
-    "gridding_count_map",
-    "has_holes",
-    "hdc_max_distance",
-    "satisfies_hdc",
-    "MAX_MAP_SIDE",
-]
+__all__ = ["conv_output_size", "effective_kernel_size", "StackStep", "stack_receptive_field", "receptive_field_cone",
+           "dilated_footprint", "gridding_count_map", "has_holes", "hdc_max_distance", "satisfies_hdc", "MAX_MAP_SIDE"]
 
 MAX_MAP_SIDE = 2049  # side of a 2-D count map: 4.2 M entries (rates up to 1024 for 3x3 kernels)
 
@@ -48,9 +37,6 @@ def effective_kernel_size(kernel_size: int, dilation: int) -> int:
         kernel_size: number of taps along the axis (>= 1).
         dilation: spacing between taps in input pixels (>= 1; 1 is an ordinary convolution).
 
-    Returns:
-        The effective kernel size in input pixels.
-
     Raises:
         TypeError: if an argument is not an int.
         ValueError: if ``kernel_size`` or ``dilation`` is smaller than 1.
@@ -62,14 +48,8 @@ def effective_kernel_size(kernel_size: int, dilation: int) -> int:
     return check_int(dilation, "dilation", minimum=1) * (check_int(kernel_size, "kernel_size", minimum=1) - 1) + 1
 
 
-def conv_output_size(
-    size: int,
-    kernel_size: int,
-    stride: int = 1,
-    padding: int = 0,
-    dilation: int = 1,
-    ceil_mode: bool = False,
-) -> int:
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                     ceil_mode: bool = False) -> int:
     """Output length of ``nn.Conv2d`` / ``nn.MaxPool2d`` / ``nn.AvgPool2d`` along one axis.
 
     .. math::
@@ -86,9 +66,6 @@ def conv_output_size(
         padding: zeros added on each side (>= 0).
         dilation: spacing between taps (>= 1). Use 1 for ``AvgPool2d``, which has none.
         ceil_mode: round up instead of down (``MaxPool2d`` / ``AvgPool2d`` option).
-
-    Returns:
-        The output length in pixels (>= 1).
 
     Raises:
         TypeError: if an argument has the wrong type.
@@ -110,11 +87,8 @@ def conv_output_size(
     check_bool(ceil_mode, "ceil_mode")
     span = size + 2 * padding - k_eff  # room left for the window to slide
     if span < 0:
-        raise ValueError(
-            f"input too small: size={size} with padding={padding} gives {size + 2 * padding} "
-            f"pixels, fewer than the effective kernel size {k_eff} "
-            f"(kernel_size={kernel_size}, dilation={dilation})"
-        )
+        raise ValueError(f"input too small: size={size} with padding={padding} gives {size + 2 * padding} pixels, "
+                         f"fewer than the effective kernel size {k_eff} (kernel_size={kernel_size}, dilation={dilation})")
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1  # ceiling division
@@ -127,13 +101,10 @@ class StackStep(NamedTuple):
     """One layer of a stack, with the geometry *after* it (one axis, input pixels).
 
     Attributes:
-        kernel_size: taps of the layer.
-        stride: the layer's stride.
-        dilation: the layer's dilation.
+        kernel_size, stride, dilation: the layer's arguments.
         effective_kernel_size: ``dilation * (kernel_size - 1) + 1``.
-        jump: distance between neighbouring outputs of the layer, in input pixels
-            (product of all strides so far).
-        rf: receptive field of one output of the layer, in input pixels.
+        jump: distance between neighbouring outputs of the layer (product of all strides so far).
+        rf: receptive field of one output of the layer.
     """
 
     kernel_size: int
@@ -156,11 +127,8 @@ def _per_layer(name: str, values: Any, n: int, default: int) -> tuple[int, ...]:
     return values
 
 
-def stack_receptive_field(
-    kernel_sizes: Sequence[int],
-    strides: Sequence[int] | int | None = None,
-    dilations: Sequence[int] | int | None = None,
-) -> list[StackStep]:
+def stack_receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int] | int | None = None,
+                          dilations: Sequence[int] | int | None = None) -> list[StackStep]:
     """The receptive-field recurrence through a stack of layers, one axis.
 
     Starting from one input pixel (``rf_0 = 1``, ``jump_0 = 1``), each layer does
@@ -292,10 +260,7 @@ def hdc_max_distance(dilations: Sequence[int]) -> int:
     first layer (rate 1) must bridge it.
 
     Args:
-        dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first.
-
-    Returns:
-        ``M_2``.
+        dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first; returns ``M_2``.
 
     Raises:
         TypeError: if ``dilations`` is not a sequence of ints.
@@ -324,11 +289,8 @@ def satisfies_hdc(dilations: Sequence[int], kernel_size: int = 3) -> bool:
     return rates[0] == 1 and hdc_max_distance(rates) <= kernel_size
 
 
-def receptive_field_cone(
-    kernel_sizes: Sequence[int],
-    strides: Sequence[int] | int | None = None,
-    dilations: Sequence[int] | int | None = None,
-) -> list[list[int]]:
+def receptive_field_cone(kernel_sizes: Sequence[int], strides: Sequence[int] | int | None = None,
+                         dilations: Sequence[int] | int | None = None) -> list[list[int]]:
     """Which units of every layer feed one output unit of a stack, and along how many paths.
 
     One axis. Every layer's units are placed at the centre of their own receptive field, in

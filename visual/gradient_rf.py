@@ -1,11 +1,9 @@
 """Receptive fields measured with gradients, the effective receptive field, and a toy conv stack.
 
-* ``gradient_receptive_field`` measures the receptive field of the centre output unit from the
-  gradient of that unit w.r.t. the input, on a stand-in made linear with positive weights so
-  that every path counts.
-* ``effective_receptive_field`` is the ERF heatmap of Luo et al. (2016): the mean absolute
-  gradient of the centre output unit over random inputs, with the model's own weights.
-* ``erf_std`` measures its spread; ``conv_stack`` builds the toy stacks the lesson probes.
+``gradient_receptive_field`` reads the receptive field of the centre output unit from its input
+gradient, on a stand-in made linear with positive weights so that every path counts;
+``effective_receptive_field`` is the ERF of Luo et al. (2016), with the model's own weights;
+``erf_std`` measures its spread; ``conv_stack`` builds the toy stacks the lesson probes.
 """
 
 from __future__ import annotations
@@ -21,11 +19,11 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from visual.checks import as_size, check_bool, check_choice, check_elements, check_int, check_ints, \
-    check_module, check_tensor
+from visual.checks import (as_size, check_bool, check_choice, check_elements, check_int, check_ints, check_module,
+                           check_tensor)
 from visual.conv_arithmetic import conv_output_size, effective_kernel_size
 from visual.trace import infer_in_channels
-from visual.trace_rules import METADATA, as_pair, call_arg, tensors_in
+from visual.trace_rules import MAX_POOL, METADATA, call_arg, pool_args, tensors_in
 
 __all__ = ["gradient_receptive_field", "effective_receptive_field", "erf_std", "conv_stack",
            "ACTIVATIONS", "WEIGHT_SCHEMES"]
@@ -65,17 +63,12 @@ IDENTITY = {
     torch.tanh, torch.Tensor.tanh, F.batch_norm, F.instance_norm, F.layer_norm, F.group_norm,
     F.dropout, F.dropout1d, F.dropout2d, F.dropout3d, F.alpha_dropout, F.feature_alpha_dropout,
 }
-MAX_POOLS = {F.max_pool2d, F.max_pool2d_with_indices, torch.max_pool2d}
 ADAPTIVE_MAX_POOLS = {F.adaptive_max_pool2d, F.adaptive_max_pool2d_with_indices}
 
 
 def _average_pool(x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
     """Max pooling's window averaged instead (a depthwise all-ones conv when dilated)."""
-    kernel = as_pair(call_arg(args, kwargs, 1, "kernel_size", None))
-    stride_arg = call_arg(args, kwargs, 2, "stride", None)
-    stride = kernel if stride_arg in (None, [], ()) else as_pair(stride_arg)
-    padding = as_pair(call_arg(args, kwargs, 3, "padding", 0))
-    dilation = as_pair(call_arg(args, kwargs, 4, "dilation", 1))
+    kernel, stride, padding, dilation = pool_args(args, kwargs)
     ceil_mode = bool(call_arg(args, kwargs, 5, "ceil_mode", False))
     if dilation == (1, 1):
         return F.avg_pool2d(x, kernel, stride, padding, ceil_mode=ceil_mode)  # (N, C, h, w)
@@ -91,8 +84,7 @@ def _average_pool(x: torch.Tensor, args: tuple, kwargs: dict) -> torch.Tensor:
 
 
 class _LinearPositive(TorchFunctionMode):
-    """Makes a forward pass linear with every path counting: activations, normalisation and
-    dropout become the identity; max pooling becomes average pooling over the same window."""
+    """A forward pass made linear: activations, norms, dropout -> identity; max pool -> average."""
 
     def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
@@ -100,7 +92,7 @@ class _LinearPositive(TorchFunctionMode):
             return func(*args, **kwargs)
         if func in IDENTITY:
             return args[0] if args else kwargs["input"]
-        if func in MAX_POOLS:
+        if func in MAX_POOL:
             out = _average_pool(args[0] if args else kwargs["input"], args, kwargs)
             return (out, None) if call_arg(args, kwargs, 6, "return_indices", False) else out
         if func in ADAPTIVE_MAX_POOLS:
@@ -115,13 +107,12 @@ def gradient_receptive_field(
 ) -> tuple[int, int] | tuple[tuple[int, int], torch.Tensor]:
     """Measure the receptive field of the centre output unit from input gradients.
 
-    The model's own ``forward`` runs (via ``torch.func.functional_call``, so the model is not
-    changed) in float64 with every weight set to ``1 / fan_in`` (> 0), biases to 0, and
-    activations, normalisation and dropout replaced by the identity, max pooling by average
-    pooling: the network becomes linear with positive weights, so an input pixel gets a
-    non-zero gradient exactly when some path joins it to the output unit. The unit is the sum
-    over channels of the output at ``(H_out // 2, W_out // 2)`` (of ``output["out"]`` for a dict).
-    Gradients are enabled inside, so it works under ``torch.no_grad()`` and ``inference_mode()``.
+    The model's own ``forward`` runs (via ``torch.func.functional_call``: the model is not changed)
+    in float64 with every weight ``1 / fan_in`` (> 0), biases 0, activations, norms and dropout the
+    identity and max pooling averaged: the network is linear with positive weights, so an input
+    pixel gets a non-zero gradient exactly when some path joins it to the output unit, the sum over
+    channels of the output (``output["out"]`` for a dict) at ``(H_out // 2, W_out // 2)``. Gradients
+    are enabled inside: it works under ``torch.no_grad()`` and ``torch.inference_mode()``.
 
     Args:
         model: an ``nn.Module`` with real (not meta) parameters, taking ``(N, C, H, W)``.
@@ -180,17 +171,13 @@ def effective_receptive_field(
     """The effective receptive field (ERF) of the centre output unit (Luo et al. 2016, Sec. 2).
 
     Mean over ``n_samples`` standard-normal inputs of ``|d unit / d input|`` summed over input
-    channels, where ``unit`` is the sum over channels of the output at ``(H_out // 2, W_out // 2)``.
-    The model keeps its weights and non-linearities and runs in evaluation mode, on a copy (the
-    model itself is not changed). Gradients are enabled inside (works under ``inference_mode()``).
+    channels (``unit`` as in ``gradient_receptive_field``), with the model's weights and
+    non-linearities, in evaluation mode, on a copy. Gradients are enabled inside.
 
     Args:
-        model: an ``nn.Module`` with real (not meta) parameters, taking ``(N, C, H, W)``.
-        input_size: ``H`` for a square input, or ``(H, W)``.
-        n_samples: random inputs to average over (>= 1; the input batch is bounded by
-            ``checks.MAX_ELEMENTS`` values).
+        model, input_size, in_channels: as for ``gradient_receptive_field``.
+        n_samples: random inputs to average over (>= 1; the batch is bounded by ``checks.MAX_ELEMENTS``).
         seed: seed of the random inputs (a local generator; global RNG untouched).
-        in_channels: input channels; default: ``in_channels`` of the first Conv2d (else 3).
 
     Returns:
         Float tensor ``(H, W)`` on the model's device, scaled so that its maximum is 1.

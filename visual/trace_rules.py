@@ -32,11 +32,9 @@ import torch.nn.functional as F
 
 from visual.conv_arithmetic import conv_output_size, effective_kernel_size
 
-__all__ = [
-    "Geometry", "INPUT_GEOMETRY", "window", "adaptive", "resample", "merge", "keep_grid",
-    "resize", "tensors_in", "max_dilation", "call_arg", "as_pair", "conv_padding", "conv_output_shape", "op_name",
-    "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "ELEMENTWISE_INPLACE", "KEEPS_GRID",
-]
+__all__ = ["Geometry", "INPUT_GEOMETRY", "window", "adaptive", "resample", "merge", "keep_grid", "resize",
+           "tensors_in", "max_dilation", "call_arg", "as_pair", "pool_args", "conv_padding", "conv_output_shape", "op_name",
+           "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "ELEMENTWISE_INPLACE", "KEEPS_GRID"]
 
 # Extra input taps one output of F.interpolate reads (nearest: 1 tap, linear: 2, cubic: 4).
 INTERPOLATE_EXTRA_TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 1, "bicubic": 3}
@@ -50,27 +48,18 @@ METADATA = {torch.Tensor.dim, torch.Tensor.size, torch.Tensor.numel, torch.Tenso
             torch.Tensor.is_floating_point, torch.Tensor.shape.__get__, torch.Tensor.ndim.__get__,
             torch.Tensor.dtype.__get__, torch.Tensor.device.__get__}
 # In-place elementwise ops (by name): they return their first argument, shape unchanged.
-ELEMENTWISE_INPLACE = frozenset({
-    "add_", "sub_", "mul_", "div_", "__iadd__", "__isub__", "__imul__", "__itruediv__",
-    "relu_", "relu6_", "leaky_relu_", "elu_", "selu_", "celu_", "silu_", "gelu_", "mish_",
-    "hardtanh_", "hardswish_", "hardsigmoid_", "sigmoid_", "tanh_", "clamp_", "clamp_min_",
-    "clamp_max_", "threshold_", "fill_", "zero_", "neg_", "abs_", "exp_", "sqrt_", "pow_",
-})
-# Ops (by name) known to keep every pixel where it is: the output pixel (i, j) depends on input
-# pixels (i, j) only (elementwise, per-pixel channel mixing), or on statistics (normalisation).
-KEEPS_GRID = ELEMENTWISE_INPLACE | {
-    "add", "sub", "mul", "div", "true_divide", "rsub", "neg", "abs", "exp", "log", "sqrt", "rsqrt",
-    "pow", "clamp", "clamp_min", "clamp_max", "where", "maximum", "minimum", "square", "reciprocal",
-    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-    "__rtruediv__", "__neg__", "__pow__", "relu", "relu6", "leaky_relu", "elu", "selu", "celu",
-    "gelu", "silu", "mish", "hardtanh", "hardswish", "hardsigmoid", "softplus", "threshold",
-    "sigmoid", "tanh", "prelu", "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout",
-    "feature_alpha_dropout", "batch_norm", "instance_norm", "group_norm", "layer_norm",
-    "cat", "concat", "concatenate", "stack", "clone", "contiguous", "detach", "to", "float",
-    "double", "half", "type_as", "requires_grad_", "zeros_like", "ones_like", "empty_like",
-    "full_like", "view", "reshape", "flatten", "unflatten", "squeeze", "unsqueeze", "expand",
-    "expand_as", "view_as", "reshape_as",
-}
+ELEMENTWISE_INPLACE = frozenset("""add_ sub_ mul_ div_ __iadd__ __isub__ __imul__ __itruediv__ relu_ relu6_
+    leaky_relu_ elu_ selu_ celu_ silu_ gelu_ mish_ hardtanh_ hardswish_ hardsigmoid_ sigmoid_ tanh_ clamp_
+    clamp_min_ clamp_max_ threshold_ fill_ zero_ neg_ abs_ exp_ sqrt_ pow_""".split())
+# Ops (by name) known to keep every pixel where it is: output pixel (i, j) depends on input pixels
+# (i, j) only (elementwise, per-pixel channel mixing, reshapes that keep (H, W)), or on statistics (norms).
+KEEPS_GRID = ELEMENTWISE_INPLACE | set("""add sub mul div true_divide rsub neg abs exp log sqrt rsqrt pow clamp
+    clamp_min clamp_max where maximum minimum square reciprocal __add__ __radd__ __sub__ __rsub__ __mul__
+    __rmul__ __truediv__ __rtruediv__ __neg__ __pow__ relu relu6 leaky_relu elu selu celu gelu silu mish
+    hardtanh hardswish hardsigmoid softplus threshold sigmoid tanh prelu dropout dropout1d dropout2d dropout3d
+    alpha_dropout feature_alpha_dropout batch_norm instance_norm group_norm layer_norm cat concat concatenate
+    stack clone contiguous detach to float double half type_as requires_grad_ zeros_like ones_like empty_like
+    full_like view reshape flatten unflatten squeeze unsqueeze expand expand_as view_as reshape_as""".split())
 # Keep the grid only when every reduced ``dim`` (or every index of ``x[...]``) is a batch or channel axis.
 CHANNEL_ONLY = {"softmax", "log_softmax", "sum", "mean", "amax", "amin", "argmax", "argmin", "__getitem__"}
 
@@ -122,6 +111,15 @@ def as_pair(value: Any) -> tuple[int, int]:
     if isinstance(value, (tuple, list)):
         return (int(value[0]),) * 2 if len(value) == 1 else (int(value[0]), int(value[1]))
     return int(value), int(value)
+
+
+def pool_args(args: tuple, kwargs: dict, dilated: bool = True) -> tuple[tuple[int, int], ...]:
+    """``(kernel, stride, padding, dilation)`` of a max/avg pooling call (stride defaults to the kernel)."""
+    kernel = as_pair(call_arg(args, kwargs, 1, "kernel_size", None))
+    stride_arg = call_arg(args, kwargs, 2, "stride", None)
+    stride = kernel if stride_arg in (None, [], ()) else as_pair(stride_arg)
+    dilation = as_pair(call_arg(args, kwargs, 4, "dilation", 1)) if dilated else (1, 1)
+    return kernel, stride, as_pair(call_arg(args, kwargs, 3, "padding", 0)), dilation
 
 
 def window(geo: Geometry, kernel: tuple[int, int], stride: tuple[int, int],
@@ -200,11 +198,7 @@ def resize(func: Any, args: tuple, kwargs: dict, x: torch.Tensor, geo: Geometry,
         dilation = as_pair(call_arg(args, kwargs, 5, "dilation", 1))
         padding = conv_padding(call_arg(args, kwargs, 4, "padding", 0), kernel, dilation)
     elif func in MAX_POOL or func in AVG_POOL:
-        kernel = as_pair(call_arg(args, kwargs, 1, "kernel_size", None))
-        stride_arg = call_arg(args, kwargs, 2, "stride", None)
-        stride = kernel if stride_arg in (None, [], ()) else as_pair(stride_arg)
-        padding = as_pair(call_arg(args, kwargs, 3, "padding", 0))
-        dilation = as_pair(call_arg(args, kwargs, 4, "dilation", 1)) if func in MAX_POOL else (1, 1)
+        kernel, stride, padding, dilation = pool_args(args, kwargs, dilated=func in MAX_POOL)
     elif func in ADAPTIVE_POOL:
         return adaptive(geo, x.shape[-2:], out.shape[-2:]), None
     elif func is F.interpolate:
