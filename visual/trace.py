@@ -23,10 +23,8 @@ from torch.nn.modules import module as module_hooks
 from torch.overrides import TorchFunctionMode
 
 from visual.checks import as_size, check_int, check_module
-from visual.trace_rules import (
-    CONV, ELEMENTWISE_INPLACE, INPUT_GEOMETRY, METADATA, Geometry, conv_output_shape, keep_grid, max_dilation,
-    resize, tensors_in,
-)
+from visual.trace_rules import (CONV, ELEMENTWISE_INPLACE, INPUT_GEOMETRY, METADATA, SAME_SHAPE, Geometry,
+                                conv_output_shape, keep_grid, max_dilation, resize, tensors_in)
 
 __all__ = ["Trace", "TraceRow", "trace", "meta_device", "infer_in_channels"]
 
@@ -270,6 +268,8 @@ class _Tracer(TorchFunctionMode):
         on_meta = isinstance(x, torch.Tensor) and x.device.type == "meta"
         if on_meta and getattr(func, "__name__", None) in ELEMENTWISE_INPLACE:
             result = x  # an in-place elementwise op returns its input, same shape; no data to change
+        elif on_meta and func in SAME_SHAPE:  # a norm's output has its input's shape: skip the meta kernel
+            result = torch.empty(x.shape, dtype=x.dtype, device="meta")  # (N, C, H, W)
         elif on_meta and func in CONV:  # the shape from conv_output_size, errors naming the module
             result = torch.empty(conv_output_shape(args, kwargs, self.where()), dtype=x.dtype, device="meta")
         else:

@@ -34,7 +34,8 @@ from visual.conv_arithmetic import conv_output_size, effective_kernel_size
 
 __all__ = ["Geometry", "INPUT_GEOMETRY", "window", "adaptive", "resample", "merge", "keep_grid", "resize",
            "tensors_in", "max_dilation", "call_arg", "as_pair", "pool_args", "conv_padding", "conv_output_shape", "op_name",
-           "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "ELEMENTWISE_INPLACE", "KEEPS_GRID"]
+           "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "SAME_SHAPE", "ELEMENTWISE_INPLACE",
+           "KEEPS_GRID"]
 
 # Extra input taps one output of F.interpolate reads (nearest: 1 tap, linear: 2, cubic: 4).
 INTERPOLATE_EXTRA_TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 1, "bicubic": 3}
@@ -47,6 +48,8 @@ ADAPTIVE_POOL = {F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.adaptive_max_po
 METADATA = {torch.Tensor.dim, torch.Tensor.size, torch.Tensor.numel, torch.Tensor.__len__,
             torch.Tensor.is_floating_point, torch.Tensor.shape.__get__, torch.Tensor.ndim.__get__,
             torch.Tensor.dtype.__get__, torch.Tensor.device.__get__}
+# Normalisations: the output has the input's shape (trace answers it without running PyTorch's meta kernel).
+SAME_SHAPE = {F.batch_norm, F.instance_norm, F.group_norm, torch.batch_norm}
 # In-place elementwise ops (by name): they return their first argument, shape unchanged.
 ELEMENTWISE_INPLACE = frozenset("""add_ sub_ mul_ div_ __iadd__ __isub__ __imul__ __itruediv__ relu_ relu6_
     leaky_relu_ elu_ selu_ celu_ silu_ gelu_ mish_ hardtanh_ hardswish_ hardsigmoid_ sigmoid_ tanh_ clamp_
