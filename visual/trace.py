@@ -1,11 +1,10 @@
 """``trace``: sizes, cumulative strides and receptive fields of a real ``nn.Module``, from its layers.
 
-``trace(model, input_size)`` runs the model's own ``forward`` on the *meta* device (shapes only,
-no arithmetic, no data) through ``torch.func.functional_call``, so the model is never changed.
-A ``TorchFunctionMode`` sees every op and carries, for each tensor, the geometry of its pixels
-(``jump``, ``rf``, ``start``; the rules are in :mod:`visual.trace_rules`); global module forward
-hooks name the tensors each module returns. The result is a :class:`Trace`, one
-:class:`TraceRow` per module.
+``trace(model, input_size)`` runs the model's own ``forward`` on the *meta* device (shapes only, no
+data) through ``torch.func.functional_call``, so the model is never changed. A ``TorchFunctionMode``
+sees every op and carries, per tensor, the geometry of its pixels (``jump``, ``rf``, ``start``; the
+rules are in :mod:`visual.trace_rules`); global module forward hooks name the tensors each module
+returns. The result is a :class:`Trace`, one :class:`TraceRow` per module.
 """
 
 from __future__ import annotations
@@ -353,8 +352,7 @@ def trace(model: nn.Module, input_size: int | tuple[int, int], *, in_channels: i
         in_channels: channels of the input; default: ``in_channels`` of the first Conv2d (else 3).
 
     Returns:
-        A ``Trace``: one ``TraceRow`` per module whose output is a tensor (or a dict with a tensor
-        under ``"out"``), keyed by qualified name (``""`` for the model itself), in execution order.
+        A ``Trace``: one ``TraceRow`` per module whose output is a tensor (or a dict with ``"out"``).
 
     Raises:
         TypeError: if ``model`` is not an ``nn.Module`` or ``input_size`` is not an int/pair.

@@ -52,17 +52,9 @@ def kernel_footprint_image(kernel_size: int, dilation: int, grid: int | None = N
 
     The kernel is centred in the grid (``grid`` defaults to the effective kernel size + 2).
 
-    Args:
-        kernel_size: taps per side (>= 1).
-        dilation: spacing between taps (>= 1).
-        grid: side of the image in pixels (from the effective kernel size to ``MAX_MAP_SIDE``).
-
-    Returns:
-        Float array ``(grid, grid)``.
-
     Raises:
         TypeError: for a non-int argument.
-        ValueError: if the kernel does not fit in ``grid`` or ``grid`` is too large.
+        ValueError: if the kernel does not fit in ``grid``, or ``grid`` > ``MAX_MAP_SIDE``.
     """
     k_eff = effective_kernel_size(kernel_size, dilation)
     grid = check_int(k_eff + 2 if grid is None else grid, "grid", minimum=k_eff, maximum=MAX_MAP_SIDE)
@@ -78,12 +70,8 @@ def cone_image(kernel_size: int, stride: int, dilation: int, n_layers: int) -> n
     Values: ``NaN`` where a layer has no unit, ``-1`` for a unit outside the cone, and
     ``CONE_FLOOR .. 1`` for units in the cone (more paths, darker), per layer.
 
-    Args:
-        kernel_size, stride, dilation: the same for every layer (ints >= 1).
-        n_layers: number of layers (1 .. ``MAX_LAYERS``).
-
-    Returns:
-        Float array ``(n_layers + 1, rf)`` where ``rf`` is the output unit's receptive field.
+    Returns ``(n_layers + 1, rf)`` floats for ``n_layers`` (1 .. ``MAX_LAYERS``) layers of the
+    same ``kernel_size``, ``stride`` and ``dilation``; ``rf`` is the output unit's receptive field.
     """
     n_layers = check_int(n_layers, "n_layers", minimum=1, maximum=MAX_LAYERS)
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
@@ -112,9 +100,6 @@ def pixel_grid_segments(height: int, width: int) -> list[list[tuple[float, float
     return rows + [[(x - 0.5, -0.5), (x - 0.5, height - 0.5)] for x in range(width + 1)]
 
 
-# --------------------------------------------------------------------------------------------
-# One dilated kernel
-# --------------------------------------------------------------------------------------------
 @dataclass
 class KernelArtists:
     """What ``draw_dilated_kernel`` made: the footprint image, the span outline, the pixel grid."""
@@ -158,23 +143,12 @@ def update_dilated_kernel(artists: KernelArtists, kernel_size: int, dilation: in
 
 def plot_dilated_kernel(kernel_size: int, dilation: int, *, grid: int | None = None, ax: Axes | None = None,
                         **kwargs: Any) -> Axes:
-    """Draw the input pixels a dilated ``k x k`` kernel reads, and its effective span.
-
-    Args:
-        kernel_size: taps per side.
-        dilation: spacing between taps in input pixels.
-        grid: side of the drawn input patch (default: effective kernel size + 2).
-        ax: Axes to draw on; a new figure when ``None``.
-        **kwargs: passed to ``ax.imshow``.
-    """
+    """Draw the pixels a dilated ``k x k`` kernel reads in a ``grid`` patch (``kwargs``: ``imshow``'s)."""
     ax = get_axes(ax, figsize=(4.0, 4.0))
     draw_dilated_kernel(ax, kernel_size, dilation, grid=grid, **kwargs)
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# The cone of units that feed one output unit
-# --------------------------------------------------------------------------------------------
 @dataclass
 class ConeArtists:
     """What ``draw_receptive_field_stack`` made: the cone image and the "RF = ..." label."""
@@ -186,7 +160,7 @@ class ConeArtists:
 
 def draw_receptive_field_stack(ax: Axes, kernel_size: int, stride: int = 1, dilation: int = 1,
                                n_layers: int = 3, **kwargs: Any) -> ConeArtists:
-    """Draw the cone of units (one axis) that feed one output unit after ``n_layers`` layers."""
+    """Draw the cone of ``cone_image`` with an "RF = ..." label (``kwargs``: ``imshow``'s)."""
     image = ax.imshow(np.full((1, 1), np.nan), cmap=_cone_cmap(), vmin=0.0, vmax=1.0, origin="lower",
                       aspect="auto", interpolation="nearest", **kwargs)
     label = ax.text(0.99, 0.03, "", transform=ax.transAxes, ha="right", va="bottom", fontsize="medium",
@@ -219,21 +193,12 @@ def plot_receptive_field_stack(kernel_size: int, stride: int = 1, dilation: int 
     Rows are layers (input at the bottom), columns input pixels; each layer's units sit at the
     centre of their own receptive field. Darker cells feed the output along more paths; light
     grey units of a layer do not feed it; white columns have no unit (stride) or are holes.
-
-    Args:
-        kernel_size, stride, dilation: the same for every layer.
-        n_layers: number of layers.
-        ax: Axes to draw on; a new figure when ``None``.
-        **kwargs: passed to ``ax.imshow``.
     """
     ax = get_axes(ax, figsize=(8.0, 3.0))
     draw_receptive_field_stack(ax, kernel_size, stride, dilation, n_layers, **kwargs)
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Gridding: the count map of a stack of dilated convs
-# --------------------------------------------------------------------------------------------
 @dataclass
 class GriddingArtists:
     """What ``draw_gridding`` made: the count-map image."""
@@ -270,24 +235,13 @@ def update_gridding(artists: GriddingArtists, kernel_size: int, dilations: Seque
 
 
 def plot_gridding(kernel_size: int, dilations: Sequence[int], *, ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Count map of a stack of dilated ``k x k`` convs: paths from each input pixel to one output.
-
-    Holes (pixels inside the receptive field that never reach the output) are white.
-
-    Args:
-        kernel_size: side of every kernel.
-        dilations: one rate per layer, first layer first.
-        ax: Axes to draw on; a new figure when ``None``.
-        **kwargs: passed to ``ax.imshow``.
-    """
+    """Count map of dilated ``k x k`` convs (rates first layer first): paths from each input pixel to
+    one output; holes (pixels inside the receptive field that never reach the output) are white."""
     ax = get_axes(ax, figsize=(4.5, 4.5))
     draw_gridding(ax, kernel_size, dilations, **kwargs)
     return ax
 
 
-# --------------------------------------------------------------------------------------------
-# Gradient maps and the effective receptive field
-# --------------------------------------------------------------------------------------------
 @dataclass
 class HeatmapArtists:
     """What ``draw_effective_receptive_field`` made: the heatmap and the theoretical-RF box."""
@@ -353,13 +307,10 @@ def plot_effective_receptive_field(heatmap: Any, *, box: Sequence[float] | None 
 
     Args:
         heatmap: finite ``(H, W)`` tensor or array (e.g. ``effective_receptive_field(...)``, max 1).
-        box: theoretical RF as ``(top, left, height, width)`` in input pixels (``TraceRow.box()``);
-            not drawn when ``None``.
+        box: theoretical RF ``(top, left, height, width)`` in input pixels (``TraceRow.box()``) or ``None``.
         log: show ``log10(value / max)`` so that small but non-zero values (the border of a
             gradient map) stay visible; exact zeros are white.
-        ax: Axes to draw on; a new figure when ``None``.
-        title: the Axes title.
-        **kwargs: passed to ``ax.imshow``.
+        ax, title, kwargs: the Axes (a new figure when ``None``), its title, ``imshow``'s arguments.
 
     Raises:
         TypeError, ValueError: for a heatmap that is not a finite 2-D real array, or a bad box.
@@ -379,9 +330,7 @@ def plot_receptive_field_growth(
     Args:
         curves: label -> RF values (finite numbers, pixels), one per entry of ``x``.
         x: the x positions (e.g. depths); default ``1, 2, ..., len(values)``.
-        ax: Axes to draw on; a new figure when ``None``.
-        xlabel, ylabel, title: axis labels and title.
-        **kwargs: passed to every ``ax.plot``.
+        ax, xlabel, ylabel, title, kwargs: the Axes (new when ``None``), labels, ``ax.plot``'s arguments.
 
     Raises:
         TypeError, ValueError: for curves that are not a mapping of finite number sequences, or

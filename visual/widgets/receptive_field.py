@@ -55,20 +55,12 @@ ERF_VIEW = 27  # pixels shown around the centre: the RF of 10 layers of 3x3 (21)
 SUMMARY_MAX_SIDE = 256  # input side of the cached gradient / ERF summaries (toy stacks)
 
 
-# --------------------------------------------------------------------------------------------
-# Pure functions (what the callbacks compute)
-# --------------------------------------------------------------------------------------------
 def receptive_field_summary(kernel_size: int, dilation: int, stride: int, n_layers: int,
                             input_size: int = SUMMARY_INPUT_SIZE) -> dict[str, Any]:
     """Numbers shown by ``explore_receptive_field`` for ``n_layers`` identical layers.
 
-    Args:
-        kernel_size, dilation, stride: of every layer (ints >= 1).
-        n_layers: depth of the stack (1..64).
-        input_size: input side for the output-size readout; padding is ``d (k - 1) // 2``.
-
-    Returns:
-        dict with ``effective_kernel_size``, ``rf`` and ``jump`` after the stack, the list
+    ``n_layers`` (1..64) layers of ``kernel_size``, ``dilation`` and ``stride``, padding ``d (k - 1) // 2``,
+    on ``input_size`` pixels. Returns a dict with ``effective_kernel_size``, ``rf`` and ``jump`` after the stack, the list
         ``rfs`` (after each layer), ``output_size`` (on ``input_size``; ``None`` if it
         collapses below one pixel) and ``weights`` per channel pair (``n_layers * k * k``).
     """
@@ -165,9 +157,6 @@ def _slider(description: str, value: int, low: int, high: int) -> widgets.IntSli
                              continuous_update=True, style={"description_width": "initial"})
 
 
-# --------------------------------------------------------------------------------------------
-# Explorer 1: one dilated kernel and a stack of them
-# --------------------------------------------------------------------------------------------
 def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int = 1, n_layers: int = 3) -> Explorer:
     """Sliders for kernel size, dilation, stride and depth: a kernel's footprint and the RF cone.
 
@@ -175,17 +164,8 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
     layer that feed one output unit. The readout gives the effective kernel size, the RF, the
     jump and the output size on a 473-pixel input.
 
-    Args:
-        kernel_size: initial kernel size (1..7).
-        dilation: initial dilation (1..4).
-        stride: initial stride of every layer (1..2).
-        n_layers: initial depth (1..5).
-
-    Returns:
-        An ``Explorer``; ``state`` holds the last ``receptive_field_summary``.
-
-    Raises:
-        TypeError, ValueError: if an initial value is not an int in its slider's range.
+    Initial values: ``kernel_size`` 1..7, ``dilation`` 1..4, ``stride`` 1..2, ``n_layers`` 1..5; out of
+    range: ``ValueError``. Returns an ``Explorer`` whose ``state`` is the last ``receptive_field_summary``.
     """
     ranges = {"kernel_size": MAX_KERNEL_SIZE, "dilation": MAX_DILATION, "stride": MAX_STRIDE, "n_layers": MAX_LAYERS}
     values = {name: check_int(value, name, minimum=1, maximum=ranges[name]) for name, value in
@@ -219,24 +199,14 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
     return finish_explorer(explorer, readouts=[readout])
 
 
-# --------------------------------------------------------------------------------------------
-# Explorer 2: three dilation rates and the gridding count map
-# --------------------------------------------------------------------------------------------
 def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3) -> Explorer:
     """Three rate sliders: which input pixels reach one output after three dilated 3x3 convs.
 
     Left: the count map (``draw_gridding``); right: its middle row, with holes marked.
     The readout compares the Hybrid Dilated Convolution rule with the count map.
 
-    Args:
-        dilations: the three initial rates (1..9 each).
-        kernel_size: the side of every kernel (fixed; 1..7).
-
-    Returns:
-        An ``Explorer``; ``state`` holds the last ``gridding_summary``.
-
-    Raises:
-        TypeError, ValueError: if ``dilations`` is not three rates in range, or a bad ``kernel_size``.
+    ``dilations``: three initial rates (1..9 each); ``kernel_size``: fixed, 1..7; out of range:
+    ``ValueError``. Returns an ``Explorer`` whose ``state`` is the last ``gridding_summary``.
     """
     dilations = check_ints(dilations, "dilations (three rates)", minimum=1, maximum=MAX_RATE, min_length=3,
                            max_length=3)
@@ -279,24 +249,12 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
     return finish_explorer(explorer, readouts=[readout])
 
 
-# --------------------------------------------------------------------------------------------
-# Explorer 3: theoretical vs gradient receptive field
-# --------------------------------------------------------------------------------------------
 def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int = 3) -> Explorer:
     """Sliders for a 1-channel conv stack: gradient map of the centre unit vs ``trace``'s RF box.
 
-    The map shows ``log10`` of the gradient (path-weighted counts; white: exactly zero).
-
-    Args:
-        kernel_size: initial kernel size (1..5).
-        dilation: initial dilation of every layer (1..3).
-        n_layers: initial depth (1..4).
-
-    Returns:
-        An ``Explorer``; ``state`` holds the last ``gradient_rf_summary`` (without the map).
-
-    Raises:
-        TypeError, ValueError: if an initial value is not an int in its slider's range.
+    The map shows ``log10`` of the gradient (path-weighted counts; white: exactly zero). Initial
+    values: ``kernel_size`` 1..5, ``dilation`` 1..3, ``n_layers`` 1..4; out of range: ``ValueError``.
+    Returns an ``Explorer`` whose ``state`` is the last ``gradient_rf_summary`` without the map.
     """
     values = {name: check_int(value, name, minimum=1, maximum=GRADIENT_MAX[name]) for name, value in
               (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
@@ -332,22 +290,12 @@ def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int =
     return finish_explorer(explorer, readouts=[readout])
 
 
-# --------------------------------------------------------------------------------------------
-# Explorer 4: the effective receptive field
-# --------------------------------------------------------------------------------------------
 def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: str = "random") -> Explorer:
     """Depth slider and weight/activation choices: the ERF heatmap inside the theoretical RF.
 
-    Args:
-        n_layers: initial depth of the 3x3 stack (1..10).
-        activation: ``"relu"`` or ``"linear"``.
-        weights: ``"random"`` or ``"uniform"``.
-
-    Returns:
-        An ``Explorer``; ``state`` holds the last ``effective_rf_summary`` (without the heatmap).
-
-    Raises:
-        TypeError, ValueError: for a value outside the controls' options.
+    ``n_layers``: initial depth (1..10); ``activation``: ``"relu"`` or ``"linear"``; ``weights``:
+    ``"random"`` or ``"uniform"``; otherwise ``ValueError``. Returns an ``Explorer`` whose ``state``
+    is the last ``effective_rf_summary`` without the heatmap.
     """
     first = effective_rf_summary(n_layers, activation, weights)  # checks the three values
     with plt.ioff():
