@@ -263,8 +263,7 @@ def hdc_max_distance(dilations: Sequence[int]) -> int:
         dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first; returns ``M_2``.
 
     Raises:
-        TypeError: if ``dilations`` is not a sequence of ints.
-        ValueError: if fewer than two rates are given, or a rate is < 1.
+        TypeError, ValueError: unless ``dilations`` is a sequence of at least two ints >= 1.
 
     Example:
         >>> hdc_max_distance([1, 2, 5]), hdc_max_distance([1, 2, 9])
@@ -293,16 +292,10 @@ def receptive_field_cone(kernel_sizes: Sequence[int], strides: Sequence[int] | i
                          dilations: Sequence[int] | int | None = None) -> list[list[int]]:
     """Which units of every layer feed one output unit of a stack, and along how many paths.
 
-    One axis. Every layer's units are placed at the centre of their own receptive field, in
-    input pixels counted from the left edge of the output unit's receptive field; unit ``i`` of
-    layer ``l`` sits at ``i * jump_l + (rf_l - 1) // 2``. Going down from the output unit,
-    unit ``i`` of layer ``l`` reads units ``i * s_l + t * d_l`` (``t = 0 .. k_l - 1``) of
-    layer ``l - 1``, and path counts add up.
-
-    Args:
-        kernel_sizes: kernel size of each layer.
-        strides: one stride per layer, or one int for all (default 1).
-        dilations: one dilation per layer, or one int for all (default 1).
+    One axis; arguments as for ``stack_receptive_field``. Unit ``i`` of layer ``l`` sits at the
+    centre of its own receptive field, ``i * jump_l + (rf_l - 1) // 2`` input pixels from the left
+    edge of the output unit's field, and reads units ``i * s_l + t * d_l`` (``t < k_l``) of layer
+    ``l - 1``; path counts add up going down.
 
     Returns:
         ``len(kernel_sizes) + 1`` rows, the input first and the output unit last, each a list

@@ -249,20 +249,15 @@ def conv_stack(
 
     Args:
         dilations: dilation rate of each layer (>= 1 each); its length is the depth.
-        kernel_size: side of every kernel (>= 1).
+        kernel_size, channels: side of every kernel, channels of every layer's output (>= 1).
         strides: one stride per layer (>= 1 each), or one int for all.
-        channels: channels of every layer's output (>= 1).
         in_channels: channels of the input (>= 1; default ``channels``).
         activation: ``"relu"`` or ``"linear"`` (no activation).
-        weights: ``"random"`` (PyTorch's default Kaiming-uniform bound, seeded) or ``"uniform"``
-            (every weight ``1 / fan_in``).
-        seed: seed for ``"random"`` weights (a local generator; the global RNG is untouched).
+        weights: ``"random"`` (PyTorch's default Kaiming-uniform bound, drawn from a local generator
+            seeded with ``seed``) or ``"uniform"`` (every weight ``1 / fan_in``).
 
-    Returns:
-        An ``nn.Sequential`` on the CPU, float32.
-
-    Raises:
-        TypeError, ValueError: for a bad argument, or weights beyond ``checks.MAX_ELEMENTS``.
+    Returns ``nn.Sequential`` (CPU, float32); ``TypeError``/``ValueError`` for a bad argument or weights
+    beyond ``checks.MAX_ELEMENTS``.
 
     Example:
         >>> [name for name, _ in conv_stack([1, 2], activation="relu").named_children()]
