@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from visual.conv_arithmetic import conv_output_size, effective_kernel_size
 
 __all__ = ["Geometry", "INPUT_GEOMETRY", "window", "adaptive", "resample", "merge", "keep_grid", "resize",
-           "tensors_in", "max_dilation", "call_arg", "as_pair", "pool_args", "conv_padding", "conv_output_shape", "op_name",
+           "tensors_in", "max_dilation", "call_arg", "as_pair", "pool_args", "conv_args", "conv_output_shape", "op_name",
            "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "SAME_SHAPE", "ELEMENTWISE_INPLACE",
            "KEEPS_GRID"]
 
@@ -195,11 +195,7 @@ def resize(func: Any, args: tuple, kwargs: dict, x: torch.Tensor, geo: Geometry,
         dilation is ``None`` for average pooling, which has none), else ``None``.
     """
     if func in CONV:
-        weight = call_arg(args, kwargs, 1, "weight", None)
-        kernel = (int(weight.shape[-2]), int(weight.shape[-1]))
-        stride = as_pair(call_arg(args, kwargs, 3, "stride", 1))
-        dilation = as_pair(call_arg(args, kwargs, 5, "dilation", 1))
-        padding = conv_padding(call_arg(args, kwargs, 4, "padding", 0), kernel, dilation)
+        kernel, stride, padding, dilation = conv_args(args, kwargs)
     elif func in MAX_POOL or func in AVG_POOL:
         kernel, stride, padding, dilation = pool_args(args, kwargs, dilated=func in MAX_POOL)
     elif func in ADAPTIVE_POOL:
@@ -286,33 +282,30 @@ def keep_grid(func: Any, args: tuple, kwargs: dict, inputs: list, geos: list, ou
         "AdaptiveAvg/MaxPool2d and F.interpolate.")
 
 
-def conv_padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
-    """Per-axis left padding of a conv; ``"same"`` pads ``dilation * (kernel - 1) // 2`` on the left."""
+def conv_args(args: tuple, kwargs: dict) -> tuple[tuple[int, int], ...]:
+    """``(kernel, stride, padding, dilation)`` of a ``F.conv2d`` call; ``"same"`` pads
+    ``dilation * (kernel - 1) // 2`` on the left, ``"valid"`` nothing."""
+    weight = call_arg(args, kwargs, 1, "weight", None)
+    kernel = (int(weight.shape[-2]), int(weight.shape[-1]))
+    dilation = as_pair(call_arg(args, kwargs, 5, "dilation", 1))
+    padding = call_arg(args, kwargs, 4, "padding", 0)
     if isinstance(padding, str):
-        return tuple(0 if padding == "valid" else (d * (k - 1)) // 2 for k, d in zip(kernel, dilation))
-    return as_pair(padding)
+        padding = tuple(0 if padding == "valid" else (d * (k - 1)) // 2 for k, d in zip(kernel, dilation))
+    return kernel, as_pair(call_arg(args, kwargs, 3, "stride", 1)), as_pair(padding), dilation
 
 
 def conv_output_shape(args: tuple, kwargs: dict, where: str) -> tuple[int, ...]:
     """Output shape of ``F.conv2d(*args, **kwargs)`` from ``conv_output_size``, errors naming ``where``."""
     x, weight = args[0], call_arg(args, kwargs, 1, "weight", None)
-    groups = int(call_arg(args, kwargs, 6, "groups", 1))
-    kernel = (int(weight.shape[-2]), int(weight.shape[-1]))
-    stride = as_pair(call_arg(args, kwargs, 3, "stride", 1))
-    dilation = as_pair(call_arg(args, kwargs, 5, "dilation", 1))
-    padding_arg = call_arg(args, kwargs, 4, "padding", 0)
-    padding = conv_padding(padding_arg, kernel, dilation)
-    if x.dim() not in (3, 4) or int(x.shape[-3]) != int(weight.shape[1]) * groups:
-        raise ValueError(f"trace: {where} expects an input with {int(weight.shape[1]) * groups} "
-                         f"channels (N, C, H, W), got shape {tuple(x.shape)}")
-    out = []
-    for axis in range(2):
-        size = int(x.shape[-2 + axis])
-        if padding_arg == "same":
-            out.append(size)
-            continue
-        try:
-            out.append(conv_output_size(size, kernel[axis], stride[axis], padding[axis], dilation[axis]))
-        except ValueError as err:
-            raise ValueError(f"trace: input_size too small for {where}: {err}") from None
+    channels = int(weight.shape[1]) * int(call_arg(args, kwargs, 6, "groups", 1))
+    if x.dim() not in (3, 4) or int(x.shape[-3]) != channels:
+        raise ValueError(f"trace: {where} expects an input with {channels} channels (N, C, H, W), "
+                         f"got shape {tuple(x.shape)}")
+    kernel, stride, padding, dilation = conv_args(args, kwargs)
+    if call_arg(args, kwargs, 4, "padding", 0) == "same":
+        return (*x.shape[:-3], int(weight.shape[0]), *x.shape[-2:])
+    try:
+        out = [conv_output_size(int(x.shape[-2 + a]), kernel[a], stride[a], padding[a], dilation[a]) for a in range(2)]
+    except ValueError as err:
+        raise ValueError(f"trace: input_size too small for {where}: {err}") from None
     return (*x.shape[:-3], int(weight.shape[0]), *out)
