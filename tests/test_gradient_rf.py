@@ -133,3 +133,11 @@ def test_conv_stack_builds_what_it_says():
         conv_stack([0])
 
 
+
+
+def test_erf_of_one_uniform_conv_is_its_kernel_footprint():
+    # linear, weights 1/9: d unit / d input = 1/9 on the 3x3 window around the centre, 0 elsewhere
+    heat = effective_receptive_field(conv_stack([2], weights="uniform"), 11, n_samples=3)
+    expected = torch.zeros(11, 11)
+    expected[3:8:2, 3:8:2] = 1.0  # dilation 2: taps at 3, 5, 7
+    torch.testing.assert_close(heat, expected)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from visual.gradient_rf import conv_stack, effective_receptive_field, gradient_receptive_field
+from visual.gradient_rf import effective_receptive_field, gradient_receptive_field
 from visual.trace import Trace, TraceRow, meta_device, trace
 
 DILATED = [False, True, True]  # replace_stride_with_dilation for output stride 8
@@ -499,7 +497,8 @@ def test_conv3d_over_channels_height_width_raises():
         trace(model, 12)
 
 
-@pytest.mark.parametrize("fn", [lambda x: x.softmax(dim=1), lambda x: torch.sigmoid(x) * x, lambda x: x[:, :1] + x[:, 1:, ...],
+@pytest.mark.parametrize("fn", [lambda x: x.softmax(dim=1), lambda x: torch.sigmoid(x) * x,
+                                lambda x: x[:, :1] + x[:, 1:, ...],
                                 lambda x: torch.cat([x, x.contiguous().view(x.shape[0], -1, *x.shape[-2:])], dim=1),
                                 lambda x: F.interpolate(x, scale_factor=2, mode="bilinear", antialias=True)])
 def test_ops_that_keep_pixels_in_place_are_traced(fn):

@@ -87,8 +87,9 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     check_bool(ceil_mode, "ceil_mode")
     span = size + 2 * padding - k_eff  # room left for the window to slide
     if span < 0:
-        raise ValueError(f"input too small: size={size} with padding={padding} gives {size + 2 * padding} pixels, "
-                         f"fewer than the effective kernel size {k_eff} (kernel_size={kernel_size}, dilation={dilation})")
+        raise ValueError(f"input too small: size={size} with padding={padding} gives {size + 2 * padding} "
+                         f"pixels, fewer than the effective kernel size {k_eff} (kernel_size={kernel_size}, "
+                         f"dilation={dilation})")
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1  # ceiling division

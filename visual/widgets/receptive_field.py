@@ -57,12 +57,12 @@ SUMMARY_MAX_SIDE = 256  # input side of the cached gradient / ERF summaries (toy
 
 def receptive_field_summary(kernel_size: int, dilation: int, stride: int, n_layers: int,
                             input_size: int = SUMMARY_INPUT_SIZE) -> dict[str, Any]:
-    """Numbers shown by ``explore_receptive_field`` for ``n_layers`` identical layers.
+    """Numbers shown by ``explore_receptive_field`` for ``n_layers`` (1..64) identical layers.
 
-    ``n_layers`` (1..64) layers of ``kernel_size``, ``dilation`` and ``stride``, padding ``d (k - 1) // 2``,
-    on ``input_size`` pixels. Returns a dict with ``effective_kernel_size``, ``rf`` and ``jump`` after the stack, the list
-        ``rfs`` (after each layer), ``output_size`` (on ``input_size``; ``None`` if it
-        collapses below one pixel) and ``weights`` per channel pair (``n_layers * k * k``).
+    Each layer has ``kernel_size``, ``dilation``, ``stride`` and padding ``d (k - 1) // 2``. Returns a
+    dict with ``effective_kernel_size``, ``rf`` and ``jump`` after the stack, ``rfs`` (after each
+    layer), ``output_size`` on ``input_size`` pixels (``None`` if it collapses below one pixel) and
+    ``weights`` per channel pair (``n_layers * k * k``).
     """
     n_layers = check_int(n_layers, "n_layers", minimum=1, maximum=64)
     steps = stack_receptive_field([kernel_size] * n_layers, stride, dilation)
