@@ -33,6 +33,8 @@ Pair = tuple[Number, Number]
 META_BATCH = 2  # batch of the meta input: BatchNorm in training mode refuses 1 value per channel
 DEFAULT_IN_CHANNELS = 3  # RGB, when the model has no Conv2d to read ``in_channels`` from
 COLUMNS = ("name", "type", "size", "channels", "stride", "rf", "start", "dilation", "kernel", "padding")
+
+
 @dataclass(frozen=True)
 class TraceRow:
     """The output of one module of a traced model.
@@ -303,9 +305,8 @@ def infer_in_channels(model: nn.Module) -> int:
 
 
 # nn.init's in-place fills (by name): on the meta device there is no data for them to fill.
-INIT_FILLS = frozenset({"normal_", "uniform_", "fill_", "zero_", "kaiming_normal_", "kaiming_uniform_",
-                        "xavier_normal_", "xavier_uniform_", "trunc_normal_", "constant_", "ones_",
-                        "zeros_", "orthogonal_", "eye_", "dirac_", "sparse_"})
+INIT_FILLS = frozenset("""normal_ uniform_ fill_ zero_ kaiming_normal_ kaiming_uniform_ xavier_normal_ xavier_uniform_
+    trunc_normal_ constant_ ones_ zeros_ orthogonal_ eye_ dirac_ sparse_""".split())
 
 
 class _SkipFills(TorchFunctionMode):
@@ -321,10 +322,9 @@ class _SkipFills(TorchFunctionMode):
 def meta_device() -> Iterator[None]:
     """Build models on the meta device, shapes only, without running their weight initialisation.
 
-    Inside the block, modules are created as under ``torch.device("meta")`` (parameters have
-    shapes and dtypes but no data, so nothing is allocated), and ``nn.init``'s fills
-    (``kaiming_normal_``, ``uniform_``, ...) return at once: there is nothing to fill. Use it to
-    build a model only to :func:`trace` it.
+    Inside the block, modules are created as under ``torch.device("meta")`` (parameters have shapes
+    and dtypes but no data), and ``nn.init``'s fills (``kaiming_normal_``, ...) return at once: there
+    is nothing to fill. Use it to build a model only to :func:`trace` it.
 
     Example:
         >>> import torchvision
