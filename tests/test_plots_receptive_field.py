@@ -10,17 +10,23 @@ import torch
 import torch.nn.functional as F
 from matplotlib.axes import Axes
 
-from visual import (
+from visual import conv_stack, effective_receptive_field, trace
+from visual.plots.receptive_field import (
     cone_image,
-    conv_stack,
-    effective_receptive_field,
+    draw_dilated_kernel,
+    draw_effective_receptive_field,
+    draw_gridding,
+    draw_receptive_field_stack,
     kernel_footprint_image,
     plot_dilated_kernel,
     plot_effective_receptive_field,
     plot_gridding,
     plot_receptive_field_growth,
     plot_receptive_field_stack,
-    trace,
+    update_dilated_kernel,
+    update_effective_receptive_field,
+    update_gridding,
+    update_receptive_field_stack,
 )
 
 
@@ -113,3 +119,37 @@ def test_plot_effective_receptive_field_box_matches_trace():
     outside = heat.clone()
     outside[7:14, 7:14] = 0
     assert outside.max() == 0
+
+
+def test_draw_then_update_equals_drawing_the_new_state():
+    """update_x(draw_x(old), new) shows what draw_x(new) shows, on the same artists."""
+    fig, axes = plt.subplots(2, 4)
+    pairs = [
+        (draw_dilated_kernel, update_dilated_kernel, (3, 1), (5, 3)),
+        (draw_receptive_field_stack, update_receptive_field_stack, (3, 1, 1, 2), (3, 2, 2, 4)),
+        (draw_gridding, update_gridding, (3, (1, 2, 5)), (3, (2, 2, 2))),
+        (draw_effective_receptive_field, update_effective_receptive_field,
+         (torch.rand(9, 9),), (torch.rand(13, 11),)),
+    ]
+    for (draw, update, old, new), ax_old, ax_new in zip(pairs, axes[0], axes[1]):
+        artists = draw(ax_old, *old)
+        image = artists.image
+        update(artists, *new)
+        fresh = draw(ax_new, *new)
+        assert artists.image is image and len(ax_old.images) == 1
+        np.testing.assert_array_equal(np.ma.getdata(image.get_array()), np.ma.getdata(fresh.image.get_array()))
+        assert image.get_extent() == fresh.image.get_extent()
+        assert ax_old.get_title() == ax_new.get_title()
+    kernel = draw_dilated_kernel(axes[0, 0], 3, 2)
+    assert kernel.span.get_width() == 5 and len(kernel.grid.get_segments()) == 2 * (7 + 1)
+
+
+def test_heatmap_box_follows_update():
+    fig, ax = plt.subplots()
+    artists = draw_effective_receptive_field(ax, torch.rand(21, 21), box=(6, 6, 9, 9))
+    assert artists.box.get_visible() and artists.box.get_width() == 9
+    update_effective_receptive_field(artists, torch.rand(21, 21), box=(2, 3, 15, 13))
+    assert (artists.box.get_x(), artists.box.get_y(), artists.box.get_width()) == (2.5, 1.5, 13)
+    assert ax.get_legend().get_texts()[0].get_text() == "theoretical RF 15x13"
+    update_effective_receptive_field(artists, torch.rand(21, 21))
+    assert not artists.box.get_visible()

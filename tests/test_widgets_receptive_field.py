@@ -11,17 +11,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from visual import (
-    effective_rf_summary,
-    explore_effective_rf,
-    explore_gradient_rf,
-    explore_gridding,
-    explore_receptive_field,
-    gradient_rf_summary,
-    gridding_summary,
-    receptive_field_summary,
-    sweep,
-)
+from visual import effective_rf_summary, explore_effective_rf, explore_gradient_rf, explore_gridding, \
+    explore_receptive_field, sweep
+from visual.widgets.receptive_field import gradient_rf_summary, gridding_summary, receptive_field_summary
 
 
 @pytest.fixture(autouse=True)
@@ -184,7 +176,13 @@ def test_explore_effective_rf_updates_in_place():
         (explore_receptive_field, {"kernel_size": 0}, "kernel_size"),
         (explore_receptive_field, {"dilation": 9}, "dilation"),
         (explore_gridding, {"dilations": (1, 2)}, "three rates"),
-        (explore_gridding, {"dilations": (1, 2, 0)}, "dilations\\[2\\]"),
+        (explore_gridding, {"dilations": (1, 2, 10)}, "dilations"),
+        (explore_receptive_field, {"n_layers": 6}, "n_layers"),
+        (explore_receptive_field, {"stride": 3}, "stride"),
+        (explore_gradient_rf, {"kernel_size": 6}, "kernel_size"),
+        (explore_effective_rf, {"n_layers": 11}, "n_layers"),
+        (explore_effective_rf, {"weights": "ones"}, "weights"),
+        (explore_gridding, {"dilations": (1, 2, 0)}, "dilations.*\\[2\\]"),
         (explore_gradient_rf, {"n_layers": 7}, "n_layers"),
         (explore_effective_rf, {"activation": "tanh"}, "activation"),
     ],

@@ -17,13 +17,15 @@ from visual.conv_arithmetic import (
     satisfies_hdc,
     stack_receptive_field,
 )
-from visual.receptive_field import (
+from visual.trace import (
+    meta_device,
+    trace,
+)
+from visual.gradient_rf import (
     conv_stack,
     effective_receptive_field,
     erf_std,
     gradient_receptive_field,
-    meta_device,
-    trace,
 )
 from visual.output_stride import (
     stride_table,

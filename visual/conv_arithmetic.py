@@ -1,7 +1,7 @@
 """Convolution arithmetic along one axis: output sizes, dilated kernels, receptive fields, gridding.
 
-Pure Python (no torch), so every formula here can be read, tested and used on its own. The
-names follow PyTorch (``kernel_size``, ``stride``, ``padding``, ``dilation``, ``ceil_mode``).
+Plain Python arithmetic (no tensors), so every formula here can be read, tested and used on its
+own; arguments are checked with ``visual.checks``. The names follow PyTorch's.
 
 Sources:
     * PyTorch documentation of ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` ("Shape" section)
@@ -17,29 +17,14 @@ Sources:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-__all__ = [
-    "conv_output_size",
-    "effective_kernel_size",
-    "StackStep",
-    "stack_receptive_field",
-    "receptive_field_cone",
-    "dilated_footprint",
-    "gridding_count_map",
-    "has_holes",
-    "hdc_max_distance",
-    "satisfies_hdc",
-]
+from visual.checks import MAX_SIDE, check_bool, check_int, check_ints
 
+__all__ = ["conv_output_size", "effective_kernel_size", "StackStep", "stack_receptive_field", "receptive_field_cone",
+           "dilated_footprint", "gridding_count_map", "has_holes", "hdc_max_distance", "satisfies_hdc", "MAX_MAP_SIDE"]
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` if it is an int (not a bool) >= ``minimum``, else raise."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+MAX_MAP_SIDE = 2049  # side of a 2-D count map: 4.2 M entries (rates up to 1024 for 3x3 kernels)
 
 
 def effective_kernel_size(kernel_size: int, dilation: int) -> int:
@@ -52,9 +37,6 @@ def effective_kernel_size(kernel_size: int, dilation: int) -> int:
         kernel_size: number of taps along the axis (>= 1).
         dilation: spacing between taps in input pixels (>= 1; 1 is an ordinary convolution).
 
-    Returns:
-        The effective kernel size in input pixels.
-
     Raises:
         TypeError: if an argument is not an int.
         ValueError: if ``kernel_size`` or ``dilation`` is smaller than 1.
@@ -63,19 +45,11 @@ def effective_kernel_size(kernel_size: int, dilation: int) -> int:
         >>> effective_kernel_size(3, 1), effective_kernel_size(3, 2), effective_kernel_size(3, 3)
         (3, 5, 7)
     """
-    _check_int("kernel_size", kernel_size, 1)
-    _check_int("dilation", dilation, 1)
-    return dilation * (kernel_size - 1) + 1
+    return check_int(dilation, "dilation", minimum=1) * (check_int(kernel_size, "kernel_size", minimum=1) - 1) + 1
 
 
-def conv_output_size(
-    size: int,
-    kernel_size: int,
-    stride: int = 1,
-    padding: int = 0,
-    dilation: int = 1,
-    ceil_mode: bool = False,
-) -> int:
+def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1,
+                     ceil_mode: bool = False) -> int:
     """Output length of ``nn.Conv2d`` / ``nn.MaxPool2d`` / ``nn.AvgPool2d`` along one axis.
 
     .. math::
@@ -93,9 +67,6 @@ def conv_output_size(
         dilation: spacing between taps (>= 1). Use 1 for ``AvgPool2d``, which has none.
         ceil_mode: round up instead of down (``MaxPool2d`` / ``AvgPool2d`` option).
 
-    Returns:
-        The output length in pixels (>= 1).
-
     Raises:
         TypeError: if an argument has the wrong type.
         ValueError: if an argument is out of range or the padded input is shorter than the
@@ -109,19 +80,16 @@ def conv_output_size(
         >>> conv_output_size(6, kernel_size=3, stride=2, ceil_mode=True)
         3
     """
-    _check_int("size", size, 1)
+    check_int(size, "size", minimum=1)
     k_eff = effective_kernel_size(kernel_size, dilation)
-    _check_int("stride", stride, 1)
-    _check_int("padding", padding, 0)
-    if not isinstance(ceil_mode, bool):
-        raise TypeError(f"ceil_mode must be a bool, got {ceil_mode!r}")
+    check_int(stride, "stride", minimum=1)
+    check_int(padding, "padding", minimum=0)
+    check_bool(ceil_mode, "ceil_mode")
     span = size + 2 * padding - k_eff  # room left for the window to slide
     if span < 0:
-        raise ValueError(
-            f"input too small: size={size} with padding={padding} gives {size + 2 * padding} "
-            f"pixels, fewer than the effective kernel size {k_eff} "
-            f"(kernel_size={kernel_size}, dilation={dilation})"
-        )
+        raise ValueError(f"input too small: size={size} with padding={padding} gives {size + 2 * padding} "
+                         f"pixels, fewer than the effective kernel size {k_eff} (kernel_size={kernel_size}, "
+                         f"dilation={dilation})")
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1  # ceiling division
@@ -134,13 +102,10 @@ class StackStep(NamedTuple):
     """One layer of a stack, with the geometry *after* it (one axis, input pixels).
 
     Attributes:
-        kernel_size: taps of the layer.
-        stride: the layer's stride.
-        dilation: the layer's dilation.
+        kernel_size, stride, dilation: the layer's arguments.
         effective_kernel_size: ``dilation * (kernel_size - 1) + 1``.
-        jump: distance between neighbouring outputs of the layer, in input pixels
-            (product of all strides so far).
-        rf: receptive field of one output of the layer, in input pixels.
+        jump: distance between neighbouring outputs of the layer (product of all strides so far).
+        rf: receptive field of one output of the layer.
     """
 
     kernel_size: int
@@ -151,22 +116,20 @@ class StackStep(NamedTuple):
     rf: int
 
 
-def _per_layer(name: str, values: Sequence[int] | int | None, n: int, default: int) -> list[int]:
+def _per_layer(name: str, values: Any, n: int, default: int) -> tuple[int, ...]:
+    """One value per layer from ``None`` (the default), one int for all, or a sequence of ``n``."""
     if values is None:
-        return [default] * n
-    if isinstance(values, int) and not isinstance(values, bool):
-        return [values] * n
-    values = list(values)
+        return (default,) * n
+    if hasattr(values, "__index__") and not isinstance(values, bool):
+        return (check_int(values, name, minimum=1),) * n
+    values = check_ints(values, name, minimum=1)
     if len(values) != n:
         raise ValueError(f"{name} must have one entry per layer ({n}), got {len(values)}")
     return values
 
 
-def stack_receptive_field(
-    kernel_sizes: Sequence[int],
-    strides: Sequence[int] | int | None = None,
-    dilations: Sequence[int] | int | None = None,
-) -> list[StackStep]:
+def stack_receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int] | int | None = None,
+                          dilations: Sequence[int] | int | None = None) -> list[StackStep]:
     """The receptive-field recurrence through a stack of layers, one axis.
 
     Starting from one input pixel (``rf_0 = 1``, ``jump_0 = 1``), each layer does
@@ -186,7 +149,7 @@ def stack_receptive_field(
         One ``StackStep`` per layer, in order.
 
     Raises:
-        TypeError: if an entry is not an int.
+        TypeError: if an argument is not a sequence of ints (or one int for all layers).
         ValueError: if an entry is out of range or the lists have different lengths.
 
     Example:
@@ -197,16 +160,12 @@ def stack_receptive_field(
         >>> [(step.jump, step.rf) for step in stack_receptive_field([3, 3], strides=2)]
         [(2, 3), (4, 7)]
     """
-    kernel_sizes = list(kernel_sizes)
-    n = len(kernel_sizes)
-    strides = _per_layer("strides", strides, n, 1)
-    dilations = _per_layer("dilations", dilations, n, 1)
+    kernel_sizes = check_ints(kernel_sizes, "kernel_sizes", minimum=1)
+    strides = _per_layer("strides", strides, len(kernel_sizes), 1)
+    dilations = _per_layer("dilations", dilations, len(kernel_sizes), 1)
     steps = []
     jump, rf = 1, 1
-    for i, (k, s, d) in enumerate(zip(kernel_sizes, strides, dilations)):
-        _check_int(f"kernel_sizes[{i}]", k, 1)
-        _check_int(f"strides[{i}]", s, 1)
-        _check_int(f"dilations[{i}]", d, 1)
+    for k, s, d in zip(kernel_sizes, strides, dilations):
         k_eff = effective_kernel_size(k, d)
         rf = rf + (k_eff - 1) * jump
         jump = jump * s
@@ -230,7 +189,8 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
         Path counts, length ``1 + sum(d * (kernel_size - 1))`` (the receptive field).
 
     Raises:
-        TypeError, ValueError: for a bad kernel size or dilation.
+        TypeError, ValueError: for a bad kernel size or dilations, or a footprint wider than
+            ``checks.MAX_SIDE`` pixels.
 
     Example:
         >>> dilated_footprint(3, [2, 2])
@@ -238,17 +198,18 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
         >>> dilated_footprint(3, [1, 2])
         [1, 1, 2, 1, 2, 1, 1]
     """
-    _check_int("kernel_size", kernel_size, 1)
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=MAX_SIDE)
+    dilations = check_ints(dilations, "dilations", minimum=1, maximum=MAX_SIDE)
+    rf = 1 + sum(d * (kernel_size - 1) for d in dilations)
+    if rf > MAX_SIDE:
+        raise ValueError(f"kernel_size={kernel_size} and dilations={dilations} give a footprint of {rf} pixels, "
+                         f"more than MAX_SIDE={MAX_SIDE}: use smaller rates")
     counts = [1]
-    for i, d in enumerate(dilations):
-        taps = [0] * effective_kernel_size(kernel_size, _check_int(f"dilations[{i}]", d, 1))
-        for t in range(kernel_size):
-            taps[t * d] = 1
-        out = [0] * (len(counts) + len(taps) - 1)
+    for d in dilations:
+        out = [0] * (len(counts) + d * (kernel_size - 1))
         for a, count in enumerate(counts):
-            if count:
-                for b, tap in enumerate(taps):
-                    out[a + b] += count * tap
+            for t in range(kernel_size):  # the layer's taps sit d pixels apart
+                out[a + t * d] += count
         counts = out
     return counts
 
@@ -265,11 +226,17 @@ def gridding_count_map(kernel_size: int, dilations: Sequence[int]) -> list[list[
     Returns:
         A square list of lists ``counts[row][col]`` of side equal to the receptive field.
 
+    Raises:
+        TypeError, ValueError: as ``dilated_footprint``, or for a side over ``MAX_MAP_SIDE``.
+
     Example:
         >>> gridding_count_map(3, [2])
         [[1, 0, 1, 0, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1], [0, 0, 0, 0, 0], [1, 0, 1, 0, 1]]
     """
     line = dilated_footprint(kernel_size, dilations)
+    if len(line) > MAX_MAP_SIDE:
+        raise ValueError(f"kernel_size={kernel_size} and dilations={tuple(dilations)} give a {len(line)}x{len(line)} "
+                         f"count map, more than MAX_MAP_SIDE={MAX_MAP_SIDE} per side: use smaller rates")
     return [[a * b for b in line] for a in line]
 
 
@@ -294,21 +261,16 @@ def hdc_max_distance(dilations: Sequence[int]) -> int:
     first layer (rate 1) must bridge it.
 
     Args:
-        dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first.
-
-    Returns:
-        ``M_2``.
+        dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first; returns ``M_2``.
 
     Raises:
-        ValueError: if fewer than two rates are given.
+        TypeError, ValueError: unless ``dilations`` is a sequence of at least two ints >= 1.
 
     Example:
         >>> hdc_max_distance([1, 2, 5]), hdc_max_distance([1, 2, 9])
         (2, 5)
     """
-    rates = [_check_int(f"dilations[{i}]", r, 1) for i, r in enumerate(dilations)]
-    if len(rates) < 2:
-        raise ValueError(f"dilations must have at least 2 rates, got {rates}")
+    rates = check_ints(dilations, "dilations", minimum=1, min_length=2)
     m = rates[-1]
     for r in reversed(rates[1:-1]):
         m = max(m - 2 * r, m - 2 * (m - r), r)
@@ -322,28 +284,19 @@ def satisfies_hdc(dilations: Sequence[int], kernel_size: int = 3) -> bool:
         >>> satisfies_hdc([1, 2, 5]), satisfies_hdc([1, 2, 9]), satisfies_hdc([2, 4, 8])
         (True, False, False)
     """
-    _check_int("kernel_size", kernel_size, 1)
-    max_distance = hdc_max_distance(dilations)  # validates the rates
-    return dilations[0] == 1 and max_distance <= kernel_size
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
+    rates = check_ints(dilations, "dilations", minimum=1, min_length=2)
+    return rates[0] == 1 and hdc_max_distance(rates) <= kernel_size
 
 
-def receptive_field_cone(
-    kernel_sizes: Sequence[int],
-    strides: Sequence[int] | int | None = None,
-    dilations: Sequence[int] | int | None = None,
-) -> list[list[int]]:
+def receptive_field_cone(kernel_sizes: Sequence[int], strides: Sequence[int] | int | None = None,
+                         dilations: Sequence[int] | int | None = None) -> list[list[int]]:
     """Which units of every layer feed one output unit of a stack, and along how many paths.
 
-    One axis. Every layer's units are placed at the centre of their own receptive field, in
-    input pixels counted from the left edge of the output unit's receptive field; unit ``i`` of
-    layer ``l`` sits at ``i * jump_l + (rf_l - 1) // 2``. Going down from the output unit,
-    unit ``i`` of layer ``l`` reads units ``i * s_l + t * d_l`` (``t = 0 .. k_l - 1``) of
-    layer ``l - 1``, and path counts add up.
-
-    Args:
-        kernel_sizes: kernel size of each layer.
-        strides: one stride per layer, or one int for all (default 1).
-        dilations: one dilation per layer, or one int for all (default 1).
+    One axis; arguments as for ``stack_receptive_field``. Unit ``i`` of layer ``l`` sits at the
+    centre of its own receptive field, ``i * jump_l + (rf_l - 1) // 2`` input pixels from the left
+    edge of the output unit's field, and reads units ``i * s_l + t * d_l`` (``t < k_l``) of layer
+    ``l - 1``; path counts add up going down.
 
     Returns:
         ``len(kernel_sizes) + 1`` rows, the input first and the output unit last, each a list
@@ -359,6 +312,9 @@ def receptive_field_cone(
     jumps = [1] + [step.jump for step in steps]
     rfs = [1] + [step.rf for step in steps]
     width = rfs[-1]
+    if width > MAX_SIDE:
+        raise ValueError(f"kernel_sizes, strides and dilations give a receptive field of {width} pixels, "
+                         f"more than MAX_SIDE={MAX_SIDE}: the cone would not fit")
     counts: dict[int, int] = {0: 1}  # unit index at the current layer -> paths to the top
     rows = []
     for layer in range(len(steps), -1, -1):

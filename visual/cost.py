@@ -31,7 +31,7 @@ from visual.checks import as_size, check_ints, check_module
 from visual.models.pspnet import DEFAULTS, PSPNet
 from visual.models.resnet import check_arch, dilated_resnet
 from visual.output_stride import REFERENCE_SIZE, dilation_flags, html_table, stride_table, text_table
-from visual.receptive_field import meta_device
+from visual.trace import meta_device
 
 __all__ = ["MeasuredForward", "meta_forward", "StrideCost", "CostTable", "measure_cost", "cost_table",
     "PartCost", "part_costs"]

@@ -29,7 +29,7 @@ from visual.checks import as_size, check_bool, check_choice, check_int, check_mo
 from visual.conv_arithmetic import conv_output_size
 from visual.models.resnet import (DILATABLE_STAGES, DILATION_SCHEDULES, check_arch, check_flags,
     dilated_resnet, resnet_arch)
-from visual.receptive_field import Trace, meta_device, trace
+from visual.trace import Trace, meta_device, trace
 
 __all__ = ["RESNET_STAGES", "StrideRow", "StrideTable", "stride_table", "text_table", "html_table",
     "dilation_flags", "upsampling_drift", "upsampled_positions"]

@@ -3,7 +3,8 @@
 ``TRAIN.arch: psp`` builds ``visual.PSPNet`` with ``backbone=f"resnet{layers}"``:
 
 * ``TRAIN.backbone: semseg`` (the default): the official variant, ``schedule="semseg",
-  deep_stem=True`` (three 3x3 stem convs, semseg's dilation schedule), whose state_dict maps
+  deep_stem=True`` (three 3x3 stem convs, semseg's dilation schedule; for ResNet18/34, which the
+  official code does not dilate, the course's à trous rule with the deep stem), whose state_dict maps
   one-to-one onto the official names (:mod:`visual.models.semseg_keys`);
 * ``TRAIN.backbone: torchvision``: the course's variant (torchvision's 7x7 stem); its
   checkpoints keep the course's names.
@@ -49,8 +50,8 @@ def build_model(config: Mapping[str, Mapping[str, Any]]) -> nn.Module:
     train = config["TRAIN"]
     kwargs: dict[str, Any] = {"bins": tuple(train["bins"]), "dropout": float(train["dropout"]),
                               "aux": train["aux_weight"] > 0}
-    if uses_semseg_names(train):
-        kwargs.update(schedule="semseg", deep_stem=True)
+    if uses_semseg_names(train):  # 18/34: the official code has no dilated BasicBlock: the course's rule
+        kwargs.update(schedule="semseg" if train["layers"] >= 50 else "torchvision", deep_stem=True)
     return visual.PSPNet(config["DATA"]["classes"], backbone=f"resnet{train['layers']}", **kwargs)
 
 

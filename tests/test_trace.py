@@ -1,28 +1,17 @@
-"""``trace`` against real forward passes; theoretical vs gradient receptive fields; the ERF."""
+"""``visual.trace``: sizes against real forward passes, strides and receptive fields by hand, the table."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 import torchvision
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from visual import (
-    Trace,
-    TraceRow,
-    conv_stack,
-    effective_receptive_field,
-    erf_std,
-    gradient_receptive_field,
-    meta_device,
-    trace,
-)
-from visual.conv_arithmetic import gridding_count_map
+from visual.gradient_rf import effective_receptive_field, gradient_receptive_field
+from visual.trace import Trace, TraceRow, meta_device, trace
 
 DILATED = [False, True, True]  # replace_stride_with_dilation for output stride 8
 
@@ -212,65 +201,6 @@ def test_toy_stack_sizes_match_real_forward(model, h, w):
     assert row_sizes(trace(model, (h, w))) == expected
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(model=stacks(), extra=st.integers(0, 12))
-def test_rf_equals_gradient_rf_when_it_fits(model, extra):
-    # size the input so the stack's receptive field fits around the centre unit
-    try:
-        probe = trace(model, 160)
-    except ValueError:  # strides so large that 160 pixels are too few: not this test's concern
-        assume(False)
-    size = int(math.ceil(max(probe.rf))) * 2 + extra + 8
-    t = trace(model, size)
-    (out_h, _), row = t.size, t.output
-    centre = out_h // 2
-    low = row.start[0] + centre * row.stride[0] - (row.rf[0] - 1) / 2
-    high = low + row.rf[0] - 1
-    assume(low >= 0 and high <= size - 1)
-    extent, grad_map = gradient_receptive_field(model, size, return_map=True)
-    assert extent == t.rf
-    rows_hit = (grad_map > 0).any(dim=1).nonzero().flatten()
-    assert rows_hit[0].item() == low  # the field is where trace's ``start`` says
-
-
-def test_gradient_rf_equals_trace_on_truncated_resnet():
-    resnet = torchvision.models.resnet18(weights=None)
-    stem_to_layer2 = nn.Sequential(*list(resnet.children())[:6])  # conv1 ... layer2
-    assert gradient_receptive_field(stem_to_layer2, 161) == trace(stem_to_layer2, 161).rf == (99, 99)
-
-
-def test_gradient_map_shows_gridding_holes():
-    rates = (2, 2, 2)
-    stack = nn.Sequential(*(nn.Conv2d(1, 1, 3, dilation=r) for r in rates))
-    size = 31
-    extent, grad_map = gradient_receptive_field(stack, size, return_map=True)
-    rf = 1 + sum(2 * r for r in rates)
-    assert extent == (rf, rf)
-    lo = (size - rf) // 2 + 0  # no padding: centre output (6) sits at input 6 + 6
-    counts = torch.tensor(gridding_count_map(3, rates), dtype=torch.float64)
-    window = grad_map[lo:lo + rf, lo:lo + rf]
-    assert torch.equal(window > 0, counts > 0)
-    assert (counts == 0).any()  # there are holes
-    # with weights 1/9 the gradient is the path count times (1/9) per layer
-    torch.testing.assert_close(window, counts / 9 ** len(rates))
-
-
-def test_gradient_rf_counts_every_residual_path():
-    class Residual(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = nn.Sequential(nn.Conv2d(2, 2, 3, padding=1), nn.ReLU(), nn.Conv2d(2, 2, 3, padding=1))
-            self.skip = nn.Conv2d(2, 2, 1)
-
-        def forward(self, x):
-            return F.relu(self.body(x) + self.skip(x))
-
-    model = Residual()
-    t = trace(model, 15)
-    assert t.rf == (5, 5)  # the body path wins over the 1x1 skip
-    assert gradient_receptive_field(model, 15) == (5, 5)
-
-
 # ---------------------------------------------------------------------------------------------
 # Branches, merges, resampling
 # ---------------------------------------------------------------------------------------------
@@ -386,13 +316,13 @@ def test_input_smaller_than_kernel_names_the_module():
         trace(model, 8)
 
 
-@pytest.mark.parametrize("bad", [0, -3, (4, 0)])
+@pytest.mark.parametrize("bad", [0, -3, (4, 0), (4, 4, 4), 10**6])
 def test_bad_input_size_value(bad):
     with pytest.raises(ValueError, match="input_size"):
         trace(nn.Conv2d(3, 3, 1), bad)
 
 
-@pytest.mark.parametrize("bad", [2.5, "224", (4, 4, 4), True])
+@pytest.mark.parametrize("bad", [2.5, "224", True, (4, 4.0)])
 def test_bad_input_size_type(bad):
     with pytest.raises(TypeError, match="input_size"):
         trace(nn.Conv2d(3, 3, 1), bad)
@@ -401,8 +331,6 @@ def test_bad_input_size_type(bad):
 def test_not_a_module():
     with pytest.raises(TypeError, match="nn.Module"):
         trace(lambda x: x, 8)
-    with pytest.raises(ValueError, match="n_samples"):
-        effective_receptive_field(nn.Conv2d(1, 1, 3), 9, n_samples=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,9 +356,10 @@ def test_select_and_text_rendering():
                                        "layer3", "layer4", "avgpool", "fc"]
     lines = str(small).splitlines()
     assert lines[0] == "input 224x224"
-    assert lines[1].split() == ["name", "type", "size", "channels", "stride", "rf", "dilation",
+    assert lines[1].split() == ["name", "type", "size", "channels", "stride", "rf", "start", "dilation",
                                 "kernel", "padding"]
     assert lines[4].split()[:6] == ["layer4", "Sequential", "7x7", "512", "32", "435"]
+    assert "<th>start</th>" in small._repr_html_()
     assert len({len(line) for line in lines[1:]}) <= 2  # aligned columns (right-stripped)
     html = small._repr_html_()
     assert html.count("<tr>") == 4 and "layer4" in html and "<table" in html
@@ -471,34 +400,6 @@ def test_box_is_where_the_gradient_is():
         trace(torchvision.models.resnet18(weights=None), 64)["fc"].box()
 
 
-def test_erf_std_of_known_distributions():
-    line = torch.tensor([1.0, 2.0, 1.0])  # binomial(2, 1/2): variance 1/2
-    assert erf_std(torch.outer(line, torch.ones(5))) == pytest.approx((math.sqrt(0.5), math.sqrt(2.0)))
-    with pytest.raises(ValueError, match="non-negative"):
-        erf_std(torch.zeros(3, 3))
-    with pytest.raises(ValueError, match=r"\(H, W\)"):
-        erf_std(torch.ones(3))
-
-
-def test_conv_stack_builds_what_it_says():
-    stack = conv_stack([1, 2, 4], kernel_size=3, channels=4, in_channels=3, activation="relu", weights="uniform")
-    convs = [m for m in stack if isinstance(m, nn.Conv2d)]
-    assert [c.dilation for c in convs] == [(1, 1), (2, 2), (4, 4)]
-    assert [c.padding for c in convs] == [(1, 1), (2, 2), (4, 4)]
-    assert convs[0].in_channels == 3 and all(c.out_channels == 4 for c in convs)
-    assert torch.all(convs[0].weight == 1 / 27) and convs[0].bias is None
-    assert trace(stack, 32).rf == (15, 15) and trace(stack, 32).size == (32, 32)
-    a = conv_stack([1, 1], channels=2, seed=3)
-    b = conv_stack([1, 1], channels=2, seed=3)
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
-    bound = 1 / math.sqrt(2 * 9)  # PyTorch's default init bound for fan_in = 18
-    assert a.conv2.weight.abs().max() <= bound
-    with pytest.raises(ValueError, match="activation"):
-        conv_stack([1], activation="tanh")
-    with pytest.raises(ValueError, match="dilation"):
-        conv_stack([0])
-
-
 @pytest.mark.parametrize("builder, kwargs", [(torchvision.models.resnet18, {}),
                                              (torchvision.models.resnet50, {"replace_stride_with_dilation": DILATED})])
 def test_meta_device_builds_the_same_model_without_data(builder, kwargs):
@@ -522,3 +423,84 @@ def test_meta_device_skips_fills_on_meta_only_and_ends_with_the_block():
     assert torch.empty(2).device.type == "cpu"
     layer = nn.Linear(20, 20)  # outside the block: initialised as usual
     assert layer.weight.device.type == "cpu" and layer.weight.abs().sum() > 0
+
+
+def test_start_column_follows_the_centre_recurrence():
+    # start_l = start_{l-1} + ((k_eff - 1) / 2 - p_l) * jump_{l-1}, by hand:
+    # conv 3 p0: 0 + 1 * 1 = 1; conv 3 s2 p0: 1 + 1 * 1 = 2 (jump 2); conv 5 p1 d1: 2 + (2 - 1) * 2 = 4;
+    # conv 3 d2 p0 (k_eff 5): 4 + 2 * 2 = 8
+    model = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3, stride=2), nn.Conv2d(1, 1, 5, padding=1),
+                          nn.Conv2d(1, 1, 3, dilation=2))
+    t = trace(model, 40)
+    assert [t[str(i)].start for i in range(4)] == [(1, 1), (2, 2), (4, 4), (8, 8)]
+    assert str(t).splitlines()[-1].split()[:7] == ["3", "Conv2d", "12x12", "1", "2", "21", "8"]
+    # pixel 0 of the last layer really is centred at input 8: its gradient spans 8 +- 10 (clipped at 0)
+    x = torch.ones(1, 1, 40, 40, requires_grad=True)
+    with torch.no_grad():
+        for conv in model:
+            conv.weight.fill_(1.0)
+    (grad,) = torch.autograd.grad(model(x)[0, 0, 1, 1], x)  # pixel 1: centre 8 + 2 = 10, span 0..20
+    rows = (grad[0, 0] != 0).any(dim=1).nonzero().flatten()
+    assert (rows[0].item() + rows[-1].item()) / 2 == 8 + 1 * 2
+
+
+class Around(nn.Module):
+    """A conv, then ``op``: trace must refuse ops it does not model that keep the shape."""
+
+    def __init__(self, op):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 2, 3, padding=1)
+        self.op = op
+
+    def forward(self, x):
+        return self.op(self.conv(x))
+
+
+class Lambda(nn.Module):
+    def __init__(self, fn):
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, x):
+        return self.fn(x)
+
+
+UNMODELLED = {
+    "torch.roll": lambda x: torch.roll(x, 1, dims=-1),
+    "torch.flip": lambda x: torch.flip(x, dims=[-1]),
+    "Tensor.flip": lambda x: x.flip(-2),
+    "Tensor.transpose": lambda x: x.transpose(-1, -2),
+    "Tensor.softmax": lambda x: x.softmax(dim=-1),
+    "Tensor.__getitem__ (pixels)": lambda x: x[..., torch.arange(x.shape[-1] - 1, -1, -1)],
+    "F.interpolate antialias": lambda x: F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True),
+    "conv3d": lambda x: F.conv3d(x, torch.ones(1, 1, 1, 3, 3, device=x.device), padding=(0, 1, 1)),
+}
+
+
+@pytest.mark.parametrize("name", list(UNMODELLED))
+def test_ops_that_move_pixels_but_keep_the_shape_raise(name):
+    with pytest.raises(ValueError, match=r"'op' \(Lambda\)"):
+        trace(Around(Lambda(UNMODELLED[name])), 16)
+
+
+def test_conv3d_over_channels_height_width_raises():
+    class Volume(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv3d = nn.Conv3d(2, 2, (1, 3, 3), padding=(0, 1, 1))  # reads (N, C, H, W) as (C, D, H, W)
+
+        def forward(self, x):
+            return self.conv3d(x[:, :2] if x.shape[1] > 2 else x)
+
+    model = nn.Sequential(nn.Conv2d(3, 3, 1), Volume())
+    with pytest.raises(ValueError, match=r"conv3d.*'1.conv3d' \(Conv3d\)"):
+        trace(model, 12)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.softmax(dim=1), lambda x: torch.sigmoid(x) * x,
+                                lambda x: x[:, :1] + x[:, 1:, ...],
+                                lambda x: torch.cat([x, x.contiguous().view(x.shape[0], -1, *x.shape[-2:])], dim=1),
+                                lambda x: F.interpolate(x, scale_factor=2, mode="bilinear", antialias=True)])
+def test_ops_that_keep_pixels_in_place_are_traced(fn):
+    t = trace(Around(Lambda(fn)), 16)
+    assert t["conv"].rf == (3, 3) and t["op"].rf[0] >= 3
