@@ -101,11 +101,11 @@ def test_pyramid_bins_update_moves_the_artists_it_was_given():
 def test_stage_size_and_gradient_bars_update():
     import matplotlib.pyplot as plt
 
-    from visual.plots.pspnet import draw_gradient_norms, draw_stage_sizes, update_gradient_norms, update_stage_sizes
+    from visual.plots.pspnet import draw_gradient_norms, draw_size_bars, update_gradient_norms, update_size_bars
 
     _, ax = plt.subplots()
-    sizes = draw_stage_sizes(ax, ["input", "backbone.layer4"], 713)
-    update_stage_sizes(sizes, [473, 60], "t")
+    sizes = draw_size_bars(ax, ["input", "backbone.layer4"], 713)
+    update_size_bars(sizes, [473, 60], "t")
     assert [bar.get_width() for bar in sizes.bars] == [473, 60] and sizes.labels[1].get_text() == "60x60"
     _, ax = plt.subplots()
     norms = draw_gradient_norms(ax, {"layer3": 3.0, "head": 2.0}, {"layer3": 10.0, "head": 0.0})

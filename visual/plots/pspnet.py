@@ -33,7 +33,7 @@ __all__ = [
     "ARCHITECTURE_NODES", "plot_pspnet_architecture", "bin_window_boxes", "window_coverage", "coverage_overlay", "box_polygons",
     "PyramidBinsArtists", "draw_pyramid_bins", "update_pyramid_bins", "plot_pyramid_bins",
     "plot_pyramid_features", "BarsArtists", "draw_part_costs", "update_part_costs", "plot_part_costs",
-    "draw_stage_sizes", "update_stage_sizes", "draw_gradient_norms", "update_gradient_norms",
+    "draw_size_bars", "update_size_bars", "draw_gradient_norms", "update_gradient_norms",
 ]
 
 OVERLAP_COLOURS = {2: (1.0, 0.55, 0.0, 0.55), 4: (0.85, 0.0, 0.0, 0.65)}  # cells in 2 / 4 windows
@@ -349,7 +349,7 @@ def plot_part_costs(costs: Sequence[Any], *, ax: Axes | None = None, title: str 
     return ax
 
 
-def draw_stage_sizes(ax: Axes, names: Sequence[str], max_size: int) -> BarsArtists:
+def draw_size_bars(ax: Axes, names: Sequence[str], max_size: int) -> BarsArtists:
     """One bar per stage (backbone blue, pyramid green, head teal), log-scaled side in pixels."""
     y = np.arange(len(names))
     colours = [FLOPS_COLOUR if n in ("ppm", "head") else "#21918c" if n == "out" else PARAMS_COLOUR for n in names]
@@ -360,7 +360,7 @@ def draw_stage_sizes(ax: Axes, names: Sequence[str], max_size: int) -> BarsArtis
     return BarsArtists(bars, [_bar_label(ax, 1.0, yy) for yy in y])
 
 
-def update_stage_sizes(artists: BarsArtists, sides: Sequence[int], title: str) -> None:
+def update_size_bars(artists: BarsArtists, sides: Sequence[int], title: str) -> None:
     """Set each bar to its stage's side and label it ``S x S``."""
     for bar, label, side in zip(artists.bars, artists.labels, sides):
         bar.set_width(side)

@@ -24,12 +24,12 @@ from torch import nn
 from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 import visual
+from visual.train import parameter_groups
 from visual.models.semseg_keys import from_semseg_keys
 
-__all__ = ["NEW_LAYERS", "NEW_LR_FACTOR", "build_model", "param_groups", "uses_semseg_names",
+__all__ = ["NEW_LR_FACTOR", "build_model", "param_groups", "uses_semseg_names",
            "semseg_resnet_to_pspnet_keys", "load_weights", "load_backbone_weights"]
 
-NEW_LAYERS = ("ppm", "head", "aux_head")  # semseg tool/train.py: modules_new = [ppm, cls, aux]
 NEW_LR_FACTOR = 10  # semseg tool/train.py: lr=args.base_lr * 10 for modules_new
 RESNET_STEM = (("conv1.", "layer0.0."), ("bn1.", "layer0.1."), ("conv2.", "layer0.3."),
                ("bn2.", "layer0.4."), ("conv3.", "layer0.6."), ("bn3.", "layer0.7."))  # semseg model/resnet.py
@@ -56,12 +56,8 @@ def build_model(config: Mapping[str, Mapping[str, Any]]) -> nn.Module:
 
 
 def param_groups(model: nn.Module, base_lr: float) -> list[dict[str, Any]]:
-    """Two SGD groups: the backbone at ``base_lr``, the new layers at ``NEW_LR_FACTOR * base_lr``."""
-    new = [p for name in NEW_LAYERS if getattr(model, name, None) is not None
-           for p in getattr(model, name).parameters()]
-    new_ids = {id(p) for p in new}
-    old = [p for p in model.parameters() if id(p) not in new_ids]
-    return [{"params": old, "lr": base_lr}, {"params": new, "lr": base_lr * NEW_LR_FACTOR}]
+    """Two SGD groups: the backbone at ``base_lr``, the new layers (``visual.train.NEW_LAYERS``) at 10x."""
+    return parameter_groups(model, base_lr, NEW_LR_FACTOR)
 
 
 def _state_dict_of(path: str, what: str) -> dict[str, torch.Tensor]:

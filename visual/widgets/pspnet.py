@@ -27,11 +27,11 @@ from visual.plots.pspnet import (
     draw_gradient_norms,
     draw_part_costs,
     draw_pyramid_bins,
-    draw_stage_sizes,
+    draw_size_bars,
     update_gradient_norms,
     update_part_costs,
     update_pyramid_bins,
-    update_stage_sizes,
+    update_size_bars,
 )
 from visual.plots.segmentation import draw_class_legend, draw_segmentation, update_segmentation
 from visual.train import check_gradients, combined_gradient_norms
@@ -110,7 +110,7 @@ def explore_pspnet_sizes(input_size: int = DEFAULTS.input_size, *, bins: Sequenc
     input_size = check_int(input_size, "input_size", minimum=MIN_INPUT, maximum=max_size)
     bins = check_ints(bins, "bins", minimum=1, maximum=MAX_BIN)
     fig, ax = _figure((7.5, 4.2))
-    artists = draw_stage_sizes(ax, SIZE_ROWS, max_size)
+    artists = draw_size_bars(ax, SIZE_ROWS, max_size)
     controls = {"input_size": _slider(widgets.IntSlider, input_size, MIN_INPUT, max_size, "input size")}
     state: dict[str, Any] = {}
 
@@ -119,7 +119,7 @@ def explore_pspnet_sizes(input_size: int = DEFAULTS.input_size, *, bins: Sequenc
         state.update(summary)
         tiles = [b for b, ok in summary["tiling"].items() if ok]
         overlap = [b for b, ok in summary["tiling"].items() if not ok]
-        update_stage_sizes(artists, [summary["sizes"][name] for name in SIZE_ROWS], (
+        update_size_bars(artists, [summary["sizes"][name] for name in SIZE_ROWS], (
             f"input {summary['sizes']['input']} px ({'8k+1' if summary['is_8k_plus_1'] else 'not 8k+1'}) -> "
             f"layer4 {summary['feature']}x{summary['feature']}\n"
             f"bins that tile layer4: {tiles or 'none'}; bins with overlapping windows: {overlap or 'none'}"))
