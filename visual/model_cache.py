@@ -23,7 +23,7 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["CACHE_ENV", "cache_dir", "config_key", "cached_state_dict"]
+__all__ = ["CACHE_ENV", "cache_dir", "config_key", "cache_path", "cached_state_dict"]
 
 CACHE_ENV = "VISUAL_CACHE_DIR"  # overrides the cache folder (e.g. a shared classroom folder)
 CACHE_NAME = "visual-course"  # sub-folder of the user's cache directory
@@ -46,10 +46,17 @@ def config_key(config: dict[str, Any]) -> str:
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
     try:
-        text = json.dumps(config, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError) as err:
+        text = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except TypeError as err:
         raise TypeError(f"config must hold only JSON values (str, int, float, bool, None, lists, dicts): {err}") from err
+    except ValueError as err:  # NaN or infinity: no stable key
+        raise ValueError(f"config must hold finite numbers only: {err}") from err
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_path(config: dict[str, Any]) -> Path:
+    """The file the model of ``config`` is cached in: ``cache_dir() / "<key>.pt"``."""
+    return cache_dir() / f"{config_key(config)}.pt"
 
 
 def cached_state_dict(config: dict[str, Any], build: Callable[[], nn.Module],
@@ -68,10 +75,11 @@ def cached_state_dict(config: dict[str, Any], build: Callable[[], nn.Module],
     Raises:
         TypeError: for a config that is not a JSON dict, non-callables, or a ``build`` that
             does not return an ``nn.Module``.
+        ValueError: for a config holding NaN or infinity.
         RuntimeError: if the cached file does not fit the model ``build`` makes (the message
             names the file to delete).
     """
-    path = cache_dir() / f"{config_key(config)}.pt"
+    path = cache_path(config)
     if not callable(build) or not callable(train):
         raise TypeError("build must be a callable returning an nn.Module and train a callable taking it")
     model = build()
