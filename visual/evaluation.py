@@ -211,6 +211,10 @@ def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
         if label.shape != image.shape[1:]:
             raise ValueError(f"dataset label must be (H, W) = {tuple(image.shape[1:])} like its image, "
                              f"got {tuple(label.shape)}")
+        valid = ((label >= 0) & (label < num_classes)) | (label == ignore_index)
+        if not bool(valid.all()):
+            raise ValueError(f"dataset label of item {count} must hold labels in [0, {num_classes - 1}] "
+                             f"(num_classes={num_classes}) or ignore_index={ignore_index}")
         probabilities = predict_probabilities(model, image, num_classes=num_classes, **protocol)  # (K, H, W)
         pred = probabilities.argmax(dim=0).cpu()  # (H, W)
         for total, part in zip(totals, intersection_and_union(pred, label.cpu(), num_classes, ignore_index)):
