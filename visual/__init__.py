@@ -147,3 +147,6 @@ from visual.class_info import (
     class_names,
     class_palette,
 )
+from visual.widgets.evaluation import (
+    explore_sliding_windows,
+)
