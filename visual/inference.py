@@ -9,11 +9,11 @@ padding is cut; the result is resized back to ``H x W`` and the scales are avera
 
 Resizing. The official code resizes with OpenCV's ``cv2.INTER_LINEAR``, which is bilinear
 interpolation with half-pixel centres and no antialiasing: the same maths as
-``F.interpolate(mode="bilinear", align_corners=False, antialias=False)``, used here. The official
-code resizes float32 arrays (its ``ToTensor`` keeps 0-255 floats), so no rounding happens there
-either; OpenCV would round only if it were handed uint8 images. The two libraries may differ in
-the last float bits (OpenCV uses fixed-point weights for some types), well below what changes an
-argmax in practice.
+``F.interpolate(mode="bilinear", align_corners=False, antialias=False)``, used here (both clamp
+at the border; neither smooths before shrinking). Where they differ: on uint8 images OpenCV uses
+11-bit fixed-point weights and rounds the result to integers, but the official code hands it
+float32 arrays (its ``ToTensor`` keeps 0-255 floats, and the probability maps are floats), and
+so does this module: the two agree up to float rounding.
 
 Example:
     >>> sliding_windows(512, 683, 473, 2 / 3)
