@@ -4,7 +4,7 @@
 2017 Sec. 5.1), on one 512 x 683 uint8 image (an ADE20K-like landscape; ``base_size`` 683 keeps
 it at that size, so the canvas is 512 x 683: 2 x 2 windows, 8 crops with their mirrors), with a
 PSPNet-ResNet50 of random weights (150 classes). In the same rotating rounds, the reference runs
-**the same number of plain forward passes**: the 8 crops as batches of ``CROP_BATCH``, in
+**the same number of plain forward passes**: the 8 crops in the protocol's batches, in
 ``eval()`` under ``torch.no_grad()``, plus their softmax. The ratio of the two is the protocol's
 overhead: resize, padding, normalisation, upsampling, flip and overlap averaging (target <= 1.15x).
 
@@ -61,7 +61,7 @@ def evaluation_overhead(ctx: Context) -> Section:
     import torch
 
     import visual
-    from visual.inference import CROP_BATCH, predict_probabilities, sliding_windows
+    from visual.inference import predict_probabilities, sliding_windows, windows_per_pass
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     backbone = ctx.pick("resnet50", "resnet18")
@@ -69,8 +69,9 @@ def evaluation_overhead(ctx: Context) -> Section:
     model = visual.PSPNet(NUM_CLASSES, backbone).eval().to(device)
     image = torch.randint(0, 256, (3, *IMAGE_SIZE), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     crops = 2 * len(sliding_windows(*IMAGE_SIZE, CROP, 2 / 3))  # the windows and their mirrors
-    batches = [torch.rand(min(CROP_BATCH, crops - i), 3, CROP, CROP, device=device)
-               for i in range(0, crops, CROP_BATCH)]  # (B, 3, 473, 473) each
+    per_pass = 2 * windows_per_pass(NUM_CLASSES, (CROP, CROP), flip=True)  # the protocol's batches (memory guard)
+    batches = [torch.rand(min(per_pass, crops - i), 3, CROP, CROP, device=device)
+               for i in range(0, crops, per_pass)]  # (B, 3, 473, 473) each
 
     def sync() -> None:
         if device.type == "cuda":
@@ -97,7 +98,7 @@ def evaluation_overhead(ctx: Context) -> Section:
     else:
         peak, how = peak_rss_gb(backbone), "peak RSS of a fresh process running one call"
     where = (f"{crops} crops of {CROP}² for one {IMAGE_SIZE[0]}×{IMAGE_SIZE[1]} image, PSPNet-{backbone}, "
-             f"{NUM_CLASSES} classes, on {device}, batches of {CROP_BATCH}")
+             f"{NUM_CLASSES} classes, on {device}, batches of {per_pass} crops")
     return Section([
         Row(f"{PROTOCOL} / {PLAIN} (per round)", r.ratio(PROTOCOL, PLAIN), "x", OVERHEAD_TARGET,
             f"{PLAIN}: {fmt_stats(r.stats(PLAIN), 's')}", note=where),

@@ -274,3 +274,15 @@ def test_cuda_pspnet_official_loop():
     expected = torch.from_numpy(official_scale_process(model, image, 4, 65, 2 / 3, True)).float()
     got = predict_probabilities(model.cuda(), image.cuda(), num_classes=4, crop_size=65, base_size=100)
     torch.testing.assert_close(got.cpu(), expected, atol=1e-4, rtol=1e-3)
+
+
+def test_windows_per_pass_keeps_batches_under_the_memory_guard():
+    from visual.checks import MAX_ELEMENTS
+    from visual.inference import windows_per_pass
+
+    # 150 classes x 473 x 473 = 33.6 M values per crop: 8 would be 268.5 M > 2**28, 7 fit, 3 windows + mirrors
+    assert windows_per_pass(150, (473, 473), flip=True) == 3
+    assert windows_per_pass(150, (473, 473), flip=False) == 7
+    assert windows_per_pass(4, (65, 65), flip=True) == 4 and windows_per_pass(4, (65, 65), False, batch_size=5) == 5
+    assert windows_per_pass(2, (8192, 8192), flip=True) == 1  # never zero
+    assert 7 * 150 * 473 * 473 <= MAX_ELEMENTS < 8 * 150 * 473 * 473

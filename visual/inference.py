@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from visual.checks import (
+    MAX_ELEMENTS,
     MAX_SIDE,
     as_size,
     check_bool,
@@ -48,6 +49,7 @@ __all__ = [
     "sliding_windows",
     "scaled_size",
     "count_map",
+    "windows_per_pass",
     "predict_probabilities",
 ]
 
@@ -132,6 +134,19 @@ def count_map(height: int, width: int, crop_size: int | tuple[int, int] = 473,
     return counts
 
 
+def windows_per_pass(num_classes: int, crop_size: tuple[int, int], flip: bool, batch_size: int = CROP_BATCH) -> int:
+    """Windows per forward pass: ``batch_size`` crops (mirrors included), fewer if their outputs
+    ``(crops, K, crop_h, crop_w)`` would exceed ``MAX_ELEMENTS`` values (the memory guard).
+
+    Example:
+        >>> windows_per_pass(150, (473, 473), flip=True)  # 8 crops of 150 x 473 x 473 are just over 2**28
+        3
+    """
+    per_crop = num_classes * crop_size[0] * crop_size[1]
+    crops = max(1, min(batch_size, MAX_ELEMENTS // per_crop))
+    return max(1, crops // 2) if flip else crops
+
+
 def _model_device(model: nn.Module) -> torch.device:
     for tensor in [*model.parameters(), *model.buffers()]:
         return tensor.device
@@ -147,6 +162,13 @@ def _floats(values: Any, name: str, length: int | None = None, *, positive: bool
         raise ValueError(f"{name} must have {wanted} entries, got {len(values)}")
     return tuple(check_float(v, f"{name}[{i}]", minimum=0.0 if positive else None, open_minimum=positive)
                  for i, v in enumerate(values))
+
+
+def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """cv2.INTER_LINEAR as F.interpolate computes it: ``(C, h, w) -> (C, *size)``; same size: unchanged."""
+    if tuple(x.shape[1:]) == tuple(size):  # half-pixel bilinear to the same size is the identity
+        return x
+    return F.interpolate(x[None], size=size, mode="bilinear", align_corners=False, antialias=False)[0]  # (C, H, W)
 
 
 def _forward_probabilities(model: nn.Module, crops: torch.Tensor, num_classes: int, flip: bool) -> torch.Tensor:
@@ -181,7 +203,7 @@ def _one_scale(model: nn.Module, image: torch.Tensor, num_classes: int, crop_siz
     check_elements(num_classes * canvas.shape[1] * canvas.shape[2], "the probability canvas (num_classes x H x W)")
     total = canvas.new_zeros(num_classes, *canvas.shape[1:])  # (K, H', W')
     counts = canvas.new_zeros(1, *canvas.shape[1:])  # (1, H', W')
-    per_pass = max(1, batch_size // 2) if flip else batch_size  # windows per forward pass
+    per_pass = windows_per_pass(num_classes, crop_size, flip, batch_size)
     for start in range(0, len(windows), per_pass):
         chunk = windows[start:start + per_pass]
         crops = torch.stack([canvas[:, t:b, l:r] for t, l, b, r in chunk])  # (B, 3, crop_h, crop_w)
@@ -223,7 +245,9 @@ def predict_probabilities(
         scales: the scales to average (paper's multi-scale: 0.5, 0.75, 1.0, 1.25, 1.5, 1.75).
         flip: also run each crop mirrored left-right and average.
         mean, std: per-channel normalisation in 0-255 units (default: ImageNet's).
-        batch_size: crops per forward pass (mirrors included); lower it if memory is short.
+        batch_size: crops per forward pass (mirrors included); fewer run together when their
+            outputs would pass ``MAX_ELEMENTS`` values (:func:`windows_per_pass`). Lower it if
+            memory is short.
 
     Returns:
         ``(K, H, W)`` float32 probabilities on the model's device (each pixel sums to 1).
@@ -251,7 +275,7 @@ def predict_probabilities(
     flip = check_bool(flip, "flip")
     mean_values, std_values = _floats(mean, "mean", 3), _floats(std, "std", 3, positive=True)
     batch_size = check_int(batch_size, "batch_size", minimum=2 if flip else 1, maximum=1024)
-    check_elements(batch_size * num_classes * crop[0] * crop[1], "one batch of crop outputs (batch_size x K x crop)")
+    check_elements((2 if flip else 1) * num_classes * crop[0] * crop[1], "the outputs of one crop (K x crop)")
     device = _model_device(model)
     if device.type == "meta" or image.device.type == "meta":
         raise ValueError("model and image must hold real data, not the 'meta' device, to predict")
@@ -267,13 +291,10 @@ def predict_probabilities(
         with torch.no_grad():
             total = torch.zeros(num_classes, height, width, device=device)  # (K, H, W)
             for scale in scales:
-                new_h, new_w = scaled_size(height, width, round(scale * base_size))
-                resized = F.interpolate(image[None], size=(new_h, new_w), mode="bilinear",
-                                        align_corners=False, antialias=False)[0]  # (3, h, w)
-                probabilities = _one_scale(model, resized, num_classes, crop, stride_rate, flip,
+                size = scaled_size(height, width, round(scale * base_size))
+                probabilities = _one_scale(model, _resize(image, size), num_classes, crop, stride_rate, flip,
                                            mean_t, std_t, batch_size)  # (K, h, w)
-                total += F.interpolate(probabilities[None], size=(height, width), mode="bilinear",
-                                       align_corners=False, antialias=False)[0]  # (K, H, W)
+                total += _resize(probabilities, (height, width))  # (K, H, W)
     finally:
         model.train(was_training)
     return total / len(scales)
