@@ -35,6 +35,7 @@ MODULES = (
     "benchmarks.bench_output_stride",
     "benchmarks.bench_interpolation",
     "benchmarks.bench_pspnet",
+    "benchmarks.bench_evaluation",
     "benchmarks.bench_import",
     "benchmarks.bench_segment",
 )

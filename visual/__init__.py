@@ -149,3 +149,19 @@ from visual.widgets.pspnet import (
     explore_pspnet_sizes,
     explore_pyramid_bins,
 )
+from visual.inference import (
+    predict_probabilities,
+    sliding_windows,
+)
+from visual.evaluation import (
+    EvaluationResult,
+    evaluate_dataset,
+    intersection_and_union,
+)
+from visual.class_info import (
+    class_names,
+    class_palette,
+)
+from visual.widgets.evaluation import (
+    explore_sliding_windows,
+)

@@ -1,0 +1,225 @@
+"""Score a segmentation model as the paper's code does (hszhao/semseg ``util.intersectionAndUnion``).
+
+Per class ``c`` the whole test set is summed first: ``I_c`` (pixels predicted ``c`` whose label
+is ``c``), ``U_c`` (pixels predicted ``c`` or labelled ``c``) and ``T_c`` (pixels labelled ``c``);
+pixels labelled ``ignore_index`` (255) are left out of all three. Then
+
+    IoU_c = I_c / U_c,   Acc_c = I_c / T_c,   mIoU = mean_c IoU_c,   mAcc = mean_c Acc_c,
+    allAcc = sum_c I_c / sum_c T_c,
+
+the means taken over *all* classes: a class that never occurs scores 0 (the official code divides
+by ``U_c + 1e-10``). Sums over the set are not means over images: one small image cannot weigh as
+much as a large one.
+
+Example:
+    >>> pred = torch.tensor([[0, 1], [1, 1]])
+    >>> target = torch.tensor([[0, 1], [0, 255]])
+    >>> intersection_and_union(pred, target, 2)
+    (tensor([1, 1]), tensor([2, 2]), tensor([2, 1]))
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from visual.checks import check_bool, check_int, check_module, check_tensor
+from visual.inference import MAX_CLASSES, predict_probabilities
+
+__all__ = ["EPSILON", "intersection_and_union", "EvaluationResult", "metrics_from_sums", "evaluate_dataset"]
+
+EPSILON = 1e-10  # the official code's guard against 0 / 0 (util.py, tool/test.py cal_acc)
+
+
+def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes: int,
+                           ignore_index: int = 255) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-class pixel counts of one prediction: intersection, union and target area.
+
+    Args:
+        pred: predicted labels, an integer tensor of any shape (e.g. ``(H, W)``), values in ``[0, K)``.
+        target: ground-truth labels of the same shape, values in ``[0, K)`` or ``ignore_index``.
+        num_classes: ``K``.
+        ignore_index: label of pixels left out of every count.
+
+    Returns:
+        ``(intersection, union, target_area)``, three ``(K,)`` int64 tensors on ``pred``'s device.
+
+    Raises:
+        TypeError: for non-integer tensors.
+        ValueError: for different shapes or devices, or labels outside ``[0, K)`` (and not ignored).
+    """
+    pred = check_tensor(pred, "pred", dtype="integer")
+    target = check_tensor(target, "target", dtype="integer")
+    num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
+    ignore_index = check_int(ignore_index, "ignore_index")
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
+    if pred.device != target.device or "meta" in (pred.device.type, target.device.type):
+        raise ValueError(f"pred and target must be on the same real device, got {pred.device} and {target.device}")
+    keep = target != ignore_index  # pixels that count
+    pred, target = pred[keep].long(), target[keep].long()  # (P,) each
+    for name, labels in (("pred", pred), ("target", target)):
+        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f"{name} must hold labels in [0, {num_classes - 1}] (num_classes={num_classes}) "
+                             f"or ignore_index={ignore_index}; got values from {int(labels.min())} to {int(labels.max())}")
+    intersection = torch.bincount(pred[pred == target], minlength=num_classes)  # (K,)
+    area_pred = torch.bincount(pred, minlength=num_classes)  # (K,)
+    area_target = torch.bincount(target, minlength=num_classes)  # (K,)
+    return intersection, area_pred + area_target - intersection, area_target
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Scores of a model on a set, as tool/test.py reports them.
+
+    Attributes:
+        miou, macc, allacc: mean IoU, mean class accuracy, overall pixel accuracy (in [0, 1]).
+        iou, acc: ``(K,)`` float64 tensors of per-class IoU and accuracy.
+        intersection, union, target_area: the ``(K,)`` int64 sums they come from.
+        class_names: optional names for the table.
+    """
+
+    miou: float
+    macc: float
+    allacc: float
+    iou: torch.Tensor
+    acc: torch.Tensor
+    intersection: torch.Tensor
+    union: torch.Tensor
+    target_area: torch.Tensor
+    class_names: tuple[str, ...] | None = None
+
+    def _rows(self) -> list[tuple[str, str, str, str]]:
+        names = self.class_names or tuple(f"class {i}" for i in range(len(self.iou)))
+        return [(str(i), name, f"{float(iou):.4f}", f"{float(acc):.4f}")
+                for i, (name, iou, acc) in enumerate(zip(names, self.iou, self.acc))]
+
+    def table(self) -> str:
+        """A plain-text table: the three summary numbers, then IoU and accuracy per class."""
+        rows = self._rows()
+        width = max([len("class")] + [len(name) for _, name, _, _ in rows])
+        lines = [f"mIoU {self.miou:.4f}   mAcc {self.macc:.4f}   allAcc {self.allacc:.4f}",
+                 f"{'id':>3}  {'class':<{width}}  {'IoU':>6}  {'Acc':>6}"]
+        lines += [f"{i:>3}  {name:<{width}}  {iou:>6}  {acc:>6}" for i, name, iou, acc in rows]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_html_(self) -> str:
+        body = "".join(f"<tr><td>{i}</td><td>{html.escape(name)}</td><td>{iou}</td><td>{acc}</td></tr>"
+                       for i, name, iou, acc in self._rows())
+        return (f"<p>mIoU <b>{self.miou:.4f}</b> &middot; mAcc <b>{self.macc:.4f}</b> &middot; "
+                f"allAcc <b>{self.allacc:.4f}</b></p><table><thead><tr><th>id</th><th>class</th>"
+                f"<th>IoU</th><th>Acc</th></tr></thead><tbody>{body}</tbody></table>")
+
+
+def _check_names(class_names: Any, num_classes: int) -> tuple[str, ...] | None:
+    if class_names is None:
+        return None
+    if isinstance(class_names, str) or not isinstance(class_names, Sequence):
+        raise TypeError(f"class_names must be a list or tuple of {num_classes} strings, got {type(class_names).__name__}")
+    if len(class_names) != num_classes or not all(isinstance(n, str) for n in class_names):
+        raise ValueError(f"class_names must be {num_classes} strings (one per class), got {len(class_names)} entries")
+    return tuple(class_names)
+
+
+def metrics_from_sums(intersection: torch.Tensor, union: torch.Tensor, target_area: torch.Tensor,
+                      class_names: Sequence[str] | None = None) -> EvaluationResult:
+    """mIoU, mAcc and allAcc from per-class sums, with the official code's ``1e-10`` guard.
+
+    Args:
+        intersection, union, target_area: ``(K,)`` integer sums over a set.
+        class_names: ``K`` names for the table, or ``None``.
+
+    Raises:
+        TypeError, ValueError: for tensors that are not 1-D integer tensors of one length, or
+            the wrong number of class names.
+    """
+    sums = [check_tensor(t, name, ndim=1, layout="(K,)", dtype="integer").cpu().long()
+            for t, name in ((intersection, "intersection"), (union, "union"), (target_area, "target_area"))]
+    if len({len(t) for t in sums}) != 1:
+        raise ValueError(f"intersection, union and target_area must have one length, got {[len(t) for t in sums]}")
+    class_names = _check_names(class_names, len(sums[0]))
+    inter, uni, tgt = sums
+    iou = inter.double() / (uni.double() + EPSILON)  # (K,)
+    acc = inter.double() / (tgt.double() + EPSILON)  # (K,)
+    allacc = float(inter.sum()) / (float(tgt.sum()) + EPSILON)
+    return EvaluationResult(float(iou.mean()), float(acc.mean()), allacc, iou, acc, inter, uni, tgt, class_names)
+
+
+def _as_image255(image: Any) -> torch.Tensor:
+    image = check_tensor(image, "dataset image", ndim=3, layout="(3, H, W)", dtype="real", finite=True)
+    if image.is_floating_point():
+        if image.numel() and (image.min() < 0 or image.max() > 1):
+            raise ValueError("dataset image: a float image must hold values in [0, 1] (it is taken as x255)")
+        return image * 255  # (3, H, W) in 0-255 units
+    if image.dtype != torch.uint8:
+        raise TypeError(f"dataset image must be uint8 or float in [0, 1], got {image.dtype}")
+    return image
+
+
+def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
+                     class_names: Sequence[str] | None = None, ignore_index: int = 255,
+                     progress: bool = False, **protocol: Any) -> EvaluationResult:
+    """Predict every image with :func:`visual.inference.predict_probabilities` and score the set.
+
+    Args:
+        model: a segmentation network (forward returns logits or ``{"out": logits}``).
+        dataset: items ``(image, label)``: image ``(3, H, W)`` uint8 RGB or float in ``[0, 1]``
+            (taken as x255), label ``(H, W)`` long with ``ignore_index`` for unlabelled pixels.
+        num_classes: ``K``.
+        class_names: optional names for the result's table.
+        ignore_index: label left out of the scores (255).
+        progress: show a tqdm progress bar.
+        **protocol: passed to ``predict_probabilities`` (``crop_size``, ``stride_rate``,
+            ``base_size``, ``scales``, ``flip``, ``mean``, ``std``, ``batch_size``).
+
+    Returns:
+        An :class:`EvaluationResult` of the whole-set sums.
+
+    Raises:
+        TypeError, ValueError: for a bad argument or dataset item (the message names it).
+    """
+    model = check_module(model)
+    num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
+    class_names = _check_names(class_names, num_classes)
+    ignore_index = check_int(ignore_index, "ignore_index")
+    if hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__"):  # a map-style Dataset
+        items = (dataset[i] for i in range(len(dataset)))
+    elif isinstance(dataset, Iterable):
+        items = dataset
+    else:
+        raise TypeError(f"dataset must be a Dataset or an iterable of (image, label) pairs, "
+                        f"got {type(dataset).__name__}")
+    if check_bool(progress, "progress"):
+        items = tqdm(items, total=len(dataset) if hasattr(dataset, "__len__") else None,
+                     desc="evaluating", leave=False)
+    totals = [torch.zeros(num_classes, dtype=torch.int64) for _ in range(3)]
+    count = 0
+    for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise ValueError(f"dataset items must be (image, label) pairs, got {type(item).__name__}")
+        image, label = _as_image255(item[0]), check_tensor(item[1], "dataset label", ndim=2, layout="(H, W)",
+                                                           dtype="integer")
+        if label.shape != image.shape[1:]:
+            raise ValueError(f"dataset label must be (H, W) = {tuple(image.shape[1:])} like its image, "
+                             f"got {tuple(label.shape)}")
+        valid = ((label >= 0) & (label < num_classes)) | (label == ignore_index)
+        if not bool(valid.all()):
+            raise ValueError(f"dataset label of item {count} must hold labels in [0, {num_classes - 1}] "
+                             f"(num_classes={num_classes}) or ignore_index={ignore_index}")
+        probabilities = predict_probabilities(model, image, num_classes=num_classes, **protocol)  # (K, H, W)
+        pred = probabilities.argmax(dim=0).cpu()  # (H, W)
+        for total, part in zip(totals, intersection_and_union(pred, label.cpu(), num_classes, ignore_index)):
+            total += part
+        count += 1
+    if count == 0:
+        raise ValueError("dataset is empty: nothing to evaluate")
+    return metrics_from_sums(*totals, class_names=class_names)

@@ -1,0 +1,106 @@
+"""Train a classroom model once per machine: state dicts cached by a hash of their configuration.
+
+The cache folder is ``$VISUAL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/visual-course`` (or
+``~/.cache/visual-course``). Each entry is ``<sha256 of the configuration>.pt``, written with
+``torch.save`` to a temporary file and moved into place with ``os.replace`` (atomic: a killed
+kernel never leaves half a file), and read back with ``torch.load(..., weights_only=True)``.
+
+Example:
+    >>> config_key({"seed": 0, "steps": 10}) == config_key({"steps": 10, "seed": 0})
+    True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+__all__ = ["CACHE_ENV", "cache_dir", "config_key", "cache_path", "cached_state_dict"]
+
+CACHE_ENV = "VISUAL_CACHE_DIR"  # overrides the cache folder (e.g. a shared classroom folder)
+CACHE_NAME = "visual-course"  # sub-folder of the user's cache directory
+
+
+def cache_dir() -> Path:
+    """The folder cached models live in (not created here)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / CACHE_NAME
+
+
+def config_key(config: dict[str, Any]) -> str:
+    """A stable hash of a JSON-serialisable configuration (key order does not matter).
+
+    Raises:
+        TypeError: if ``config`` is not a dict or holds values JSON cannot write.
+    """
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict, got {type(config).__name__}")
+    try:
+        text = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except TypeError as err:
+        raise TypeError(f"config must hold only JSON values (str, int, float, bool, None, lists, dicts): {err}") from err
+    except ValueError as err:  # NaN or infinity: no stable key
+        raise ValueError(f"config must hold finite numbers only: {err}") from err
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def cache_path(config: dict[str, Any]) -> Path:
+    """The file the model of ``config`` is cached in: ``cache_dir() / "<key>.pt"``."""
+    return cache_dir() / f"{config_key(config)}.pt"
+
+
+def cached_state_dict(config: dict[str, Any], build: Callable[[], nn.Module],
+                      train: Callable[[nn.Module], Any]) -> nn.Module:
+    """Return the trained model ``config`` describes: from the cache, or trained once and cached.
+
+    Args:
+        config: everything that determines the trained weights (architecture, data, seed, steps,
+            package version...). Change any entry and the model is trained again.
+        build: makes the untrained model (same architecture every call).
+        train: trains the model ``build`` made, in place; called only on a cache miss.
+
+    Returns:
+        The model with its trained weights, in eval mode.
+
+    Raises:
+        TypeError: for a config that is not a JSON dict, non-callables, or a ``build`` that
+            does not return an ``nn.Module``.
+        ValueError: for a config holding NaN or infinity.
+        RuntimeError: if the cached file does not fit the model ``build`` makes (the message
+            names the file to delete).
+    """
+    path = cache_path(config)
+    if not callable(build) or not callable(train):
+        raise TypeError("build must be a callable returning an nn.Module and train a callable taking it")
+    model = build()
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"build() must return an nn.Module, got {type(model).__name__}")
+    if path.is_file():
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as err:
+            raise RuntimeError(f"the cached model {path} does not fit the model build() makes; "
+                               f"delete the file to train again. {err}") from err
+        return model.eval()
+    train(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(model.state_dict(), file)
+        os.replace(temporary, path)  # atomic on one file system: readers see all of it or nothing
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+    return model.eval()
