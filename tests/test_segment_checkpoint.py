@@ -59,3 +59,27 @@ def test_rng_round_trip_through_a_file(tmp_path):
     expected = (torch.rand(3), random.random())
     set_rng_state(read_checkpoint(str(tmp_path / "c.pth"))["rng"][0])
     assert torch.equal(torch.rand(3), expected[0]) and random.random() == expected[1]
+
+
+@pytest.mark.timeout(300)
+def test_official_variant_checkpoints_load_with_load_semseg_checkpoint(tmp_path):
+    """``backbone: semseg`` saves the official layout, which visual.load_semseg_checkpoint reads back."""
+    import visual
+    from segment_support import tiny_config
+    from visual.segment.engine import train
+    from visual.segment.model import build_model, load_weights
+    from visual.segment.tiny import make_tiny_dataset
+
+    torch.set_num_threads(1)
+    make_tiny_dataset(str(tmp_path / "data"), count=4, size=33, val_count=1)
+    config = tiny_config(str(tmp_path / "data"), str(tmp_path / "run"), "TRAIN.epochs=1", "TRAIN.backbone=semseg")
+    train(config)
+    path = tmp_path / "run" / "train_epoch_1.pth"
+    state = torch.load(path, map_location="cpu", weights_only=True)["state_dict"]
+    assert "module.layer0.0.weight" in state and "module.cls.4.weight" in state  # the official names
+    loaded = visual.load_semseg_checkpoint(path, layers=18)
+    built = build_model(config)
+    load_weights(built, str(path), config["TRAIN"])
+    x = torch.rand(1, 3, 33, 33)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x)["out"], built.eval()(x)["out"])

@@ -1,4 +1,4 @@
-"""visual.segment.evaluate: palettes and names; the ``test`` command once the evaluation issue is merged."""
+"""visual.segment.evaluate: palettes and names; the ``test`` command end to end and with a stand-in model."""
 
 import os
 
@@ -32,7 +32,6 @@ def test_colors_and_names_files(tmp_path):
 
 @pytest.mark.timeout(300)
 def test_test_command_writes_predictions_and_miou(tmp_path, capsys):
-    pytest.importorskip("visual.inference")
     from visual.segment.engine import train
     from visual.segment.evaluate import run_test
 
@@ -56,10 +55,8 @@ def test_test_command_writes_predictions_and_miou(tmp_path, capsys):
 
 
 def test_test_command_wiring_with_stand_ins(tmp_path, monkeypatch, capsys):
-    """run_test with stand-ins for the evaluation issue's functions: always class 1, scores by hand."""
-    import sys
-    import types
-
+    """run_test with a stand-in for the probabilities (always class 1): scores by hand."""
+    import visual.segment.evaluate as evaluate
     from visual.segment.evaluate import run_test
 
     calls = []
@@ -70,16 +67,7 @@ def test_test_command_wiring_with_stand_ins(tmp_path, monkeypatch, capsys):
         probs[1] = 1.0
         return probs
 
-    def intersection_and_union(pred, target, num_classes, ignore_index=255):
-        valid = target != ignore_index
-        pred, target = pred[valid], target[valid]
-        inter = torch.bincount(pred[pred == target], minlength=num_classes)
-        area_pred, area_target = torch.bincount(pred, minlength=num_classes), torch.bincount(target, minlength=num_classes)
-        return inter, area_pred + area_target - inter, area_target
-
-    monkeypatch.setitem(sys.modules, "visual.inference", types.SimpleNamespace(predict_probabilities=predict_probabilities))
-    monkeypatch.setitem(sys.modules, "visual.evaluation",
-                        types.SimpleNamespace(intersection_and_union=intersection_and_union))
+    monkeypatch.setattr(evaluate, "predict_probabilities", predict_probabilities)
     make_tiny_dataset(str(tmp_path / "data"), count=1, size=17, val_count=2)
     config = tiny_config(str(tmp_path / "data"), str(tmp_path / "run"), "TEST.scales=[0.5, 1.0]",
                          f"TEST.save_folder={tmp_path / 'out'}", "TEST.has_prediction=False")

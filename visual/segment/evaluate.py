@@ -20,14 +20,14 @@ import torch
 from PIL import Image
 
 from visual.checks import check_int
+from visual.evaluation import intersection_and_union, metrics_from_sums
+from visual.inference import predict_probabilities
 from visual.segment.data import read_list, read_sample
 from visual.segment.model import build_model, load_weights
-from visual.segment.transforms import MEAN, STD
 
 __all__ = ["palette_from_file", "names_from_file", "generated_palette", "run_test"]
 
 STRIDE_RATE = 2 / 3  # semseg tool/test.py: stride_rate = 2/3 of the crop between windows
-EPS = 1e-10  # semseg util/util.py
 
 
 def generated_palette(num_classes: int) -> list[tuple[int, int, int]]:
@@ -87,9 +87,6 @@ def run_test(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     Returns:
         ``{"iou": [K], "accuracy": [K], "mIoU", "mAcc", "allAcc", "count"}`` (scores only with labels).
     """
-    from visual.evaluation import intersection_and_union  # the evaluation issue's modules
-    from visual.inference import predict_probabilities
-
     data, train, test = config["DATA"], config["TRAIN"], config["TEST"]
     classes = data["classes"]
     entries = read_list(test["test_list"], data["data_root"], labels=test["split"] != "test")
@@ -105,7 +102,7 @@ def run_test(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     for folder in folders.values():
         os.makedirs(folder, exist_ok=True)
     crop = test["test_h"] if test["test_h"] == test["test_w"] else (test["test_h"], test["test_w"])
-    totals = np.zeros((3, classes), dtype=np.float64)  # intersection, union, target
+    totals = torch.zeros(3, classes, dtype=torch.int64)  # intersection, union, target area
     for entry in entries:
         image, mask = read_sample(entry)
         stem = os.path.splitext(os.path.basename(entry.image))[0]
@@ -116,19 +113,18 @@ def run_test(config: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
             with torch.inference_mode():
                 probs = predict_probabilities(model, image.to(device), num_classes=classes, crop_size=crop,
                                               stride_rate=STRIDE_RATE, base_size=test["base_size"],
-                                              scales=tuple(test["scales"]), flip=True, mean=MEAN, std=STD)
+                                              scales=tuple(test["scales"]), flip=True)  # ImageNet mean/std
             pred = torch.as_tensor(probs).argmax(0).to(torch.uint8).cpu().numpy()  # (H, W)
             _save_png(pred, gray_path)
             _save_png(pred, os.path.join(folders["color"], stem + ".png"), colors)
         if mask is not None:
             areas = intersection_and_union(torch.as_tensor(pred).long(), mask.as_subclass(torch.Tensor),
                                            classes, train["ignore_label"])
-            totals += np.stack([torch.as_tensor(a).double().cpu().numpy() for a in areas])
-    intersection, union, target = totals
-    iou, accuracy = intersection / (union + EPS), intersection / (target + EPS)
-    result = {"iou": iou.tolist(), "accuracy": accuracy.tolist(), "mIoU": float(iou.mean()),
-              "mAcc": float(accuracy.mean()), "allAcc": float(intersection.sum() / (target.sum() + EPS)),
-              "count": len(entries)}
+            totals += torch.stack([a.cpu() for a in areas])
+    scores = metrics_from_sums(*totals)  # the official whole-set sums and 1e-10 guard
+    iou, accuracy = scores.iou, scores.acc
+    result = {"iou": iou.tolist(), "accuracy": accuracy.tolist(), "mIoU": scores.miou, "mAcc": scores.macc,
+              "allAcc": scores.allacc, "count": len(entries)}
     for index, name in enumerate(names):
         print(f"Class_{index} result: iou/accuracy {iou[index]:.4f}/{accuracy[index]:.4f}, name: {name}.")
     print(f"Eval result: mIoU/mAcc/allAcc {result['mIoU']:.4f}/{result['mAcc']:.4f}/{result['allAcc']:.4f} "
