@@ -19,6 +19,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -57,28 +58,19 @@ def _bounds(minimum: float | None, maximum: float | None) -> str:
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Return ``value`` if it is an int (not a bool) within the bounds.
+    """Return ``value`` as a Python int if it is an integer (not a bool or float) in ``[minimum, maximum]``.
 
-    Args:
-        value: the argument to check.
-        name: the argument's name, used in the message.
-        minimum, maximum: inclusive bounds (``None``: unbounded).
-
-    Returns:
-        ``value`` as a Python int (numpy and 0-d torch integers are accepted).
-
-    Raises:
-        TypeError: if ``value`` is not an integer (bools and floats are refused).
-        ValueError: if it is outside the bounds.
+    Numpy and 0-d torch integers are accepted. ``name`` is the argument's name in the message;
+    a bound of ``None`` is open. Raises TypeError for a non-integer, ValueError out of bounds.
 
     Example:
         >>> check_int(3, "kernel_size", minimum=1)
         3
     """
     if isinstance(value, torch.Tensor) and value.dim() == 0 and not value.is_floating_point() \
-            and value.dtype != torch.bool:
+            and not value.is_complex() and value.dtype != torch.bool:
         value = int(value)
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
+    if isinstance(value, (bool, torch.Tensor)) or not hasattr(value, "__index__"):
         raise TypeError(f"{name} must be an int{_bounds(minimum, maximum)}, got {_describe(value)} "
                         f"({type(value).__name__})")
     value = int(value.__index__())
@@ -89,17 +81,10 @@ def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int
 
 def check_float(value: Any, name: str, *, minimum: float | None = None, maximum: float | None = None,
                 open_minimum: bool = False) -> float:
-    """Return ``value`` as a finite float within the bounds (ints are accepted, bools are not).
+    """Return ``value`` as a finite float in ``[minimum, maximum]`` (ints are accepted, bools are not).
 
-    Args:
-        value: the argument to check.
-        name: the argument's name, used in the message.
-        minimum, maximum: inclusive bounds (``None``: unbounded).
-        open_minimum: exclude ``minimum`` itself (e.g. a learning rate ``> 0``).
-
-    Raises:
-        TypeError: if ``value`` is not a real number.
-        ValueError: if it is NaN, infinite or outside the bounds.
+    ``open_minimum`` excludes ``minimum`` itself (e.g. a learning rate ``> 0``). Raises TypeError
+    for a value that is not a real number, ValueError for NaN, inf or a value out of bounds.
 
     Example:
         >>> check_float(0.4, "aux_weight", minimum=0.0)
@@ -123,21 +108,14 @@ def check_float(value: Any, name: str, *, minimum: float | None = None, maximum:
 
 
 def check_bool(value: Any, name: str) -> bool:
-    """Return ``value`` if it is ``True`` or ``False`` (numpy bools too; not 0/1 or strings).
-
-    Raises:
-        TypeError: for anything else.
-    """
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    """Return ``value`` if it is ``True`` or ``False`` (numpy bools too; not 0/1 or strings), else TypeError."""
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(f"{name} must be True or False, got {_describe(value)} ({type(value).__name__})")
 
 
 def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
-    """Return ``value`` if it is one of ``choices``.
-
-    Raises:
-        ValueError: naming the allowed values otherwise.
+    """Return ``value`` if it is one of ``choices``, else a ValueError naming them.
 
     Example:
         >>> check_choice("bilinear", "mode", ("linear", "bilinear"))
@@ -156,17 +134,10 @@ def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
 
 def check_ints(values: Any, name: str, *, minimum: int | None = None, maximum: int | None = None,
                min_length: int = 1, max_length: int = 64) -> tuple[int, ...]:
-    """Return a sequence of ints (a list, tuple or range; not a string or a lone int) as a tuple.
+    """Return a list, tuple, range or 1-D array of ints (not a string or a lone int) as a tuple.
 
-    Args:
-        values: the argument to check.
-        name: the argument's name, used in the message.
-        minimum, maximum: inclusive bounds of every entry.
-        min_length, max_length: bounds of the number of entries.
-
-    Raises:
-        TypeError: if ``values`` is not a sequence or an entry is not an int.
-        ValueError: for a wrong length or an entry outside the bounds.
+    Every entry is checked as :func:`check_int` with ``minimum``/``maximum``, the length against
+    ``[min_length, max_length]``. Raises TypeError or ValueError naming ``name`` (or ``name[i]``).
 
     Example:
         >>> check_ints([1, 2, 5], "dilations", minimum=1)
@@ -188,14 +159,10 @@ def check_ints(values: Any, name: str, *, minimum: int | None = None, maximum: i
 
 
 def as_size(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_SIDE) -> tuple[int, int]:
-    """Parse an image or feature-map size: an int ``S`` (square) or a pair ``(H, W)``.
+    """Parse an image or feature-map size, an int ``S`` (square) or a pair ``(H, W)``, into ``(H, W)``.
 
-    Returns:
-        ``(H, W)`` as Python ints.
-
-    Raises:
-        TypeError: for a bool, a float, a string or a pair of non-ints.
-        ValueError: for a pair of the wrong length or a side outside ``[minimum, maximum]``.
+    Raises TypeError for a bool, float, string or non-int side; ValueError for a sequence that is
+    not a pair or a side outside ``[minimum, maximum]``.
 
     Example:
         >>> as_size(473, "input_size")
@@ -216,14 +183,9 @@ def as_size(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_SIDE)
 
 
 def check_elements(count: int, name: str, maximum: int = MAX_ELEMENTS) -> int:
-    """Refuse a request that would allocate more than ``maximum`` values, before allocating.
+    """Refuse (ValueError) a request ``name`` that needs ``count > maximum`` values, before allocating.
 
-    Args:
-        count: how many values the request needs (e.g. ``N * C * H_out * W_out``).
-        name: what is being asked for, used in the message.
-
-    Raises:
-        ValueError: if ``count > maximum``.
+    ``count`` is e.g. ``N * C * H_out * W_out`` for an interpolation.
     """
     if count > maximum:
         raise ValueError(f"{name} would need {count:,} values (> {maximum:,}, "
@@ -236,17 +198,12 @@ def check_tensor(value: Any, name: str, *, ndim: int | Sequence[int] | None = No
     """Return ``value`` if it is a tensor of the expected rank and kind of dtype.
 
     Args:
-        value: the argument to check.
-        name: the argument's name, used in the message.
-        ndim: allowed number of dimensions (one int or several).
-        layout: how to describe the shape in the message, e.g. ``"(N, C, H, W)"``.
-        dtype: ``"float"`` (a real floating dtype), ``"integer"`` (an integer dtype, not bool),
-            ``"real"`` (either of those) or ``None`` (any).
-        finite: refuse NaN and infinite values.
+        ndim: allowed number(s) of dimensions; ``layout`` describes them, e.g. ``"(N, C, H, W)"``.
+        dtype: ``"float"``, ``"integer"`` (not bool), ``"real"`` (either) or ``None`` (any).
+        finite: refuse NaN and infinite values (not checked on the meta device).
 
     Raises:
-        TypeError: if ``value`` is not a tensor or has the wrong kind of dtype.
-        ValueError: for the wrong rank, or non-finite values with ``finite=True``.
+        TypeError: not a tensor, or the wrong kind of dtype. ValueError: wrong rank, non-finite values.
     """
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor{' ' + layout if layout else ''}, "
@@ -268,22 +225,17 @@ def check_tensor(value: Any, name: str, *, ndim: int | Sequence[int] | None = No
 
 
 def check_module(value: Any, name: str = "model") -> nn.Module:
-    """Return ``value`` if it is an ``nn.Module``.
-
-    Raises:
-        TypeError: otherwise.
-    """
+    """Return ``value`` if it is an ``nn.Module``, else TypeError."""
     if not isinstance(value, nn.Module):
         raise TypeError(f"{name} must be a torch.nn.Module, got {_describe(value)} ({type(value).__name__})")
     return value
 
 
 def check_device(value: Any, name: str = "device") -> torch.device:
-    """Parse a device (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``torch.device``) that exists here.
+    """Parse a device that exists here (``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a ``torch.device``).
 
-    Raises:
-        TypeError: for a value that is not a string or a device.
-        ValueError: for an unknown device name or CUDA when none is available.
+    Raises TypeError for a value that is not a string or device, ValueError for an unknown name
+    or CUDA where none is available.
     """
     if not isinstance(value, (str, torch.device)):
         raise TypeError(f"{name} must be a string such as 'cpu' or 'cuda', or a torch.device, "
