@@ -60,8 +60,6 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     Example:
         >>> conv_output_size(473, kernel_size=7, stride=2, padding=3)
         237
-        >>> conv_output_size(237, kernel_size=3, stride=2, padding=1)
-        119
         >>> conv_output_size(6, kernel_size=3, stride=2, ceil_mode=True)
         3
     """
@@ -72,9 +70,8 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     check_bool(ceil_mode, "ceil_mode")
     span = size + 2 * padding - k_eff  # room left for the window to slide
     if span < 0:
-        raise ValueError(f"input too small: size={size} with padding={padding} gives {size + 2 * padding} "
-                         f"pixels, fewer than the effective kernel size {k_eff} (kernel_size={kernel_size}, "
-                         f"dilation={dilation})")
+        raise ValueError(f"input too small: size={size} with padding={padding} is shorter than the effective "
+                         f"kernel size {k_eff} (kernel_size={kernel_size}, dilation={dilation})")
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1  # ceiling division
@@ -95,7 +92,7 @@ class StackStep(NamedTuple):
 
 
 def _per_layer(name: str, values: Any, n: int, default: int) -> tuple[int, ...]:
-    """One value per layer from ``None`` (the default), one int for all, or a sequence of ``n``."""
+    """One value per layer from ``None`` (``default``), one int for all, or a sequence of ``n``."""
     if values is None:
         return (default,) * n
     if hasattr(values, "__index__") and not isinstance(values, bool):
@@ -130,8 +127,6 @@ def stack_receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int] | 
         TypeError, ValueError: a bad entry, or lists of different lengths.
 
     Example:
-        >>> [step.rf for step in stack_receptive_field([3, 3, 3])]
-        [3, 5, 7]
         >>> [step.rf for step in stack_receptive_field([3, 3, 3], dilations=[1, 2, 4])]
         [3, 7, 15]
         >>> [(step.jump, step.rf) for step in stack_receptive_field([3, 3], strides=2)]
@@ -169,8 +164,6 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
     Example:
         >>> dilated_footprint(3, [2, 2])
         [1, 0, 2, 0, 3, 0, 2, 0, 1]
-        >>> dilated_footprint(3, [1, 2])
-        [1, 1, 2, 1, 2, 1, 1]
     """
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=MAX_SIDE)
     dilations = check_ints(dilations, "dilations", minimum=1, maximum=MAX_SIDE)

@@ -16,7 +16,7 @@ from torch.overrides import TorchFunctionMode
 
 from visual.checks import (as_size, check_bool, check_choice, check_elements, check_int, check_ints, check_module,
                            check_tensor)
-from visual.conv_arithmetic import conv_output_size, effective_kernel_size
+from visual.conv_arithmetic import conv_output_size, effective_kernel_size, stack_receptive_field
 from visual.trace import infer_in_channels
 from visual.trace_rules import MAX_POOL, METADATA, call_arg, pool_args, tensors_in
 
@@ -196,8 +196,7 @@ def effective_receptive_field(
 def erf_std(heatmap: torch.Tensor) -> tuple[float, float]:
     """Spread of an ERF heatmap: the standard deviation of each axis's marginal, in pixels.
 
-    The heatmap is read as a distribution (Luo et al. 2016, Sec. 2.1: it tends to a Gaussian, whose
-    ``±2 std`` holds about 95 % of the mass).
+    Read as a distribution (Luo et al. 2016, Sec. 2.1: close to a Gaussian, ``±2 std`` holds ~95 %).
 
     Args:
         heatmap: finite, non-negative tensor ``(H, W)``, e.g. from ``effective_receptive_field``.
@@ -263,18 +262,14 @@ def conv_stack(
     channels = check_int(channels, "channels", minimum=1)
     previous = channels if in_channels is None else check_int(in_channels, "in_channels", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    if hasattr(strides, "__index__"):
-        strides = [check_int(strides, "strides", minimum=1)] * len(dilations)
-    strides = check_ints(strides, "strides", minimum=1)
-    if len(strides) != len(dilations):
-        raise ValueError(f"strides must have one entry per layer ({len(dilations)}), got {len(strides)}")
+    steps = stack_receptive_field([kernel_size] * len(dilations), strides, dilations)  # checks the strides
     check_elements(len(dilations) * max(previous, channels) * channels * kernel_size**2, "conv_stack's weights "
                    "(len(dilations) x channels x in_channels x kernel_size^2)")
     generator = torch.Generator().manual_seed(seed)
     layers: OrderedDict[str, nn.Module] = OrderedDict()
-    for i, (d, s) in enumerate(zip(dilations, strides), start=1):
-        conv = nn.Conv2d(previous, channels, kernel_size, stride=s, dilation=d,
-                         padding=d * (kernel_size - 1) // 2, bias=False)
+    for i, step in enumerate(steps, start=1):
+        conv = nn.Conv2d(previous, channels, kernel_size, stride=step.stride, dilation=step.dilation,
+                         padding=step.dilation * (kernel_size - 1) // 2, bias=False)
         with torch.no_grad():
             fan_in = conv.weight[0].numel()
             if weights == "uniform":

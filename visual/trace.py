@@ -147,8 +147,7 @@ class Trace(Mapping[str, TraceRow]):
 
         Args:
             names: qualified names to keep, in the order given (``""`` is the model itself).
-            depth: instead of ``names``, keep every row of nesting depth ``<= depth``
-                (1: the model's direct children such as ``"layer1"``), in execution order.
+            depth: instead, keep every row of nesting depth ``<= depth`` (1: ``"layer1"``, ...).
 
         Raises:
             ValueError, TypeError: a bad argument or a name not in the trace.
@@ -363,11 +362,9 @@ def trace(model: nn.Module, input_size: int | tuple[int, int], *, in_channels: i
     try:
         with tracer:
             torch.func.functional_call(model, tensors, (x,), strict=False, tie_weights=False)
-    except ValueError as err:
-        if str(err).startswith("trace"):
-            raise
-        raise ValueError(f"trace failed in {tracer.where()} for input_size={input_size!r}: {err}") from err
-    except RuntimeError as err:
+    except (ValueError, RuntimeError) as err:
+        if isinstance(err, ValueError) and str(err).startswith("trace"):
+            raise  # already names the op and the module
         raise ValueError(f"trace failed in {tracer.where()} for input_size={input_size!r} "
                          f"(input of shape (N, {in_channels}, {hw[0]}, {hw[1]})): {err}") from err
     finally:

@@ -293,10 +293,10 @@ def plot_effective_receptive_field(heatmap: Any, *, box: Sequence[float] | None 
     """Show an ERF heatmap with the theoretical receptive field drawn over it.
 
     Args:
-        heatmap: finite ``(H, W)`` tensor or array (e.g. ``effective_receptive_field(...)``, max 1).
-        box: theoretical RF ``(top, left, height, width)`` in input pixels (``TraceRow.box()``) or ``None``.
+        heatmap: finite ``(H, W)`` tensor or array, e.g. ``effective_receptive_field(...)``.
+        box: theoretical RF ``(top, left, height, width)`` (``TraceRow.box()``) or ``None``.
         log: show ``log10(value / max)`` so that small values stay visible; exact zeros are white.
-        ax, title, kwargs: the Axes (a new figure when ``None``), its title, ``imshow``'s arguments.
+        ax, title, kwargs: the Axes (new when ``None``), its title, ``imshow``'s arguments.
 
     Raises:
         TypeError, ValueError: a heatmap that is not a finite 2-D real array, or a bad box.

@@ -236,10 +236,10 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
 
 
 def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int = 3) -> Explorer:
-    """Sliders for a 1-channel conv stack: gradient map of the centre unit vs ``trace``'s RF box.
+    """Sliders for kernel size (1..5), dilation (1..3), depth (1..4): gradient map vs ``trace``'s RF box.
 
-    Ranges: ``kernel_size`` 1..5, ``dilation`` 1..3, ``n_layers`` 1..4 (else ``ValueError``). Returns
-    an ``Explorer`` whose ``state`` is the last ``gradient_rf_summary`` without the map.
+    Returns an ``Explorer`` whose ``state`` is the last ``gradient_rf_summary`` without the map;
+    ``ValueError`` for an initial value out of range.
     """
     values = {name: check_int(value, name, minimum=1, maximum=GRADIENT_MAX[name]) for name, value in
               (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
