@@ -64,11 +64,6 @@ class TraceRow:
     padding: tuple[int, int] | None = None
     calls: int = 1
 
-    @property
-    def depth(self) -> int:
-        """Nesting depth: 0 for the model, 1 for ``"layer1"``, 2 for ``"layer1.0"``, ..."""
-        return 0 if not self.name else self.name.count(".") + 1
-
     def box(self, index: tuple[int, int] | None = None) -> tuple[float, float, float, float]:
         """The receptive field of one output pixel as ``(top, left, height, width)`` in input pixels.
 
@@ -142,21 +137,15 @@ class Trace(Mapping[str, TraceRow]):
     def rf(self) -> Pair:
         return self.output.rf
 
-    def select(self, names: Iterable[str] | None = None, *, depth: int | None = None) -> Trace:
+    def select(self, names: Iterable[str]) -> Trace:
         """A smaller ``Trace`` for display.
 
         Args:
             names: qualified names to keep, in the order given (``""`` is the model itself).
-            depth: instead, keep every row of nesting depth ``<= depth`` (1: ``"layer1"``, ...).
 
         Raises:
-            ValueError, TypeError: a bad argument or a name not in the trace.
+            ValueError, TypeError: a string, or a name not in the trace.
         """
-        if (names is None) == (depth is None):
-            raise ValueError("select() takes exactly one of names=[...] or depth=<int>")
-        if depth is not None:
-            depth = check_int(depth, "depth", minimum=0)
-            return Trace((r for r in self._rows.values() if r.depth <= depth), self.input_size)
         if isinstance(names, str):
             raise TypeError(f"names must be a list of module names, got the string {names!r}")
         missing = [n for n in names if n not in self._rows]
