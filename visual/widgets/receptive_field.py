@@ -35,12 +35,10 @@ __all__ = [
 ]
 
 SUMMARY_INPUT_SIZE = 473  # PSPNet's input side (Zhao et al. 2017, Sec. 4.1): the output-size readout
-MAX_KERNEL_SIZE = 7
-MAX_DILATION = 4
-MAX_STRIDE = 2
-MAX_LAYERS = 5
+RF_MAX = {"kernel_size": 7, "dilation": 4, "stride": 2, "n_layers": 5}  # slider ranges of explore_receptive_field
 MAX_RATE = 9  # gridding explorer: rates 1..9 cover Wang et al.'s examples (1, 2, 5), (1, 2, 9)
 GRADIENT_MAX = {"kernel_size": 5, "dilation": 3, "n_layers": 4}
+LABELS = {"kernel_size": "kernel size k", "dilation": "dilation d", "stride": "stride s", "n_layers": "layers"}
 GRADIENT_MIN_VIEW = 15  # the gradient explorer shows at least this many pixels around the field
 GRADIENT_VIEW_MARGIN = 3  # pixels shown beyond the theoretical field on each side
 GRADIENT_INPUT_SIZE = 61  # holds the largest stack of the gradient explorer: RF 1 + 4 * 3 * (5 - 1) = 49
@@ -105,7 +103,7 @@ def gradient_rf_summary(kernel_size: int, dilation: int, n_layers: int,
     Returns:
         dict with ``trace_rf``, ``gradient_rf`` (pairs), ``box`` and ``grad_map`` (numpy ``(H, W)``).
     """
-    return _gradient_rf_summary(check_int(kernel_size, "kernel_size", minimum=1, maximum=MAX_KERNEL_SIZE),
+    return _gradient_rf_summary(check_int(kernel_size, "kernel_size", minimum=1, maximum=RF_MAX["kernel_size"]),
                                 check_int(dilation, "dilation", minimum=1, maximum=MAX_RATE),
                                 check_int(n_layers, "n_layers", minimum=1, maximum=ERF_MAX_LAYERS),
                                 check_int(input_size, "input_size", minimum=1, maximum=SUMMARY_MAX_SIDE))
@@ -145,8 +143,10 @@ def _effective_rf_summary(n_layers: int, activation: str, weights: str, input_si
             "std": std, "rf": traced.rf[0], "box": traced.output.box(), "ratio": 4 * std[0] / traced.rf[0]}
 
 
-def _slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:
-    return widgets.IntSlider(value=value, min=low, max=high, step=1, description=description,
+def _slider(name: str, value: int, high: int, description: str | None = None) -> widgets.IntSlider:
+    """An int slider ``1..high`` for ``value``, checked first (``ValueError`` naming ``name``)."""
+    value = check_int(value, name, minimum=1, maximum=high)
+    return widgets.IntSlider(value=value, min=1, max=high, step=1, description=description or LABELS[name],
                              continuous_update=True, style={"description_width": "initial"})
 
 
@@ -156,21 +156,18 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
     Returns an ``Explorer`` whose ``state`` is the last ``receptive_field_summary``; ``ValueError``
     for an initial value out of range.
     """
-    ranges = {"kernel_size": MAX_KERNEL_SIZE, "dilation": MAX_DILATION, "stride": MAX_STRIDE, "n_layers": MAX_LAYERS}
-    values = {name: check_int(value, name, minimum=1, maximum=ranges[name]) for name, value in
-              (("kernel_size", kernel_size), ("dilation", dilation), ("stride", stride), ("n_layers", n_layers))}
+    controls = {name: _slider(name, value, RF_MAX[name]) for name, value in
+                (("kernel_size", kernel_size), ("dilation", dilation), ("stride", stride), ("n_layers", n_layers))}
     with plt.ioff():
         fig, (ax_kernel, ax_cone) = plt.subplots(
             1, 2, figsize=(10.5, 4.2), layout="constrained", gridspec_kw={"width_ratios": [1, 2.2]})
         kernel = draw_dilated_kernel(ax_kernel, kernel_size, dilation)
         cone = draw_receptive_field_stack(ax_cone, kernel_size, stride, dilation, n_layers)
-    labels = {"kernel_size": "kernel size k", "dilation": "dilation d", "stride": "stride s", "n_layers": "layers"}
-    controls = {name: _slider(labels[name], values[name], 1, ranges[name]) for name in ranges}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
     def update(*_: Any) -> None:
-        k, d, s, n = (controls[name].value for name in ranges)
+        k, d, s, n = (controls[name].value for name in RF_MAX)
         summary = receptive_field_summary(k, d, s, n)
         update_dilated_kernel(kernel, k, d)
         update_receptive_field_stack(cone, k, s, d, n)
@@ -196,7 +193,7 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
     """
     dilations = check_ints(dilations, "dilations (three rates)", minimum=1, maximum=MAX_RATE, min_length=3,
                            max_length=3)
-    kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=MAX_KERNEL_SIZE)
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=RF_MAX["kernel_size"])
     with plt.ioff():
         fig, (ax_map, ax_line) = plt.subplots(
             1, 2, figsize=(10.5, 4.6), layout="constrained", gridspec_kw={"width_ratios": [1, 1.4]})
@@ -207,7 +204,7 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
                     title="middle row of the count map")
         ax_line.grid(alpha=0.3)
         ax_line.legend(loc="upper right", fontsize="small")
-    controls = {f"rate{i + 1}": _slider(f"rate r{i + 1}", rate, 1, MAX_RATE) for i, rate in enumerate(dilations)}
+    controls = {f"rate{i + 1}": _slider(f"rate{i + 1}", rate, MAX_RATE, f"rate r{i + 1}") for i, rate in enumerate(dilations)}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
@@ -241,14 +238,12 @@ def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int =
     Returns an ``Explorer`` whose ``state`` is the last ``gradient_rf_summary`` without the map;
     ``ValueError`` for an initial value out of range.
     """
-    values = {name: check_int(value, name, minimum=1, maximum=GRADIENT_MAX[name]) for name, value in
-              (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
+    controls = {name: _slider(name, value, GRADIENT_MAX[name]) for name, value in
+                (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
     first = gradient_rf_summary(kernel_size, dilation, n_layers)
     with plt.ioff():
         fig, ax = plt.subplots(figsize=(6.0, 5.0), layout="constrained")
         heat = draw_effective_receptive_field(ax, first["grad_map"], box=first["box"], log=True)
-    labels = {"kernel_size": "kernel size k", "dilation": "dilation d", "n_layers": "layers"}
-    controls = {name: _slider(labels[name], values[name], 1, GRADIENT_MAX[name]) for name in GRADIENT_MAX}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
@@ -295,7 +290,7 @@ def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: s
         ax_profile.grid(alpha=0.3)
         ax_profile.legend(loc="upper right", fontsize="small")
     controls = {
-        "n_layers": _slider("layers", n_layers, 1, ERF_MAX_LAYERS),
+        "n_layers": _slider("n_layers", n_layers, ERF_MAX_LAYERS),
         "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
         "weights": widgets.Dropdown(options=list(WEIGHT_SCHEMES), value=weights, description="weights"),
     }
