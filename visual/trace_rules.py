@@ -25,7 +25,8 @@ from visual.conv_arithmetic import conv_output_size, effective_kernel_size
 
 __all__ = ["Geometry", "INPUT_GEOMETRY", "window", "adaptive", "resample", "merge", "keep_grid", "resize",
            "tensors_in", "max_dilation", "call_arg", "as_pair", "pool_args", "conv_args", "conv_output_shape",
-           "op_name", "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "SAME_SHAPE", "ELEMENTWISE_INPLACE",
+           "op_name", "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "SAME_SHAPE",
+           "ELEMENTWISE_INPLACE",
            "KEEPS_GRID"]
 
 # Extra input taps one output of F.interpolate reads (nearest: 1 tap, linear: 2, cubic: 4).

@@ -35,10 +35,11 @@ __all__ = [
 ]
 
 SUMMARY_INPUT_SIZE = 473  # PSPNet's input side (Zhao et al. 2017, Sec. 4.1): the output-size readout
-RF_MAX = {"kernel_size": 7, "dilation": 4, "stride": 2, "n_layers": 5}  # slider ranges of explore_receptive_field
+RF_MAX = {"kernel_size": 7, "dilation": 4, "stride": 2, "n_layers": 5}  # explore_receptive_field's sliders
 MAX_RATE = 9  # gridding explorer: rates 1..9 cover Wang et al.'s examples (1, 2, 5), (1, 2, 9)
 GRADIENT_MAX = {"kernel_size": 5, "dilation": 3, "n_layers": 4}
-LABELS = {"kernel_size": "kernel size k", "dilation": "dilation d", "stride": "stride s", "n_layers": "layers"}
+LABELS = {"kernel_size": "kernel size k", "dilation": "dilation d", "stride": "stride s",
+          "n_layers": "layers"}
 GRADIENT_MIN_VIEW = 15  # the gradient explorer shows at least this many pixels around the field
 GRADIENT_VIEW_MARGIN = 3  # pixels shown beyond the theoretical field on each side
 GRADIENT_INPUT_SIZE = 61  # holds the largest stack of the gradient explorer: RF 1 + 4 * 3 * (5 - 1) = 49
@@ -52,7 +53,7 @@ SUMMARY_MAX_SIDE = 256  # input side of the cached gradient / ERF summaries (toy
 
 def receptive_field_summary(kernel_size: int, dilation: int, stride: int, n_layers: int,
                             input_size: int = SUMMARY_INPUT_SIZE) -> dict[str, Any]:
-    """Numbers shown by ``explore_receptive_field`` for ``n_layers`` (1..64) equal layers (padding ``d (k-1)//2``).
+    """Numbers ``explore_receptive_field`` shows for ``n_layers`` (1..64) equal layers, padding ``d(k-1)//2``.
 
     Returns:
         dict with ``effective_kernel_size``, ``rf``, ``jump``, ``rfs`` (after each layer),
@@ -103,7 +104,8 @@ def gradient_rf_summary(kernel_size: int, dilation: int, n_layers: int,
     Returns:
         dict with ``trace_rf``, ``gradient_rf`` (pairs), ``box`` and ``grad_map`` (numpy ``(H, W)``).
     """
-    return _gradient_rf_summary(check_int(kernel_size, "kernel_size", minimum=1, maximum=RF_MAX["kernel_size"]),
+    max_kernel = RF_MAX["kernel_size"]
+    return _gradient_rf_summary(check_int(kernel_size, "kernel_size", minimum=1, maximum=max_kernel),
                                 check_int(dilation, "dilation", minimum=1, maximum=MAX_RATE),
                                 check_int(n_layers, "n_layers", minimum=1, maximum=ERF_MAX_LAYERS),
                                 check_int(input_size, "input_size", minimum=1, maximum=SUMMARY_MAX_SIDE))
@@ -156,8 +158,8 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
     Returns an ``Explorer`` whose ``state`` is the last ``receptive_field_summary``; ``ValueError``
     for an initial value out of range.
     """
-    controls = {name: _slider(name, value, RF_MAX[name]) for name, value in
-                (("kernel_size", kernel_size), ("dilation", dilation), ("stride", stride), ("n_layers", n_layers))}
+    values = {"kernel_size": kernel_size, "dilation": dilation, "stride": stride, "n_layers": n_layers}
+    controls = {name: _slider(name, value, RF_MAX[name]) for name, value in values.items()}
     with plt.ioff():
         fig, (ax_kernel, ax_cone) = plt.subplots(
             1, 2, figsize=(10.5, 4.2), layout="constrained", gridspec_kw={"width_ratios": [1, 2.2]})
@@ -204,7 +206,8 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
                     title="middle row of the count map")
         ax_line.grid(alpha=0.3)
         ax_line.legend(loc="upper right", fontsize="small")
-    controls = {f"rate{i + 1}": _slider(f"rate{i + 1}", rate, MAX_RATE, f"rate r{i + 1}") for i, rate in enumerate(dilations)}
+    controls = {f"rate{i + 1}": _slider(f"rate{i + 1}", rate, MAX_RATE, f"rate r{i + 1}")
+                for i, rate in enumerate(dilations)}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
