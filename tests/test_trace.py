@@ -341,7 +341,6 @@ def test_trace_is_a_read_only_mapping_in_execution_order():
     t = trace(model, 10)
     assert list(t) == ["", "0", "1", "1.0", "1.1"]
     assert isinstance(t["1.1"], TraceRow) and t["1.1"].type == "MaxPool2d"
-    assert t["1"].depth == 1 and t["1.1"].depth == 2 and t[""].depth == 0
     with pytest.raises(TypeError):
         t["0"] = t["1"]  # type: ignore[index]
     with pytest.raises(KeyError, match="no module named 'conv9'"):
@@ -352,8 +351,6 @@ def test_select_and_text_rendering():
     t = trace(torchvision.models.resnet18(weights=None), 224)
     small = t.select(["conv1", "maxpool", "layer4"])
     assert list(small) == ["conv1", "maxpool", "layer4"] and isinstance(small, Trace)
-    assert list(t.select(depth=1)) == ["", "conv1", "bn1", "relu", "maxpool", "layer1", "layer2",
-                                       "layer3", "layer4", "avgpool", "fc"]
     lines = str(small).splitlines()
     assert lines[0] == "input 224x224"
     assert lines[1].split() == ["name", "type", "size", "channels", "stride", "rf", "start", "dilation",
@@ -365,8 +362,6 @@ def test_select_and_text_rendering():
     assert html.count("<tr>") == 4 and "layer4" in html and "<table" in html
     with pytest.raises(ValueError, match="not in this trace"):
         t.select(["layer5"])
-    with pytest.raises(ValueError, match="exactly one"):
-        t.select()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,17 +1,8 @@
-"""Convolution arithmetic along one axis: output sizes, dilated kernels, receptive fields, gridding.
+"""Convolution arithmetic along one axis (plain Python): output sizes, dilated kernels, receptive fields.
 
-Plain Python arithmetic (no tensors), so every formula here can be read, tested and used on its
-own; arguments are checked with ``visual.checks``. The names follow PyTorch's.
-
-Sources:
-    * PyTorch documentation of ``torch.nn.Conv2d`` and ``torch.nn.MaxPool2d`` ("Shape" section)
-      for the output-size formula.
-    * Dumoulin & Visin (2016), "A guide to convolution arithmetic for deep learning", Sec. 2
-      and 5.1 (dilated convolutions) for the effective kernel size.
-    * Araujo, Norris & Sim (2019), "Computing Receptive Fields of Convolutional Neural
-      Networks", Distill, Eq. (1)-(2), for the receptive-field recurrence.
-    * Wang et al. (2018), "Understanding Convolution for Semantic Segmentation", WACV,
-      Sec. 3.3.2, for gridding and the Hybrid Dilated Convolution (HDC) rule.
+Sources: PyTorch's ``nn.Conv2d`` / ``nn.MaxPool2d`` docs ("Shape") for the output size; Dumoulin &
+Visin (2016), Sec. 5.1, for the effective kernel; Araujo et al. (2019), Distill, Eq. 1-2, for the
+receptive-field recurrence; Wang et al. (2018), WACV, Sec. 3.3.2, for gridding and the HDC rule.
 """
 
 from __future__ import annotations
@@ -28,18 +19,14 @@ MAX_MAP_SIDE = 2049  # side of a 2-D count map: 4.2 M entries (rates up to 1024 
 
 
 def effective_kernel_size(kernel_size: int, dilation: int) -> int:
-    """Footprint of a dilated kernel on its input: ``dilation * (kernel_size - 1) + 1``.
-
-    A kernel of ``kernel_size`` taps spaced ``dilation`` pixels apart spans this many input
-    pixels (only ``kernel_size`` of them are read).
+    """Input pixels spanned by a dilated kernel: ``dilation * (kernel_size - 1) + 1``.
 
     Args:
         kernel_size: number of taps along the axis (>= 1).
         dilation: spacing between taps in input pixels (>= 1; 1 is an ordinary convolution).
 
     Raises:
-        TypeError: if an argument is not an int.
-        ValueError: if ``kernel_size`` or ``dilation`` is smaller than 1.
+        TypeError, ValueError: a non-int or an argument below 1.
 
     Example:
         >>> effective_kernel_size(3, 1), effective_kernel_size(3, 2), effective_kernel_size(3, 3)
@@ -64,19 +51,15 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
         kernel_size: number of taps (>= 1).
         stride: step between output positions in input pixels (>= 1).
         padding: zeros added on each side (>= 0).
-        dilation: spacing between taps (>= 1). Use 1 for ``AvgPool2d``, which has none.
-        ceil_mode: round up instead of down (``MaxPool2d`` / ``AvgPool2d`` option).
+        dilation: spacing between taps (>= 1; 1 for ``AvgPool2d``).
+        ceil_mode: round up instead of down (pooling option).
 
     Raises:
-        TypeError: if an argument has the wrong type.
-        ValueError: if an argument is out of range or the padded input is shorter than the
-            effective kernel size (PyTorch would raise "output size is too small").
+        TypeError, ValueError: a bad argument, or a padded input shorter than the effective kernel.
 
     Example:
         >>> conv_output_size(473, kernel_size=7, stride=2, padding=3)
         237
-        >>> conv_output_size(237, kernel_size=3, stride=2, padding=1)
-        119
         >>> conv_output_size(6, kernel_size=3, stride=2, ceil_mode=True)
         3
     """
@@ -87,9 +70,8 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     check_bool(ceil_mode, "ceil_mode")
     span = size + 2 * padding - k_eff  # room left for the window to slide
     if span < 0:
-        raise ValueError(f"input too small: size={size} with padding={padding} gives {size + 2 * padding} "
-                         f"pixels, fewer than the effective kernel size {k_eff} (kernel_size={kernel_size}, "
-                         f"dilation={dilation})")
+        raise ValueError(f"input too small: size={size} with padding={padding} is shorter than the effective "
+                         f"kernel size {k_eff} (kernel_size={kernel_size}, dilation={dilation})")
     if not ceil_mode:
         return span // stride + 1
     out = -(-span // stride) + 1  # ceiling division
@@ -99,14 +81,7 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
 
 
 class StackStep(NamedTuple):
-    """One layer of a stack, with the geometry *after* it (one axis, input pixels).
-
-    Attributes:
-        kernel_size, stride, dilation: the layer's arguments.
-        effective_kernel_size: ``dilation * (kernel_size - 1) + 1``.
-        jump: distance between neighbouring outputs of the layer (product of all strides so far).
-        rf: receptive field of one output of the layer.
-    """
+    """One layer of a stack and the geometry after it: ``jump`` (product of the strides so far) and ``rf``."""
 
     kernel_size: int
     stride: int
@@ -117,7 +92,7 @@ class StackStep(NamedTuple):
 
 
 def _per_layer(name: str, values: Any, n: int, default: int) -> tuple[int, ...]:
-    """One value per layer from ``None`` (the default), one int for all, or a sequence of ``n``."""
+    """One value per layer from ``None`` (``default``), one int for all, or a sequence of ``n``."""
     if values is None:
         return (default,) * n
     if hasattr(values, "__index__") and not isinstance(values, bool):
@@ -149,12 +124,9 @@ def stack_receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int] | 
         One ``StackStep`` per layer, in order.
 
     Raises:
-        TypeError: if an argument is not a sequence of ints (or one int for all layers).
-        ValueError: if an entry is out of range or the lists have different lengths.
+        TypeError, ValueError: a bad entry, or lists of different lengths.
 
     Example:
-        >>> [step.rf for step in stack_receptive_field([3, 3, 3])]
-        [3, 5, 7]
         >>> [step.rf for step in stack_receptive_field([3, 3, 3], dilations=[1, 2, 4])]
         [3, 7, 15]
         >>> [(step.jump, step.rf) for step in stack_receptive_field([3, 3], strides=2)]
@@ -176,10 +148,8 @@ def stack_receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int] | 
 def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
     """How many paths lead from each input pixel to one output of a stack of dilated convs.
 
-    Stride 1 everywhere. One layer's footprint is ``kernel_size`` ones spaced ``dilation``
-    apart; a stack's footprint is the convolution of the layers' footprints, so entry ``i``
-    counts the paths from input offset ``i - (len - 1) // 2`` to the output. A zero inside the
-    span is a *hole*: that pixel never reaches the output (gridding).
+    Stride 1. A stack's footprint is the convolution of its layers' (``kernel_size`` ones spaced
+    ``dilation`` apart). A zero inside the span is a *hole*: that pixel never reaches the output.
 
     Args:
         kernel_size: taps per layer along the axis (>= 1).
@@ -189,14 +159,11 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
         Path counts, length ``1 + sum(d * (kernel_size - 1))`` (the receptive field).
 
     Raises:
-        TypeError, ValueError: for a bad kernel size or dilations, or a footprint wider than
-            ``checks.MAX_SIDE`` pixels.
+        TypeError, ValueError: a bad argument, or a footprint wider than ``checks.MAX_SIDE``.
 
     Example:
         >>> dilated_footprint(3, [2, 2])
         [1, 0, 2, 0, 3, 0, 2, 0, 1]
-        >>> dilated_footprint(3, [1, 2])
-        [1, 1, 2, 1, 2, 1, 1]
     """
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=MAX_SIDE)
     dilations = check_ints(dilations, "dilations", minimum=1, maximum=MAX_SIDE)
@@ -215,16 +182,14 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
 
 
 def gridding_count_map(kernel_size: int, dilations: Sequence[int]) -> list[list[int]]:
-    """2-D path counts from each input pixel to one output of a stack of dilated k x k convs.
-
-    The 2-D footprint of separable square kernels is the outer product of the 1-D ones.
+    """2-D path counts to one output of dilated k x k convs: the outer product of the 1-D footprints.
 
     Args:
         kernel_size: the side of each square kernel (>= 1).
         dilations: dilation rate of each layer (>= 1 each).
 
     Returns:
-        A square list of lists ``counts[row][col]`` of side equal to the receptive field.
+        ``counts[row][col]``, a square of side equal to the receptive field.
 
     Raises:
         TypeError, ValueError: as ``dilated_footprint``, or for a side over ``MAX_MAP_SIDE``.
@@ -257,14 +222,16 @@ def hdc_max_distance(dilations: Sequence[int]) -> int:
 
     .. math:: M_i = \\max\\left[M_{i+1} - 2 r_i,\\; M_{i+1} - 2 (M_{i+1} - r_i),\\; r_i\\right],
 
-    ``M_2`` is the largest distance between two pixels that layers ``2..n`` can reach; the
-    first layer (rate 1) must bridge it.
+    ``M_2`` is the largest gap layers ``2..n`` leave; the first layer (rate 1) must bridge it.
 
     Args:
-        dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first; returns ``M_2``.
+        dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first.
+
+    Returns:
+        ``M_2``.
 
     Raises:
-        TypeError, ValueError: unless ``dilations`` is a sequence of at least two ints >= 1.
+        TypeError, ValueError: unless ``dilations`` holds at least two ints >= 1.
 
     Example:
         >>> hdc_max_distance([1, 2, 5]), hdc_max_distance([1, 2, 9])
@@ -293,16 +260,12 @@ def receptive_field_cone(kernel_sizes: Sequence[int], strides: Sequence[int] | i
                          dilations: Sequence[int] | int | None = None) -> list[list[int]]:
     """Which units of every layer feed one output unit of a stack, and along how many paths.
 
-    One axis; arguments as for ``stack_receptive_field``. Unit ``i`` of layer ``l`` sits at the
-    centre of its own receptive field, ``i * jump_l + (rf_l - 1) // 2`` input pixels from the left
-    edge of the output unit's field, and reads units ``i * s_l + t * d_l`` (``t < k_l``) of layer
-    ``l - 1``; path counts add up going down.
+    One axis; arguments as for ``stack_receptive_field``. Unit ``i`` of layer ``l`` sits at
+    ``i * jump_l + (rf_l - 1) // 2`` and reads units ``i * s_l + t * d_l`` (``t < k_l``) below it.
 
     Returns:
-        ``len(kernel_sizes) + 1`` rows, the input first and the output unit last, each a list
-        of length ``rf`` (the output unit's receptive field): the number of paths from the unit
-        at that input position to the output unit (0 where no unit of that layer feeds it).
-        For stride 1 the input row equals ``dilated_footprint``.
+        ``len(kernel_sizes) + 1`` rows (input first) of length ``rf``: paths from the unit at that
+        position to the output unit (0 where none feeds it).
 
     Example:
         >>> receptive_field_cone([3, 3], dilations=[1, 2])

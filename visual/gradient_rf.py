@@ -1,10 +1,5 @@
-"""Receptive fields measured with gradients, the effective receptive field, and a toy conv stack.
-
-``gradient_receptive_field`` reads the receptive field of the centre output unit from its input
-gradient, on a stand-in made linear with positive weights so that every path counts;
-``effective_receptive_field`` is the ERF of Luo et al. (2016), with the model's own weights;
-``erf_std`` measures its spread; ``conv_stack`` builds the toy stacks the lesson probes.
-"""
+"""Receptive fields measured with gradients, the effective receptive field (Luo et al. 2016), and a toy
+conv stack to probe them."""
 
 from __future__ import annotations
 
@@ -21,7 +16,7 @@ from torch.overrides import TorchFunctionMode
 
 from visual.checks import (as_size, check_bool, check_choice, check_elements, check_int, check_ints, check_module,
                            check_tensor)
-from visual.conv_arithmetic import conv_output_size, effective_kernel_size
+from visual.conv_arithmetic import conv_output_size, effective_kernel_size, stack_receptive_field
 from visual.trace import infer_in_channels
 from visual.trace_rules import MAX_POOL, METADATA, call_arg, pool_args, tensors_in
 
@@ -33,7 +28,7 @@ WEIGHT_SCHEMES = ("random", "uniform")
 
 
 def _data_model(model: Any, in_channels: int | None, hw: tuple[int, int], batch: int) -> tuple[int, torch.device]:
-    """Check that ``model`` holds data (not meta) and that the input fits; its channels and device."""
+    """``(in_channels, device)`` of a model with data (not meta) whose input fits in memory."""
     check_module(model)
     tensors = [*model.parameters(), *model.buffers()]
     if any(t.device.type == "meta" for t in tensors):
@@ -107,12 +102,11 @@ def gradient_receptive_field(
 ) -> tuple[int, int] | tuple[tuple[int, int], torch.Tensor]:
     """Measure the receptive field of the centre output unit from input gradients.
 
-    The model's own ``forward`` runs (via ``torch.func.functional_call``: the model is not changed)
-    in float64 with every weight ``1 / fan_in`` (> 0), biases 0, activations, norms and dropout the
-    identity and max pooling averaged: the network is linear with positive weights, so an input
-    pixel gets a non-zero gradient exactly when some path joins it to the output unit, the sum over
-    channels of the output (``output["out"]`` for a dict) at ``(H_out // 2, W_out // 2)``. Gradients
-    are enabled inside: it works under ``torch.no_grad()`` and ``torch.inference_mode()``.
+    The model's own ``forward`` runs (``torch.func.functional_call``: the model is not changed) in
+    float64 with every weight ``1 / fan_in``, biases 0, activations, norms and dropout the identity
+    and max pooling averaged: linear with positive weights, so an input pixel gets a non-zero gradient
+    exactly when some path joins it to the unit (the channel sum of ``out`` at ``(H // 2, W // 2)``).
+    Gradients are enabled inside (works under ``torch.no_grad()``).
 
     Args:
         model: an ``nn.Module`` with real (not meta) parameters, taking ``(N, C, H, W)``.
@@ -121,9 +115,8 @@ def gradient_receptive_field(
         return_map: also return the gradient map.
 
     Returns:
-        ``(rf_h, rf_w)``: the extent, in input pixels, of the non-zero gradient along each axis
-        (clipped by the input borders), and with ``return_map=True`` also the gradient map, a
-        float64 tensor ``(H, W)`` (path-weighted counts, > 0 inside the field).
+        ``(rf_h, rf_w)``: the extent in input pixels of the non-zero gradient (clipped by the
+        borders); with ``return_map=True`` also the float64 gradient map ``(H, W)``.
 
     Raises:
         TypeError, ValueError: for a bad or meta model, input size or channel count.
@@ -170,13 +163,12 @@ def effective_receptive_field(
 ) -> torch.Tensor:
     """The effective receptive field (ERF) of the centre output unit (Luo et al. 2016, Sec. 2).
 
-    Mean over ``n_samples`` standard-normal inputs of ``|d unit / d input|`` summed over input
-    channels (``unit`` as in ``gradient_receptive_field``), with the model's weights and
-    non-linearities, in evaluation mode, on a copy. Gradients are enabled inside.
+    Mean over ``n_samples`` standard-normal inputs of ``|d unit / d input|`` summed over channels
+    (``unit`` as in ``gradient_receptive_field``), with the model's weights, in eval mode, on a copy.
 
     Args:
         model, input_size, in_channels: as for ``gradient_receptive_field``.
-        n_samples: random inputs to average over (>= 1; the batch is bounded by ``checks.MAX_ELEMENTS``).
+        n_samples: random inputs to average over.
         seed: seed of the random inputs (a local generator; global RNG untouched).
 
     Returns:
@@ -204,8 +196,7 @@ def effective_receptive_field(
 def erf_std(heatmap: torch.Tensor) -> tuple[float, float]:
     """Spread of an ERF heatmap: the standard deviation of each axis's marginal, in pixels.
 
-    The heatmap is read as a distribution over input pixels (Luo et al. 2016, Sec. 2.1, show it
-    tends to a Gaussian); for a Gaussian, ``±2 std`` holds about 95 % of the mass.
+    Read as a distribution (Luo et al. 2016, Sec. 2.1: close to a Gaussian, ``±2 std`` holds ~95 %).
 
     Args:
         heatmap: finite, non-negative tensor ``(H, W)``, e.g. from ``effective_receptive_field``.
@@ -214,8 +205,7 @@ def erf_std(heatmap: torch.Tensor) -> tuple[float, float]:
         ``(std_rows, std_cols)`` in input pixels.
 
     Raises:
-        TypeError: if ``heatmap`` is not a real tensor.
-        ValueError: if it is not 2-D, has NaN/inf or negative values, or sums to 0.
+        TypeError, ValueError: not a real 2-D tensor, NaN/inf or negative values, or a zero sum.
 
     Example:
         >>> erf_std(torch.tensor([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
@@ -243,21 +233,23 @@ def conv_stack(
 ) -> nn.Sequential:
     """A toy stack of ``k x k`` convolutions, one per dilation rate, for receptive-field experiments.
 
-    Padding is ``dilation * (kernel_size - 1) // 2`` ("same" for odd kernels at stride 1), so the
-    centre output unit sits over the centre of the input. Layers are named ``conv1, act1, conv2,
-    ...`` (``act`` only with ``activation="relu"``); there is no bias.
+    Padding is ``dilation * (kernel_size - 1) // 2``, so the centre output unit sits over the centre
+    of the input. Layers are ``conv1, act1, conv2, ...`` (``act`` only for ``"relu"``); no bias.
 
     Args:
-        dilations: dilation rate of each layer (>= 1 each); its length is the depth.
-        kernel_size, channels: side of every kernel, channels of every layer's output (>= 1).
-        strides: one stride per layer (>= 1 each), or one int for all.
-        in_channels: channels of the input (>= 1; default ``channels``).
+        dilations: dilation rate of each layer; its length is the depth.
+        kernel_size, channels: side of every kernel, channels of every layer's output.
+        strides: one stride per layer, or one int for all.
+        in_channels: channels of the input (default ``channels``).
         activation: ``"relu"`` or ``"linear"`` (no activation).
-        weights: ``"random"`` (PyTorch's default Kaiming-uniform bound, drawn from a local generator
-            seeded with ``seed``) or ``"uniform"`` (every weight ``1 / fan_in``).
+        weights: ``"random"`` (PyTorch's default bound, local generator seeded with ``seed``) or
+            ``"uniform"`` (every weight ``1 / fan_in``).
 
-    Returns ``nn.Sequential`` (CPU, float32); ``TypeError``/``ValueError`` for a bad argument or weights
-    beyond ``checks.MAX_ELEMENTS``.
+    Returns:
+        ``nn.Sequential`` (CPU, float32).
+
+    Raises:
+        TypeError, ValueError: a bad argument, or weights beyond ``checks.MAX_ELEMENTS``.
 
     Example:
         >>> [name for name, _ in conv_stack([1, 2], activation="relu").named_children()]
@@ -270,18 +262,14 @@ def conv_stack(
     channels = check_int(channels, "channels", minimum=1)
     previous = channels if in_channels is None else check_int(in_channels, "in_channels", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    if hasattr(strides, "__index__"):
-        strides = [check_int(strides, "strides", minimum=1)] * len(dilations)
-    strides = check_ints(strides, "strides", minimum=1)
-    if len(strides) != len(dilations):
-        raise ValueError(f"strides must have one entry per layer ({len(dilations)}), got {len(strides)}")
+    steps = stack_receptive_field([kernel_size] * len(dilations), strides, dilations)  # checks the strides
     check_elements(len(dilations) * max(previous, channels) * channels * kernel_size**2, "conv_stack's weights "
                    "(len(dilations) x channels x in_channels x kernel_size^2)")
     generator = torch.Generator().manual_seed(seed)
     layers: OrderedDict[str, nn.Module] = OrderedDict()
-    for i, (d, s) in enumerate(zip(dilations, strides), start=1):
-        conv = nn.Conv2d(previous, channels, kernel_size, stride=s, dilation=d,
-                         padding=d * (kernel_size - 1) // 2, bias=False)
+    for i, step in enumerate(steps, start=1):
+        conv = nn.Conv2d(previous, channels, kernel_size, stride=step.stride, dilation=step.dilation,
+                         padding=step.dilation * (kernel_size - 1) // 2, bias=False)
         with torch.no_grad():
             fan_in = conv.weight[0].numel()
             if weights == "uniform":

@@ -1,10 +1,8 @@
 """``trace``: sizes, cumulative strides and receptive fields of a real ``nn.Module``, from its layers.
 
-``trace(model, input_size)`` runs the model's own ``forward`` on the *meta* device (shapes only, no
-data) through ``torch.func.functional_call``, so the model is never changed. A ``TorchFunctionMode``
-sees every op and carries, per tensor, the geometry of its pixels (``jump``, ``rf``, ``start``; the
-rules are in :mod:`visual.trace_rules`); global module forward hooks name the tensors each module
-returns. The result is a :class:`Trace`, one :class:`TraceRow` per module.
+The model's own ``forward`` runs on the *meta* device (shapes only). A ``TorchFunctionMode`` carries
+each tensor's pixel geometry (rules in :mod:`visual.trace_rules`); module forward hooks name the
+tensors each module returns.
 """
 
 from __future__ import annotations
@@ -40,21 +38,17 @@ class TraceRow:
     """The output of one module of a traced model.
 
     Per-axis values are ``(height, width)`` pairs in *input* pixels: ints when exact, floats
-    after a fractional resampling (adaptive pooling or interpolation to a size that does not divide).
+    after a fractional resampling (adaptive pooling, interpolation to a size that does not divide).
 
     Attributes:
         name: qualified name from ``model.named_modules()``; ``""`` for the model itself.
-        type: the module's class name, e.g. ``"Conv2d"``.
         size: ``(H, W)`` of the output, or ``None`` for a non-spatial output such as logits.
-        channels: channels of the output (``C`` of ``(N, C, H, W)``; features of ``(N, F)``).
+        channels: ``C`` of an ``(N, C, H, W)`` output; ``F`` of ``(N, F)``.
         stride: cumulative stride ("jump"): distance between neighbouring output pixels.
         rf: theoretical receptive field of one output pixel.
-        start: input coordinate of the centre of output pixel 0's receptive field; a window
-            layer does ``start_l = start_{l-1} + ((k_eff - 1) / 2 - p_l) * jump_{l-1}``.
-        dilation: the conv/max-pool dilation of a leaf layer; for a container, the largest
-            dilation used inside it; ``None`` where no dilated operation ran.
-        kernel_size: the kernel of a conv/pool leaf layer, else ``None``.
-        padding: the (left/top) padding of a conv/pool leaf layer, else ``None``.
+        start: input coordinate of the centre of output pixel 0's receptive field.
+        dilation: a leaf's conv/max-pool dilation; a container's largest; ``None`` if none ran.
+        kernel_size, padding: of a conv/pool leaf layer, else ``None``.
         calls: how many times the module ran (the row describes its last call).
     """
 
@@ -70,20 +64,11 @@ class TraceRow:
     padding: tuple[int, int] | None = None
     calls: int = 1
 
-    @property
-    def depth(self) -> int:
-        """Nesting depth: 0 for the model, 1 for ``"layer1"``, 2 for ``"layer1.0"``, ..."""
-        return 0 if not self.name else self.name.count(".") + 1
-
     def box(self, index: tuple[int, int] | None = None) -> tuple[float, float, float, float]:
-        """The receptive field of one output pixel as ``(top, left, height, width)``.
-
-        Coordinates are input pixel indices (pixel ``i`` covers ``[i - 0.5, i + 0.5]``), so the
-        field spans rows ``top .. top + height - 1``; it may reach outside the input.
+        """The receptive field of one output pixel as ``(top, left, height, width)`` in input pixels.
 
         Args:
-            index: ``(row, col)`` of the output pixel; default the centre ``(H // 2, W // 2)``,
-                the unit that ``gradient_receptive_field`` measures.
+            index: ``(row, col)`` of the output pixel; default the centre ``(H // 2, W // 2)``.
 
         Raises:
             ValueError: for a non-spatial row (``size`` is ``None``).
@@ -110,11 +95,9 @@ def _row_cells(row: TraceRow) -> tuple[str, ...]:
 
 
 class Trace(Mapping[str, TraceRow]):
-    """Read-only mapping ``qualified module name -> TraceRow``, in execution order.
+    """Read-only mapping ``qualified module name -> TraceRow``, in the order the modules started.
 
-    Rows appear in the order the modules *started* running (a container before its children).
-    ``str(trace)`` is an aligned text table, ``trace`` in a notebook an HTML table;
-    ``trace.select([...])`` or ``trace.select(depth=1)`` keeps a subset for display.
+    ``str(trace)`` is a text table, ``trace`` in a notebook an HTML table.
 
     Attributes:
         input_size: ``(H, W)`` of the traced input.
@@ -154,23 +137,15 @@ class Trace(Mapping[str, TraceRow]):
     def rf(self) -> Pair:
         return self.output.rf
 
-    def select(self, names: Iterable[str] | None = None, *, depth: int | None = None) -> Trace:
+    def select(self, names: Iterable[str]) -> Trace:
         """A smaller ``Trace`` for display.
 
         Args:
             names: qualified names to keep, in the order given (``""`` is the model itself).
-            depth: instead of ``names``, keep every row of nesting depth ``<= depth``
-                (1: the model's direct children such as ``"layer1"``), in execution order.
 
         Raises:
-            ValueError: if both or neither argument is given, or a name is not in the trace.
-            TypeError: if ``names`` is a string or ``depth`` not an int.
+            ValueError, TypeError: a string, or a name not in the trace.
         """
-        if (names is None) == (depth is None):
-            raise ValueError("select() takes exactly one of names=[...] or depth=<int>")
-        if depth is not None:
-            depth = check_int(depth, "depth", minimum=0)
-            return Trace((r for r in self._rows.values() if r.depth <= depth), self.input_size)
         if isinstance(names, str):
             raise TypeError(f"names must be a list of module names, got the string {names!r}")
         missing = [n for n in names if n not in self._rows]
@@ -201,7 +176,6 @@ class Trace(Mapping[str, TraceRow]):
 @dataclass
 class _Frame:
     """A module call in progress: its name and the window ops that ran directly inside it."""
-
     name: str
     module: nn.Module
     dilation: tuple[int, int] | None = None
@@ -320,11 +294,7 @@ class _SkipFills(TorchFunctionMode):
 
 @contextlib.contextmanager
 def meta_device() -> Iterator[None]:
-    """Build models on the meta device, shapes only, without running their weight initialisation.
-
-    Inside the block, modules are created as under ``torch.device("meta")`` (parameters have shapes
-    and dtypes but no data), and ``nn.init``'s fills (``kaiming_normal_``, ...) return at once: there
-    is nothing to fill. Use it to build a model only to :func:`trace` it.
+    """Build models on the meta device (shapes only), skipping ``nn.init``'s fills: to :func:`trace` them.
 
     Example:
         >>> import torchvision
@@ -340,25 +310,21 @@ def meta_device() -> Iterator[None]:
 def trace(model: nn.Module, input_size: int | tuple[int, int], *, in_channels: int | None = None) -> Trace:
     """Trace sizes, cumulative strides and receptive fields through a real model.
 
-    The model's own ``forward`` runs on a meta tensor of shape ``(2, in_channels, H, W)``
-    (shapes only: no arithmetic, no data), with meta copies of its parameters passed through
-    ``torch.func.functional_call``: the model is not changed.
+    The model's own ``forward`` runs on a meta tensor ``(2, in_channels, H, W)`` (no data), with
+    meta copies of its parameters through ``torch.func.functional_call``: the model is not changed.
 
     Args:
-        model: an ``nn.Module`` built from Conv2d, max/avg/adaptive pooling, F.interpolate and
-            ops that keep every pixel in place (BatchNorm, ReLU, Dropout, residual additions,
-            ``torch.cat`` on channels, ...).
-        input_size: ``H`` for a square input, or ``(H, W)`` (each in ``[1, MAX_SIDE]``).
+        model: built from Conv2d, max/avg/adaptive pooling, F.interpolate and ops that keep every
+            pixel in place (BatchNorm, ReLU, Dropout, additions, ``torch.cat`` on channels, ...).
+        input_size: ``H`` for a square input, or ``(H, W)``.
         in_channels: channels of the input; default: ``in_channels`` of the first Conv2d (else 3).
 
     Returns:
         A ``Trace``: one ``TraceRow`` per module whose output is a tensor (or a dict with ``"out"``).
 
     Raises:
-        TypeError: if ``model`` is not an ``nn.Module`` or ``input_size`` is not an int/pair.
-        ValueError: for a bad ``input_size``, an input too small for a layer, or an op trace does
-            not model that changes the size or may move pixels (``torch.roll``, ``torch.flip``,
-            ``Conv3d``, antialiased downsampling, ...): the message names the op and the module.
+        TypeError, ValueError: a bad argument, an input too small for a layer, or an op that trace
+            does not model (``torch.roll``, ``Conv3d``, ...): the message names the op and module.
 
     Example:
         >>> import torchvision
@@ -385,11 +351,9 @@ def trace(model: nn.Module, input_size: int | tuple[int, int], *, in_channels: i
     try:
         with tracer:
             torch.func.functional_call(model, tensors, (x,), strict=False, tie_weights=False)
-    except ValueError as err:
-        if str(err).startswith("trace"):
-            raise
-        raise ValueError(f"trace failed in {tracer.where()} for input_size={input_size!r}: {err}") from err
-    except RuntimeError as err:
+    except (ValueError, RuntimeError) as err:
+        if isinstance(err, ValueError) and str(err).startswith("trace"):
+            raise  # already names the op and the module
         raise ValueError(f"trace failed in {tracer.where()} for input_size={input_size!r} "
                          f"(input of shape (N, {in_channels}, {hw[0]}, {hw[1]})): {err}") from err
     finally:

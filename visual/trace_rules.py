@@ -1,23 +1,14 @@
 """How each op changes the geometry of a tensor's pixels: the rules behind :func:`visual.trace`.
 
-A tensor's pixels carry, along each axis (H, W), three numbers in *input* pixels (Araujo et
-al. 2019, Distill, Eq. 1-3):
-
-* ``jump``: distance between neighbouring pixels of the tensor,
-* ``rf``: receptive field of one pixel,
-* ``start``: input coordinate of the centre of pixel 0's receptive field.
-
-A sliding window (conv, pooling) of kernel ``k``, stride ``s``, padding ``p``, dilation ``d``
-and effective kernel ``k_eff = d (k - 1) + 1`` does
+Per axis (H, W), in *input* pixels (Araujo et al. 2019, Distill, Eq. 1-3): ``jump`` (distance
+between neighbouring pixels), ``rf`` (receptive field of one pixel), ``start`` (centre of pixel 0's
+field). A window of kernel ``k``, stride ``s``, padding ``p`` and ``k_eff = d (k - 1) + 1`` does
 
     rf_l = rf_{l-1} + (k_eff - 1) jump_{l-1},   jump_l = jump_{l-1} s_l,
     start_l = start_{l-1} + ((k_eff - 1) / 2 - p_l) jump_{l-1}.
 
-Adaptive pooling and ``F.interpolate`` have their own rules below; merges (addition,
-concatenation) keep the widest path. Ops that keep the grid must be on a whitelist
-(elementwise, activations, normalisation, dropout, channel concatenation, reshapes that keep
-``(H, W)``): anything else that keeps the shape may move or mix pixels (``torch.roll``,
-``torch.flip``, ``Conv3d`` over ``(C, H, W)``), so :func:`keep_grid` refuses it.
+Merges keep the widest path. An op that keeps the shape must be on a whitelist: others may move
+pixels (``torch.roll``, ``Conv3d`` over ``(C, H, W)``), so :func:`keep_grid` refuses them.
 """
 
 from __future__ import annotations
@@ -34,8 +25,8 @@ from visual.conv_arithmetic import conv_output_size, effective_kernel_size
 
 __all__ = ["Geometry", "INPUT_GEOMETRY", "window", "adaptive", "resample", "merge", "keep_grid", "resize",
            "tensors_in", "max_dilation", "call_arg", "as_pair", "pool_args", "conv_args", "conv_output_shape",
-           "op_name",
-           "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "SAME_SHAPE", "ELEMENTWISE_INPLACE",
+           "op_name", "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "SAME_SHAPE",
+           "ELEMENTWISE_INPLACE",
            "KEEPS_GRID"]
 
 # Extra input taps one output of F.interpolate reads (nearest: 1 tap, linear: 2, cubic: 4).
@@ -70,11 +61,7 @@ CHANNEL_ONLY = {"softmax", "log_softmax", "sum", "mean", "amax", "amin", "argmax
 
 @dataclass(frozen=True)
 class Geometry:
-    """Per-axis ``(H, W)`` geometry of a tensor's pixels, in input pixels (exact fractions).
-
-    ``resampled`` marks a grid made by ``F.interpolate`` (e.g. an upsampled pooling branch).
-    """
-
+    """Per-axis ``(H, W)`` pixel geometry (exact fractions); ``resampled``: made by ``F.interpolate``."""
     jump: tuple[Fraction, Fraction]
     rf: tuple[Fraction, Fraction]
     start: tuple[Fraction, Fraction]
@@ -140,11 +127,7 @@ def window(geo: Geometry, kernel: tuple[int, int], stride: tuple[int, int],
 
 
 def adaptive(geo: Geometry, in_size: Sequence[int], out_size: Sequence[int]) -> Geometry:
-    """Geometry after adaptive pooling from ``in_size`` to ``out_size`` (per axis).
-
-    Bin ``i`` covers ``[floor(i n / o), ceil((i + 1) n / o))`` (PyTorch's rule); the receptive
-    field uses the widest bin, the jump the mean bin step ``n / o``.
-    """
+    """Geometry after adaptive pooling: bin ``i`` covers ``[floor(i n / o), ceil((i + 1) n / o))``."""
     jump, rf, start = [], [], []
     for axis in range(2):
         n, o = int(in_size[axis]), int(out_size[axis])
@@ -158,12 +141,7 @@ def adaptive(geo: Geometry, in_size: Sequence[int], out_size: Sequence[int]) -> 
 
 def resample(geo: Geometry, in_size: Sequence[int], out_size: Sequence[int], mode: str,
              align_corners: bool | None, antialias: bool = False) -> Geometry:
-    """Geometry after ``F.interpolate`` from ``in_size`` to ``out_size`` (per axis).
-
-    Raises:
-        ValueError: for a mode trace does not model, or antialiased downsampling (its kernel
-            widens with the scale).
-    """
+    """Geometry after ``F.interpolate``; ``ValueError`` for an unmodelled mode or antialiased downsampling."""
     if mode == "area":
         return adaptive(geo, in_size, out_size)
     if mode not in INTERPOLATE_EXTRA_TAPS:
@@ -189,11 +167,9 @@ def resample(geo: Geometry, in_size: Sequence[int], out_size: Sequence[int], mod
 
 def resize(func: Any, args: tuple, kwargs: dict, x: torch.Tensor, geo: Geometry, out: torch.Tensor,
            where: str) -> tuple[Geometry | None, tuple | None]:
-    """Geometry after a window op (conv, pooling) or ``F.interpolate``; ``(None, None)`` for others.
+    """``(geometry, op)`` after a window op or ``F.interpolate``, else ``(None, None)``.
 
-    Returns:
-        ``(geometry, op)`` where ``op`` is ``(kernel, padding, dilation)`` of a window op (the
-        dilation is ``None`` for average pooling, which has none), else ``None``.
+    ``op`` is ``(kernel, padding, dilation)`` of a window op (dilation ``None`` for average pooling).
     """
     if func in CONV:
         kernel, stride, padding, dilation = conv_args(args, kwargs)
@@ -221,9 +197,8 @@ def _widest(geos: Sequence[Geometry]) -> Geometry:
 def merge(geos: Sequence[Geometry]) -> Geometry:
     """Merge paths (addition, concatenation): the receptive field of the widest path.
 
-    The grid (jump, start) is that of the widest path not resampled by ``F.interpolate`` when
-    there is one: in PSPNet's pyramid pooling the concatenation lives on the backbone's grid
-    even though the upsampled global branch sees more of the image.
+    The grid is the widest path's not made by ``F.interpolate``: PSPNet's pyramid concatenation
+    lives on the backbone's grid though the upsampled global branch sees more of the image.
     """
     widest = _widest(geos)
     native = [g for g in geos if not g.resampled]
@@ -252,12 +227,8 @@ def keep_grid(func: Any, args: tuple, kwargs: dict, inputs: list, geos: list, ou
               where: str) -> Geometry:
     """Geometry of ``out`` for an op that is not a window or a resampling.
 
-    Inputs on the output's grid merge (a broadcast ``(1, 1)`` gate adds its receptive field);
-    an output without a grid, or of size ``(1, 1)``, is a reduction over the whole map.
-
-    Raises:
-        ValueError: naming the op and ``where`` (the module) if the op keeps the grid but is
-            not known to keep pixels in place, or changes the spatial size in an unknown way.
+    Inputs on the output's grid merge; an output without a grid, or ``(1, 1)``, is a reduction.
+    ``ValueError`` (naming the op and ``where``) for an op not known to keep pixels in place.
     """
     sizes = [_spatial(t) for t in inputs]
     out_size = _spatial(out)
@@ -284,8 +255,7 @@ def keep_grid(func: Any, args: tuple, kwargs: dict, inputs: list, geos: list, ou
 
 
 def conv_args(args: tuple, kwargs: dict) -> tuple[tuple[int, int], ...]:
-    """``(kernel, stride, padding, dilation)`` of a ``F.conv2d`` call; ``"same"`` pads
-    ``dilation * (kernel - 1) // 2`` on the left, ``"valid"`` nothing."""
+    """``(kernel, stride, padding, dilation)`` of a ``F.conv2d`` call (``"same"``: left padding)."""
     weight = call_arg(args, kwargs, 1, "weight", None)
     kernel = (int(weight.shape[-2]), int(weight.shape[-1]))
     dilation = as_pair(call_arg(args, kwargs, 5, "dilation", 1))

@@ -1,10 +1,5 @@
-"""Plot helpers for the dilation and receptive-field lesson (notebook 01).
-
-For everything a slider moves there is a pair: ``draw_x(ax, ...) -> XArtists`` makes the
-artists, ``update_x(artists, ...)`` changes them (and composes the title), and
-``plot_x(..., ax=None) -> Axes`` wraps both for a static figure. Colour maps are sequential with
-monotonic lightness (Blues, magma), so they survive greyscale.
-"""
+"""Plot helpers for the dilation and receptive-field lesson (notebook 01): ``draw_x`` / ``update_x`` pairs
+for what a slider moves, ``plot_x`` for a static figure. Blues and magma survive greyscale."""
 
 from __future__ import annotations
 
@@ -38,7 +33,6 @@ __all__ = [
     "plot_effective_receptive_field", "plot_receptive_field_growth",
 ]
 
-TAP_COLOUR = "#08306b"  # darkest Blues: the pixels a kernel reads
 SPAN_COLOUR = "#e6550d"  # orange outline: the effective kernel span / receptive field
 BOX_COLOUR = "#4dac26"  # green dashed box: the theoretical receptive field over a gradient map
 FREE_UNIT_GREY = 0.85  # light grey: a unit of the layer that does not feed the output
@@ -47,13 +41,10 @@ MAX_LAYERS = 64  # layers of a drawn cone (checks.check_ints' default length bou
 
 
 def kernel_footprint_image(kernel_size: int, dilation: int, grid: int | None = None) -> np.ndarray:
-    """A ``grid x grid`` image: 1 where a dilated ``k x k`` kernel reads the input, else 0.
-
-    The kernel is centred in the grid (``grid`` defaults to the effective kernel size + 2).
+    """A ``grid x grid`` image (default: effective kernel + 2): 1 where a centred dilated kernel reads.
 
     Raises:
-        TypeError: for a non-int argument.
-        ValueError: if the kernel does not fit in ``grid``, or ``grid`` > ``MAX_MAP_SIDE``.
+        TypeError, ValueError: a non-int, or a kernel that does not fit in ``grid``.
     """
     k_eff = effective_kernel_size(kernel_size, dilation)
     grid = check_int(k_eff + 2 if grid is None else grid, "grid", minimum=k_eff, maximum=MAX_MAP_SIDE)
@@ -64,13 +55,11 @@ def kernel_footprint_image(kernel_size: int, dilation: int, grid: int | None = N
 
 
 def cone_image(kernel_size: int, stride: int, dilation: int, n_layers: int) -> np.ndarray:
-    """The receptive-field cone of one output unit, as an image (rows: input first).
+    """The receptive-field cone of one output unit of ``n_layers`` equal layers, as an image.
 
-    Values: ``NaN`` where a layer has no unit, ``-1`` for a unit outside the cone, and
-    ``CONE_FLOOR .. 1`` for units in the cone (more paths, darker), per layer.
-
-    Returns ``(n_layers + 1, rf)`` floats for ``n_layers`` (1 .. ``MAX_LAYERS``) layers of the
-    same ``kernel_size``, ``stride`` and ``dilation``; ``rf`` is the output unit's receptive field.
+    Returns:
+        ``(n_layers + 1, rf)`` floats, input first: ``NaN`` where a layer has no unit, ``-1`` for a
+        unit outside the cone, ``CONE_FLOOR .. 1`` inside (more paths, darker).
     """
     n_layers = check_int(n_layers, "n_layers", minimum=1, maximum=MAX_LAYERS)
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
@@ -189,9 +178,8 @@ def plot_receptive_field_stack(kernel_size: int, stride: int = 1, dilation: int 
                                ax: Axes | None = None, **kwargs: Any) -> Axes:
     """Draw the cone of units (one axis) that feed one output unit after ``n_layers`` layers.
 
-    Rows are layers (input at the bottom), columns input pixels; each layer's units sit at the
-    centre of their own receptive field. Darker cells feed the output along more paths; light
-    grey units of a layer do not feed it; white columns have no unit (stride) or are holes.
+    Rows are layers (input at the bottom); darker cells feed the output along more paths, grey
+    units do not feed it, white columns have no unit (stride) or are holes.
     """
     ax = get_axes(ax, figsize=(8.0, 3.0))
     draw_receptive_field_stack(ax, kernel_size, stride, dilation, n_layers, **kwargs)
@@ -305,14 +293,13 @@ def plot_effective_receptive_field(heatmap: Any, *, box: Sequence[float] | None 
     """Show an ERF heatmap with the theoretical receptive field drawn over it.
 
     Args:
-        heatmap: finite ``(H, W)`` tensor or array (e.g. ``effective_receptive_field(...)``, max 1).
-        box: theoretical RF ``(top, left, height, width)`` in input pixels (``TraceRow.box()``) or ``None``.
-        log: show ``log10(value / max)`` so that small but non-zero values (the border of a
-            gradient map) stay visible; exact zeros are white.
-        ax, title, kwargs: the Axes (a new figure when ``None``), its title, ``imshow``'s arguments.
+        heatmap: finite ``(H, W)`` tensor or array, e.g. ``effective_receptive_field(...)``.
+        box: theoretical RF ``(top, left, height, width)`` (``TraceRow.box()``) or ``None``.
+        log: show ``log10(value / max)`` so that small values stay visible; exact zeros are white.
+        ax, title, kwargs: the Axes (new when ``None``), its title, ``imshow``'s arguments.
 
     Raises:
-        TypeError, ValueError: for a heatmap that is not a finite 2-D real array, or a bad box.
+        TypeError, ValueError: a heatmap that is not a finite 2-D real array, or a bad box.
     """
     ax = get_axes(ax, figsize=(5.0, 4.2))
     draw_effective_receptive_field(ax, heatmap, box=box, log=log, title=title, **kwargs)
@@ -332,8 +319,7 @@ def plot_receptive_field_growth(
         ax, xlabel, ylabel, title, kwargs: the Axes (new when ``None``), labels, ``ax.plot``'s arguments.
 
     Raises:
-        TypeError, ValueError: for curves that are not a mapping of finite number sequences, or
-            a curve whose length differs from ``x``.
+        TypeError, ValueError: bad curves, or a curve whose length differs from ``x``.
     """
     if not isinstance(curves, Mapping) or not curves:
         raise TypeError(f"curves must be a non-empty dict label -> values, got {type(curves).__name__}")

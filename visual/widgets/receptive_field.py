@@ -1,10 +1,7 @@
 """Slider explorers for the dilation and receptive-field lesson (notebook 01).
 
-Each ``explore_*`` checks its initial values (out of range: ``ValueError``), builds its figure
-once (``with plt.ioff()``) with the ``draw_*`` helpers of ``visual.plots.receptive_field``, and
-its callback calls a pure summary function (tests call them without widgets), then the
-matching ``update_*`` helper and ``fig.canvas.draw_idle()``. The gradient and ERF summaries
-are cached, so moving a slider back never recomputes.
+Each callback calls a pure ``*_summary`` function (the gradient and ERF ones are cached), then the
+matching ``update_*`` plot helper and ``fig.canvas.draw_idle()``.
 """
 
 from __future__ import annotations
@@ -38,12 +35,11 @@ __all__ = [
 ]
 
 SUMMARY_INPUT_SIZE = 473  # PSPNet's input side (Zhao et al. 2017, Sec. 4.1): the output-size readout
-MAX_KERNEL_SIZE = 7
-MAX_DILATION = 4
-MAX_STRIDE = 2
-MAX_LAYERS = 5
+RF_MAX = {"kernel_size": 7, "dilation": 4, "stride": 2, "n_layers": 5}  # explore_receptive_field's sliders
 MAX_RATE = 9  # gridding explorer: rates 1..9 cover Wang et al.'s examples (1, 2, 5), (1, 2, 9)
 GRADIENT_MAX = {"kernel_size": 5, "dilation": 3, "n_layers": 4}
+LABELS = {"kernel_size": "kernel size k", "dilation": "dilation d", "stride": "stride s",
+          "n_layers": "layers"}
 GRADIENT_MIN_VIEW = 15  # the gradient explorer shows at least this many pixels around the field
 GRADIENT_VIEW_MARGIN = 3  # pixels shown beyond the theoretical field on each side
 GRADIENT_INPUT_SIZE = 61  # holds the largest stack of the gradient explorer: RF 1 + 4 * 3 * (5 - 1) = 49
@@ -57,12 +53,11 @@ SUMMARY_MAX_SIDE = 256  # input side of the cached gradient / ERF summaries (toy
 
 def receptive_field_summary(kernel_size: int, dilation: int, stride: int, n_layers: int,
                             input_size: int = SUMMARY_INPUT_SIZE) -> dict[str, Any]:
-    """Numbers shown by ``explore_receptive_field`` for ``n_layers`` (1..64) identical layers.
+    """Numbers ``explore_receptive_field`` shows for ``n_layers`` (1..64) equal layers, padding ``d(k-1)//2``.
 
-    Each layer has ``kernel_size``, ``dilation``, ``stride`` and padding ``d (k - 1) // 2``. Returns a
-    dict with ``effective_kernel_size``, ``rf`` and ``jump`` after the stack, ``rfs`` (after each
-    layer), ``output_size`` on ``input_size`` pixels (``None`` if it collapses below one pixel) and
-    ``weights`` per channel pair (``n_layers * k * k``).
+    Returns:
+        dict with ``effective_kernel_size``, ``rf``, ``jump``, ``rfs`` (after each layer),
+        ``output_size`` on ``input_size`` pixels (``None`` below one pixel) and ``weights``.
     """
     n_layers = check_int(n_layers, "n_layers", minimum=1, maximum=64)
     steps = stack_receptive_field([kernel_size] * n_layers, stride, dilation)
@@ -87,9 +82,8 @@ def gridding_summary(dilations: Sequence[int], kernel_size: int = 3) -> dict[str
     """Numbers shown by ``explore_gridding``: holes of the count map and the HDC rule's verdict.
 
     Returns:
-        dict with ``rf``, ``holes`` (pixels of the RF square that never reach the output),
-        ``coverage`` (fraction that does), ``m2`` (``None`` for one layer), ``hdc`` (rule says
-        no holes) and ``rule_agrees`` (the rule's verdict matches the count map).
+        dict with ``rf``, ``holes``, ``coverage`` (fraction not a hole), ``m2`` and ``hdc`` (``None``
+        for one layer) and ``rule_agrees`` (the rule's verdict matches the count map).
     """
     counts = gridding_count_map(kernel_size, dilations)
     dilations = tuple(dilations)
@@ -108,10 +102,10 @@ def gradient_rf_summary(kernel_size: int, dilation: int, n_layers: int,
     """Theoretical (``trace``) and gradient receptive field of a 1-channel conv stack (cached).
 
     Returns:
-        dict with ``trace_rf``, ``gradient_rf`` (per-axis pairs), ``box`` (the theoretical RF
-        of the centre unit, ``(top, left, height, width)``) and ``grad_map`` (numpy ``(H, W)``).
+        dict with ``trace_rf``, ``gradient_rf`` (pairs), ``box`` and ``grad_map`` (numpy ``(H, W)``).
     """
-    return _gradient_rf_summary(check_int(kernel_size, "kernel_size", minimum=1, maximum=MAX_KERNEL_SIZE),
+    max_kernel = RF_MAX["kernel_size"]
+    return _gradient_rf_summary(check_int(kernel_size, "kernel_size", minimum=1, maximum=max_kernel),
                                 check_int(dilation, "dilation", minimum=1, maximum=MAX_RATE),
                                 check_int(n_layers, "n_layers", minimum=1, maximum=ERF_MAX_LAYERS),
                                 check_int(input_size, "input_size", minimum=1, maximum=SUMMARY_MAX_SIDE))
@@ -131,9 +125,8 @@ def effective_rf_summary(n_layers: int, activation: str = "relu", weights: str =
     """ERF heatmap of ``n_layers`` 3x3 convs, its spread and the theoretical RF (cached).
 
     Returns:
-        dict with ``heatmap`` (numpy ``(H, W)``, max 1), ``std`` (per-axis, pixels),
-        ``rf`` (theoretical, pixels), ``box`` and ``ratio`` (``4 std / rf``: the share of the
-        theoretical RF that holds ~95 % of the ERF).
+        dict with ``heatmap`` (numpy ``(H, W)``, max 1), ``std``, ``rf``, ``box`` and ``ratio``
+        (``4 std / rf``: the share of the theoretical RF that holds ~95 % of the ERF).
     """
     return _effective_rf_summary(check_int(n_layers, "n_layers", minimum=1, maximum=ERF_MAX_LAYERS),
                                  check_choice(activation, "activation", ACTIVATIONS),
@@ -152,36 +145,31 @@ def _effective_rf_summary(n_layers: int, activation: str, weights: str, input_si
             "std": std, "rf": traced.rf[0], "box": traced.output.box(), "ratio": 4 * std[0] / traced.rf[0]}
 
 
-def _slider(description: str, value: int, low: int, high: int) -> widgets.IntSlider:
-    return widgets.IntSlider(value=value, min=low, max=high, step=1, description=description,
+def _slider(name: str, value: int, high: int, description: str | None = None) -> widgets.IntSlider:
+    """An int slider ``1..high`` for ``value``, checked first (``ValueError`` naming ``name``)."""
+    value = check_int(value, name, minimum=1, maximum=high)
+    return widgets.IntSlider(value=value, min=1, max=high, step=1, description=description or LABELS[name],
                              continuous_update=True, style={"description_width": "initial"})
 
 
 def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int = 1, n_layers: int = 3) -> Explorer:
-    """Sliders for kernel size, dilation, stride and depth: a kernel's footprint and the RF cone.
+    """Sliders for kernel size (1..7), dilation (1..4), stride (1..2) and depth (1..5): footprint and cone.
 
-    Left: the pixels one dilated kernel reads and its effective span. Right: the units of every
-    layer that feed one output unit. The readout gives the effective kernel size, the RF, the
-    jump and the output size on a 473-pixel input.
-
-    Initial values: ``kernel_size`` 1..7, ``dilation`` 1..4, ``stride`` 1..2, ``n_layers`` 1..5; out of
-    range: ``ValueError``. Returns an ``Explorer`` whose ``state`` is the last ``receptive_field_summary``.
+    Returns an ``Explorer`` whose ``state`` is the last ``receptive_field_summary``; ``ValueError``
+    for an initial value out of range.
     """
-    ranges = {"kernel_size": MAX_KERNEL_SIZE, "dilation": MAX_DILATION, "stride": MAX_STRIDE, "n_layers": MAX_LAYERS}
-    values = {name: check_int(value, name, minimum=1, maximum=ranges[name]) for name, value in
-              (("kernel_size", kernel_size), ("dilation", dilation), ("stride", stride), ("n_layers", n_layers))}
+    values = {"kernel_size": kernel_size, "dilation": dilation, "stride": stride, "n_layers": n_layers}
+    controls = {name: _slider(name, value, RF_MAX[name]) for name, value in values.items()}
     with plt.ioff():
         fig, (ax_kernel, ax_cone) = plt.subplots(
             1, 2, figsize=(10.5, 4.2), layout="constrained", gridspec_kw={"width_ratios": [1, 2.2]})
         kernel = draw_dilated_kernel(ax_kernel, kernel_size, dilation)
         cone = draw_receptive_field_stack(ax_cone, kernel_size, stride, dilation, n_layers)
-    labels = {"kernel_size": "kernel size k", "dilation": "dilation d", "stride": "stride s", "n_layers": "layers"}
-    controls = {name: _slider(labels[name], values[name], 1, ranges[name]) for name in ranges}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
     def update(*_: Any) -> None:
-        k, d, s, n = (controls[name].value for name in ranges)
+        k, d, s, n = (controls[name].value for name in RF_MAX)
         summary = receptive_field_summary(k, d, s, n)
         update_dilated_kernel(kernel, k, d)
         update_receptive_field_stack(cone, k, s, d, n)
@@ -200,17 +188,14 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
 
 
 def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3) -> Explorer:
-    """Three rate sliders: which input pixels reach one output after three dilated 3x3 convs.
+    """Three rate sliders (1..9): the count map, its middle row, and the HDC rule's verdict.
 
-    Left: the count map (``draw_gridding``); right: its middle row, with holes marked.
-    The readout compares the Hybrid Dilated Convolution rule with the count map.
-
-    ``dilations``: three initial rates (1..9 each); ``kernel_size``: fixed, 1..7; out of range:
-    ``ValueError``. Returns an ``Explorer`` whose ``state`` is the last ``gridding_summary``.
+    ``kernel_size`` is fixed (1..7). Returns an ``Explorer`` whose ``state`` is the last
+    ``gridding_summary``; ``ValueError`` for an initial value out of range.
     """
     dilations = check_ints(dilations, "dilations (three rates)", minimum=1, maximum=MAX_RATE, min_length=3,
                            max_length=3)
-    kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=MAX_KERNEL_SIZE)
+    kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=RF_MAX["kernel_size"])
     with plt.ioff():
         fig, (ax_map, ax_line) = plt.subplots(
             1, 2, figsize=(10.5, 4.6), layout="constrained", gridspec_kw={"width_ratios": [1, 1.4]})
@@ -221,7 +206,8 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
                     title="middle row of the count map")
         ax_line.grid(alpha=0.3)
         ax_line.legend(loc="upper right", fontsize="small")
-    controls = {f"rate{i + 1}": _slider(f"rate r{i + 1}", rate, 1, MAX_RATE) for i, rate in enumerate(dilations)}
+    controls = {f"rate{i + 1}": _slider(f"rate{i + 1}", rate, MAX_RATE, f"rate r{i + 1}")
+                for i, rate in enumerate(dilations)}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
@@ -250,20 +236,17 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
 
 
 def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int = 3) -> Explorer:
-    """Sliders for a 1-channel conv stack: gradient map of the centre unit vs ``trace``'s RF box.
+    """Sliders for kernel size (1..5), dilation (1..3), depth (1..4): gradient map vs ``trace``'s RF box.
 
-    The map shows ``log10`` of the gradient (path-weighted counts; white: exactly zero). Initial
-    values: ``kernel_size`` 1..5, ``dilation`` 1..3, ``n_layers`` 1..4; out of range: ``ValueError``.
-    Returns an ``Explorer`` whose ``state`` is the last ``gradient_rf_summary`` without the map.
+    Returns an ``Explorer`` whose ``state`` is the last ``gradient_rf_summary`` without the map;
+    ``ValueError`` for an initial value out of range.
     """
-    values = {name: check_int(value, name, minimum=1, maximum=GRADIENT_MAX[name]) for name, value in
-              (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
+    controls = {name: _slider(name, value, GRADIENT_MAX[name]) for name, value in
+                (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
     first = gradient_rf_summary(kernel_size, dilation, n_layers)
     with plt.ioff():
         fig, ax = plt.subplots(figsize=(6.0, 5.0), layout="constrained")
         heat = draw_effective_receptive_field(ax, first["grad_map"], box=first["box"], log=True)
-    labels = {"kernel_size": "kernel size k", "dilation": "dilation d", "n_layers": "layers"}
-    controls = {name: _slider(labels[name], values[name], 1, GRADIENT_MAX[name]) for name in GRADIENT_MAX}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
@@ -293,9 +276,8 @@ def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int =
 def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: str = "random") -> Explorer:
     """Depth slider and weight/activation choices: the ERF heatmap inside the theoretical RF.
 
-    ``n_layers``: initial depth (1..10); ``activation``: ``"relu"`` or ``"linear"``; ``weights``:
-    ``"random"`` or ``"uniform"``; otherwise ``ValueError``. Returns an ``Explorer`` whose ``state``
-    is the last ``effective_rf_summary`` without the heatmap.
+    ``n_layers`` 1..10 (else ``ValueError``). Returns an ``Explorer`` whose ``state`` is the last
+    ``effective_rf_summary`` without the heatmap.
     """
     first = effective_rf_summary(n_layers, activation, weights)  # checks the three values
     with plt.ioff():
@@ -311,7 +293,7 @@ def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: s
         ax_profile.grid(alpha=0.3)
         ax_profile.legend(loc="upper right", fontsize="small")
     controls = {
-        "n_layers": _slider("layers", n_layers, 1, ERF_MAX_LAYERS),
+        "n_layers": _slider("n_layers", n_layers, ERF_MAX_LAYERS),
         "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
         "weights": widgets.Dropdown(options=list(WEIGHT_SCHEMES), value=weights, description="weights"),
     }
