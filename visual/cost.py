@@ -1,19 +1,9 @@
 """What a network costs: FLOPs and activation memory of one forward pass, counted on the meta device.
 
-One path measures everything: :func:`meta_forward` runs a module's own ``forward`` on the *meta*
-device (its parameters and buffers swapped for shape-only copies with ``torch.func.functional_call``;
-the module is not changed or copied), in training mode, under
-
-* ``torch.utils.flop_counter.FlopCounterMode``, which counts the aten convolutions and matrix
-  products that really run (a multiply-add counts 2; BatchNorm, ReLU, pooling, interpolation are
-  not counted), per module and in total;
-* ``torch.autograd.graph.saved_tensors_hooks``, which sees every tensor autograd keeps for the
-  backward pass: the activation memory of a training step (parameters excluded; a storage saved
-  by several ops counts once, told apart by storage-object identity).
-
-Nothing is allocated and no arithmetic runs, so ResNet-101 at output stride 8 takes about a second.
-:func:`measure_cost` / :func:`cost_table` apply it to ResNet backbones at output stride 32, 16, 8
-(lesson 02); :func:`part_costs` to the parts of a PSPNet (lesson 04).
+:func:`meta_forward` runs a module's ``forward`` on meta copies of its parameters
+(``torch.func.functional_call``) in training mode, under ``FlopCounterMode`` (convolutions and
+matrix products; a multiply-add counts 2) and ``saved_tensors_hooks`` (what autograd keeps for
+backward). Nothing is allocated: ResNet-101 at output stride 8 takes about a second.
 """
 
 from __future__ import annotations
@@ -45,15 +35,9 @@ FLOPS_PER_GFLOP = 1e9
 
 @dataclass(frozen=True)
 class MeasuredForward:
-    """What :func:`meta_forward` counted.
-
-    Attributes:
-        output: the forward's output (meta tensors: shapes only).
-        flops: total FLOPs of the forward pass.
-        flops_per_module: FLOPs per module name as ``FlopCounterMode.get_flop_counts`` gives them
-            (``"ClassName.child.grandchild"`` -> total).
-        activation_bytes: bytes autograd saves for backward, parameters excluded.
-    """
+    """What :func:`meta_forward` counted: the (meta) output, total FLOPs, FLOPs per module name
+    (``"ClassName.child"``, as ``FlopCounterMode.get_flop_counts``) and the bytes autograd saves for
+    backward (parameters excluded; a storage counts once)."""
 
     output: Any
     flops: int
@@ -72,7 +56,7 @@ def meta_forward(module: nn.Module, input_size: int | tuple[int, int]) -> Measur
         A :class:`MeasuredForward`.
 
     Raises:
-        TypeError: ``module`` is not an ``nn.Module``; ValueError, TypeError: a bad ``input_size``.
+        ValueError, TypeError: a bad argument (named).
     """
     check_module(module, "model")
     height, width = as_size(input_size, "input_size")
@@ -107,15 +91,8 @@ def meta_forward(module: nn.Module, input_size: int | tuple[int, int]) -> Measur
 class StrideCost:
     """Measured cost of one forward pass of a backbone (batch 1, float32).
 
-    Attributes:
-        arch: model name.
-        input_size: ``(H, W)``.
-        output_stride: of layer4.
-        output_size: ``(h, w)`` of layer4.
-        flops: floating-point operations of one forward pass (a multiply-add counts 2).
-        activation_bytes: bytes of the activations autograd saves for the backward pass in
-            training mode (parameters excluded): the memory that grows with output stride.
-        feature_bytes: bytes of the layer4 feature map alone.
+    ``output_stride`` and ``output_size`` ``(h, w)`` are layer4's; ``activation_bytes`` is what
+    autograd saves for backward (grows with output stride); ``feature_bytes`` the layer4 map alone.
     """
 
     arch: str
@@ -135,8 +112,9 @@ def measure_cost(
     """Count FLOPs and activation memory of a ResNet backbone's forward pass (conv1 .. layer4, batch 1).
 
     Args:
-        arch_or_model, input_size, replace_stride_with_dilation: as for :func:`visual.stride_table`
-            (an arch name is built on the meta device; a model is left untouched).
+        arch_or_model: an arch name (built on the meta device) or a model (left untouched).
+        input_size: ``H`` or ``(H, W)``.
+        replace_stride_with_dilation: as for :func:`visual.stride_table`.
 
     Returns:
         A :class:`StrideCost`.
@@ -163,12 +141,9 @@ COST_COLUMNS = ("output stride", "layer4 size", "GFLOPs", "× OS 32", "activatio
 
 @dataclass(frozen=True)
 class CostTable:
-    """Costs of one backbone at several output strides (first row is the reference).
+    """Costs of one backbone at several output strides (``rows``; the first is the reference).
 
     ``str(table)`` is an aligned text table; in a notebook it renders as HTML.
-
-    Attributes:
-        rows: one :class:`StrideCost` per output stride, in the order measured.
     """
 
     rows: tuple[StrideCost, ...]
@@ -180,7 +155,7 @@ class CostTable:
         return len(self.rows)
 
     def cells(self) -> list[tuple[str, ...]]:
-        """The table's text cells, one tuple per row, in the order of the column headers."""
+        """The table's text cells, one tuple per row."""
         base = self.rows[0]
         return [
             (str(r.output_stride), f"{r.output_size[0]}×{r.output_size[1]}", f"{r.flops / FLOPS_PER_GFLOP:.1f}",
@@ -218,7 +193,7 @@ def cost_table(
         A :class:`CostTable`.
 
     Raises:
-        ValueError, TypeError: a bad arch, input size or output stride (named).
+        ValueError, TypeError: a bad argument (named).
     """
     check_arch(arch)
     as_size(input_size, "input_size")
@@ -228,13 +203,7 @@ def cost_table(
 
 @dataclass(frozen=True)
 class PartCost:
-    """Parameters and forward FLOPs of one part of a PSPNet.
-
-    Attributes:
-        part: ``"backbone"``, ``"ppm"``, ``"head"``, ``"aux_head"`` or ``"total"``.
-        parameters: number of parameters.
-        flops: forward FLOPs for one image (a multiply-add counts 2), from ``torch.utils.flop_counter``.
-    """
+    """Parameters and forward FLOPs (one image) of one part of a PSPNet, or of the ``"total"``."""
 
     part: str
     parameters: int
@@ -244,18 +213,17 @@ class PartCost:
 def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input_size) -> list[PartCost]:
     """Parameters and FLOPs per part of ``model`` for one ``input_size`` image, plus a total row.
 
-    The model's own ``forward`` runs through :func:`meta_forward` (training mode, so that the
-    auxiliary head runs too); the model is not changed or copied.
+    Runs :func:`meta_forward` (training mode: the auxiliary head runs too); the model is not changed.
 
     Args:
         model: a :class:`visual.PSPNet`.
-        input_size: ``H`` (square) or ``(H, W)`` of the image.
+        input_size: ``H`` or ``(H, W)`` of the image.
 
     Returns:
         One :class:`PartCost` per part present (``aux_head`` only with the aux head), then ``"total"``.
 
     Raises:
-        TypeError: ``model`` is not a PSPNet; ValueError, TypeError: a bad ``input_size``.
+        TypeError, ValueError: a bad argument (named).
     """
     if not isinstance(model, PSPNet):
         raise TypeError(f"model must be a visual.PSPNet, got {type(model).__name__}")

@@ -1,15 +1,7 @@
 """Output stride of ResNet backbones: the per-stage table and the alignment of upsampling.
 
-* :func:`stride_table` lists, per stage (``conv1, maxpool, layer1..layer4``), the output size,
-  the output stride, the dilations of the stage's 3x3 convs and the theoretical receptive field,
-  all read from :func:`visual.trace` on the real torchvision model.
-* :func:`upsampling_drift` measures, with the real ``F.interpolate``, how far bilinear upsampling
-  puts each feature from the input pixel the network centred it on (why 473 = 8 * 59 + 1).
-
-Sizes for other input sizes are pure conv arithmetic (:func:`visual.conv_output_size`) along
-each stage's main path, read from the model's modules once; the receptive field, stride and
-centre offset of each stage do not depend on the input size and come from one cached trace per
-(arch, flags, schedule), so a slider that moves the input size only does arithmetic.
+Stride, receptive field and centre of each stage come from one cached :func:`visual.trace` per
+(arch, flags, schedule); sizes at other inputs are conv arithmetic, so sliders only do arithmetic.
 """
 
 from __future__ import annotations
@@ -58,7 +50,7 @@ def dilation_flags(output_stride: int) -> tuple[bool, bool, bool]:
         Three booleans for (layer2, layer3, layer4).
 
     Raises:
-        TypeError: not an int; ValueError: any other output stride.
+        TypeError, ValueError: not one of 32, 16, 8, 4.
 
     Example:
         >>> dilation_flags(8)
@@ -75,19 +67,10 @@ def dilation_flags(output_stride: int) -> tuple[bool, bool, bool]:
 class StrideRow:
     """One stage of a :class:`StrideTable` (lengths in input pixels).
 
-    Attributes:
-        stage: torchvision's name, e.g. ``"layer3"``.
-        paper_name: the ResNet paper's name (He et al. 2016, Table 1), e.g. ``"conv4_x"``.
-        size: ``(h, w)`` of the stage's output feature map.
-        output_stride: distance between neighbouring output pixels, in input pixels.
-        rf: theoretical receptive field of one output pixel (not clipped to the image).
-        start: input coordinate of the centre of output pixel 0 (pixel ``i`` is centred on
-            ``start + output_stride * i``).
-        channels: channels of the output.
-        first_block_dilations: dilation of each 3x3 conv of the stage's first block (for conv1 /
-            maxpool: of the layer itself), in execution order.
-        other_blocks_dilations: the distinct dilations of the 3x3 convs of the other blocks
-            (empty for conv1 and maxpool).
+    ``size`` is ``(h, w)``; output pixel ``i`` is centred on ``start + output_stride * i``; ``rf``
+    is the theoretical receptive field; ``first_block_dilations`` are the 3x3 convs' dilations in
+    the first block (conv1 / maxpool: the layer's own), ``other_blocks_dilations`` the distinct
+    ones of the other blocks (empty for conv1 and maxpool).
     """
 
     stage: str
@@ -106,7 +89,7 @@ COLUMNS = ("stage", "paper", "output size", "stride", "dilation 1st block", "dil
 
 
 def text_table(title: str, columns: Sequence[str], body: Sequence[Sequence[str]], left: int = 0) -> str:
-    """An aligned plain-text table: ``title``, the header, one line per row (first ``left`` columns left-aligned)."""
+    """An aligned plain-text table; the first ``left`` columns are left-aligned."""
     widths = [max(len(cell) for cell in column) for column in zip(columns, *body)]
     return "\n".join([title] + ["  ".join(cell.ljust(w) if i < left else cell.rjust(w)
                                           for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
@@ -134,16 +117,8 @@ def _cells(row: StrideRow) -> tuple[str, ...]:
 class StrideTable:
     """Per-stage output sizes, strides, dilations and receptive fields of a ResNet.
 
-    ``str(table)`` is an aligned text table; in a notebook the table renders as HTML. Index it by
-    stage name (``table["layer4"]``) or position; iterate over its rows.
-
-    Attributes:
-        arch: e.g. ``"resnet50"`` (the class name for a model that is not a standard ResNet).
-        input_size: ``(H, W)`` of the input.
-        replace_stride_with_dilation: the flags for (layer2, layer3, layer4).
-        schedule: ``"torchvision"`` (à trous rule) or ``"semseg"`` (every block dilated); for a
-            model given directly, ``"model"``.
-        rows: one :class:`StrideRow` per stage of :data:`RESNET_STAGES`.
+    ``str(table)`` is a text table, HTML in a notebook. Index by stage name (``table["layer4"]``)
+    or position; iterate over the rows. ``schedule`` is ``"model"`` for a model given directly.
     """
 
     arch: str
@@ -191,8 +166,7 @@ class StrideTable:
         return html_table(self.title, COLUMNS, [_cells(row) for row in self.rows], left=2)
 
 
-Layer = tuple[str, tuple[tuple[int, int, int, int], ...], bool]
-"""A size-changing layer on a stage's main path: name, per axis (kernel, stride, padding, dilation), ceil_mode."""
+Layer = tuple[str, tuple[tuple[int, int, int, int], ...], bool]  # name, per axis (k, s, p, d), ceil_mode
 
 
 def _square(pair: Sequence[float], what: str, stage: str) -> float:
@@ -211,7 +185,7 @@ def _check_resnet_like(model: Any) -> nn.Module:
 
 
 def _stages(model: nn.Module, traced: Trace) -> tuple[tuple[StrideRow, tuple[Layer, ...]], ...]:
-    """Per stage: its row (at the traced size) and the layers on its main path (read from the modules)."""
+    """Per stage: its row (at the traced size) and the layers on its main path."""
     stages = []
     for stage in RESNET_STAGES:
         row = traced[stage]
@@ -242,7 +216,7 @@ def _pair(value: Any) -> tuple[int, int]:
 
 
 def _sizes(layers: Sequence[Sequence[Layer]], input_size: tuple[int, int], arch: str) -> list[tuple[int, int]]:
-    """Output ``(h, w)`` of every stage, by conv arithmetic (:func:`conv_output_size`) along its main path."""
+    """Output ``(h, w)`` of every stage, by conv arithmetic along its main path."""
     size, sizes = input_size, []
     for stage_layers in layers:
         for name, axes, ceil_mode in stage_layers:
@@ -274,28 +248,20 @@ def stride_table(
 ) -> StrideTable:
     """The output-stride table of a ResNet: per stage, size, stride, dilations, receptive field.
 
-    Rows: ``conv1, maxpool, layer1, layer2, layer3, layer4`` (the paper's ``conv1, conv2_x ...
-    conv5_x``). Everything is read from :func:`visual.trace` of the real model; for an arch name
-    the trace is cached, and other input sizes are conv arithmetic along each stage's layers
-    (fast enough for sliders; tests check it against real forward passes).
+    Rows ``conv1, maxpool, layer1..layer4`` (the paper's ``conv1, conv2_x .. conv5_x``), read
+    from :func:`visual.trace` of the real model.
 
     Args:
-        arch_or_model: an arch name (``"resnet18"`` ... ``"resnet152"``) or a ResNet-like
-            ``nn.Module`` with ``conv1, maxpool, layer1..layer4`` (traced at ``input_size``).
-        input_size: ``H`` for a square input or ``(H, W)``; 473 is PSPNet's crop.
-        replace_stride_with_dilation: three bools for (layer2, layer3, layer4). ``None`` means
-            ``(False, True, True)`` (output stride 8) for an arch name, and whatever the model
-            does for a model (passing flags with a model is an error).
-        schedule: for an arch name, ``"torchvision"`` (the à trous rule) or ``"semseg"`` (every
-            3x3 conv of a dilated stage dilated), see :func:`visual.dilated_resnet`.
+        arch_or_model: ``"resnet18"`` ... ``"resnet152"``, or a model with ``conv1, maxpool, layer1..4``.
+        input_size: ``H`` or ``(H, W)``; 473 is PSPNet's crop.
+        replace_stride_with_dilation: (layer2, layer3, layer4); ``None``: OS 8 (arch) or the model's.
+        schedule: ``"torchvision"`` (à trous) or ``"semseg"``, see :func:`visual.dilated_resnet`.
 
     Returns:
         A :class:`StrideTable` with six rows.
 
     Raises:
-        ValueError: unknown arch or schedule, a size outside ``[1, MAX_SIDE]`` or too small for
-            the network, a model without ResNet stages, or flags passed along with a model.
-        TypeError: flags that are not three bools, an ``input_size`` that is not an int or a pair.
+        ValueError, TypeError: a bad argument (named), a size too small, flags with a model.
 
     Example:
         >>> table = stride_table("resnet50", 473)
@@ -331,23 +297,19 @@ def _stage_geometry(table: StrideTable, stage: str) -> tuple[int, int, int, floa
 def upsampling_drift(table: StrideTable, *, align_corners: bool, stage: str = "layer4") -> torch.Tensor:
     """How far bilinear upsampling puts each feature from where the network computed it.
 
-    Feature ``i`` of the stage is centred on input pixel ``start + output_stride * i`` (from the
-    trace; ``start`` is 0 for a ResNet). Upsampling the ``h`` features to the ``H`` input pixels
-    with the real ``F.interpolate(..., mode="bilinear", align_corners=...)`` gives each output
-    pixel ``X`` a (fractional) feature coordinate ``x(X)``; the drift is
-    ``start + output_stride * x(X) - X``: zero means pixel ``X`` receives exactly the feature
-    computed around it. Measured along the height axis.
+    ``F.interpolate`` gives output pixel ``X`` a feature coordinate ``x(X)``; the drift is
+    ``start + output_stride * x(X) - X`` (zero: ``X`` gets the feature computed around it).
 
     Args:
         table: a :class:`StrideTable`.
         align_corners: the ``F.interpolate`` flag.
-        stage: which stage's features are upsampled (default: the backbone output).
+        stage: which stage's features are upsampled.
 
     Returns:
         Tensor ``(H,)``, float64, drift in input pixels per output row ``X = 0 .. H-1``.
 
     Raises:
-        TypeError: ``table`` is not a StrideTable or ``align_corners`` not a bool; ValueError: unknown stage.
+        TypeError, ValueError: a bad argument (named).
 
     Example:
         >>> drift = upsampling_drift(stride_table("resnet50", 473), align_corners=True)
@@ -364,19 +326,19 @@ def upsampling_drift(table: StrideTable, *, align_corners: bool, stage: str = "l
 def upsampled_positions(table: StrideTable, *, align_corners: bool, stage: str = "layer4") -> torch.Tensor:
     """Output pixel on which ``F.interpolate`` places feature ``i`` (where it samples it exactly).
 
-    PyTorch's coordinate transform (``aten/src/ATen/native/UpSample.h``,
-    ``area_pixel_compute_source_index``) maps output pixel ``X`` to source
-    ``x = X (h-1)/(H-1)`` with ``align_corners=True`` and ``x = (X + 1/2) h/H - 1/2`` without;
-    inverting it at ``x = i`` gives ``X = i (H-1)/(h-1)`` and ``X = (i + 1/2) H/h - 1/2``.
-    Compare with the network's centres ``start + output_stride * i``.
+    Inverts PyTorch's ``area_pixel_compute_source_index`` (``aten/src/ATen/native/UpSample.h``):
+    ``X = i (H-1)/(h-1)`` with ``align_corners=True``, ``X = (i + 1/2) H/h - 1/2`` without.
 
     Args:
         table: a :class:`StrideTable`.
         align_corners: the ``F.interpolate`` flag.
-        stage: which stage's features (default: the backbone output).
+        stage: which stage's features.
 
     Returns:
-        Tensor ``(h,)``, float64, positions in input pixels (they may fall between pixels).
+        Tensor ``(h,)``, float64, positions in input pixels.
+
+    Raises:
+        TypeError, ValueError: a bad argument (named).
 
     Example:
         >>> upsampled_positions(stride_table("resnet50", 473), align_corners=True)[-1].item()

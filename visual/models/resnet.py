@@ -2,27 +2,16 @@
 
 Segmentation networks (DeepLab, PSPNet) keep the ImageNet ResNet but replace the stride 2 of
 the later stages by dilation (Chen et al., DeepLab, TPAMI 2018, Sec. 3.1; Yu & Koltun 2016).
-:func:`dilated_resnet` builds torchvision's own undilated ResNet and then sets ``stride``,
-``dilation`` and ``padding`` on its 3x3 convs by one of two rules:
+Two rules set the dilations of the 3x3 convs:
 
-* ``"torchvision"``, the *à trous rule* (what ``replace_stride_with_dilation`` does). When a
-  stage's stride 2 is removed, every conv after it runs on a grid twice as dense, so its
-  dilation doubles; the conv that *carried* the stride still reads the previous grid, so it
-  keeps the previous dilation. With the same weights the dilated network computes exactly the
-  undilated features on a denser grid (the "algorithme à trous", Holschneider et al. 1989).
+* ``"torchvision"``, the *à trous rule*: once a stride 2 is removed, every later conv runs on a
+  grid twice as dense, so its dilation doubles; the conv that *carried* the stride still reads
+  the previous grid and keeps the previous dilation. Same weights, same features on a denser
+  grid (the "algorithme à trous", Holschneider et al. 1989). Works for BasicBlocks too.
 * ``"semseg"``, the official PSPNet code's (hszhao/semseg ``model/pspnet.py``): *every* 3x3
   conv of a dilated stage gets the new dilation, the one that carried the stride too.
 
-=====================  ===============================  ====================================
-block                   Bottleneck                        BasicBlock (ResNet-18/34)
-=====================  ===============================  ====================================
-first block of stage    conv2 (3x3, had the stride): d    conv1 (3x3, had the stride): d
-                                                          conv2 (3x3): 2d
-later blocks            conv2: 2d                         conv1, conv2: 2d
-=====================  ===============================  ====================================
-
-(torchvision's rule; ``d`` is the dilation before the stage.) It works for BasicBlocks too, where
-torchvision raises ``NotImplementedError``. Module names and ``state_dict`` keys stay torchvision's.
+Module names and ``state_dict`` keys stay torchvision's.
 """
 
 from __future__ import annotations
@@ -58,11 +47,7 @@ MAX_KEYS_IN_MESSAGE = 5  # how many offending keys an error lists before "..."
 
 
 def check_arch(arch: Any, name: str = "arch") -> str:
-    """Return ``arch`` if it is one of :data:`RESNET_ARCHS` (``"resnet18"`` ... ``"resnet152"``).
-
-    Raises:
-        ValueError: naming the allowed architectures otherwise.
-    """
+    """Return ``arch`` if it is one of :data:`RESNET_ARCHS`, else raise ValueError naming them."""
     return check_choice(arch, name, RESNET_ARCHS)
 
 
@@ -86,8 +71,7 @@ def check_flags(value: Any, name: str = "replace_stride_with_dilation") -> tuple
     """Return ``replace_stride_with_dilation`` as three bools for (layer2, layer3, layer4).
 
     Raises:
-        TypeError: not a list or tuple, or an entry that is not ``True``/``False``.
-        ValueError: not exactly three entries.
+        TypeError, ValueError: not a list or tuple of exactly three bools.
 
     Example:
         >>> check_flags([False, True, True])
@@ -116,17 +100,11 @@ def dilated_resnet(
     the model is the one ``torchvision.models.resnet50(replace_stride_with_dilation=...)`` builds.
 
     Args:
-        arch: one of ``"resnet18", "resnet34", "resnet50", "resnet101", "resnet152"``.
-        replace_stride_with_dilation: three bools for (layer2, layer3, layer4); ``True`` removes
-            that stage's stride 2 and dilates its convs instead. ``(False, True, True)`` gives
-            output stride 8 (PSPNet, DeepLab), ``(False, False, True)`` 16, all ``False`` 32.
-        schedule: ``"torchvision"`` (the à trous rule) or ``"semseg"`` (every 3x3 conv of a
-            dilated stage gets the stage's dilation, as the official PSPNet code).
-        deep_stem: replace the 7x7 ``conv1`` by semseg's "deep base": ``conv1`` becomes an
-            ``nn.Sequential`` of three 3x3 convs (3 -> 64 stride 2, 64 -> 64, 64 -> 128) with
-            BatchNorm + ReLU between (children ``"0"`` .. ``"6"``), ``bn1`` a ``BatchNorm2d(128)``.
-        weights: ``None`` (random init, nothing downloaded) or the path of a local checkpoint,
-            loaded with :func:`load_checkpoint`.
+        arch: ``"resnet18"`` ... ``"resnet152"``.
+        replace_stride_with_dilation: (layer2, layer3, layer4); ``(False, True, True)`` gives OS 8.
+        schedule: ``"torchvision"`` (the à trous rule) or ``"semseg"`` (every 3x3 conv dilated).
+        deep_stem: semseg's "deep base": ``conv1`` becomes three 3x3 convs (64, 64, 128 channels).
+        weights: ``None`` (random init, nothing downloaded) or a local checkpoint (:func:`load_checkpoint`).
 
     Returns:
         A ``torchvision.models.ResNet``, ``(N, 3, H, W) -> (N, 1000)``; ``layer4`` gives
@@ -161,10 +139,8 @@ def semseg_resnet(
 ) -> ResNet:
     """A ResNet dilated the way the official PSPNet code does it (hszhao/semseg).
 
-    ``dilated_resnet(arch, flags, schedule="semseg", deep_stem=deep_stem)``: every 3x3 conv of
-    ``layerK`` gets the dilation ``2 ** (number of dilated stages up to and including K)``, the
-    conv that carried the stride too. That enlarges the receptive field a little and breaks the
-    à trous equivalence.
+    ``dilated_resnet(arch, flags, schedule="semseg", deep_stem=deep_stem)``: the conv that carried
+    the stride is dilated too, which enlarges the receptive field and breaks the à trous equivalence.
 
     Args:
         arch: ``"resnet18"`` ... ``"resnet152"``.
@@ -173,6 +149,9 @@ def semseg_resnet(
 
     Returns:
         A ``torchvision.models.ResNet`` (random weights), ``(N, 3, H, W) -> (N, 1000)``.
+
+    Raises:
+        ValueError, TypeError: a bad argument (named).
 
     Example:
         >>> model = semseg_resnet("resnet50")
@@ -183,7 +162,7 @@ def semseg_resnet(
 
 
 def _dilate(model: ResNet, flags: tuple[bool, bool, bool], schedule: str) -> None:
-    """Set stride, dilation and padding of the convs of layer2..layer4 by ``schedule``'s rule."""
+    """Set stride, dilation and padding of the convs of layer2..layer4 by ``schedule``."""
     dilation = 1
     for stage, flag in zip(DILATABLE_STAGES, flags):
         previous = dilation
@@ -230,24 +209,21 @@ def load_checkpoint(
 ) -> nn.Module:
     """Load a local checkpoint into ``model`` with ``load_state_dict(strict=True)``.
 
-    Reads ``path`` with ``torch.load(path, map_location="cpu", weights_only=True)`` (no pickled
-    code runs), unwraps a dict that holds the state_dict under ``"state_dict"`` or ``"model"``,
-    strips the ``"module."`` prefix of ``nn.DataParallel`` (``consume_prefix_in_state_dict_if_present``).
+    ``torch.load(weights_only=True)`` (no pickled code runs); a ``"state_dict"`` / ``"model"``
+    wrapper and ``nn.DataParallel``'s ``"module."`` prefix are removed.
 
     Args:
-        model: the module to fill, e.g. from :func:`dilated_resnet` or a PSPNet backbone.
+        model: the module to fill, e.g. from :func:`dilated_resnet`.
         path: a local file (nothing is downloaded).
         strip_prefix: a prefix to remove from checkpoint keys first, e.g. ``"backbone."``.
-        ignore_prefixes: checkpoint keys starting with one of these are dropped before the strict
-            load, e.g. ``("fc.",)`` to load an ImageNet ResNet into a backbone without classifier.
+        ignore_prefixes: drop checkpoint keys starting with these, e.g. ``("fc.",)``.
 
     Returns:
         ``model`` itself, with its weights replaced.
 
     Raises:
-        TypeError: a wrong type. FileNotFoundError: ``path`` does not exist.
-        ValueError: a meta ``model``; a file that is no safe state_dict, or whose keys or shapes
-            do not fit ``model`` (listed; the model may then be partly overwritten).
+        TypeError, FileNotFoundError: a bad argument or a missing file.
+        ValueError: a meta ``model``, or a file that is no state_dict or does not fit (keys listed).
     """
     check_module(model, "model")
     if not isinstance(path, (str, os.PathLike)):

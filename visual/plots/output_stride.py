@@ -1,9 +1,6 @@
-"""Plot helpers for the output-stride lesson (notebook 02).
+"""Plot helpers for the output-stride lesson (notebook 02): ``draw_x`` / ``update_x`` pairs, ``plot_x``.
 
-For each figure a slider moves there is a pair ``draw_x(ax, ...) -> XArtists`` (a dataclass of
-the artists it made) and ``update_x(artists, ...)``; ``plot_x(..., ax=None) -> Axes`` calls both
-for a static figure. Series differ in lightness (cividis ends) *and* hatch or marker, so the
-figures survive greyscale printing.
+Series differ in lightness (cividis) *and* hatch or marker, so the figures survive greyscale.
 """
 
 from __future__ import annotations
@@ -91,10 +88,10 @@ def draw_stage_sizes(ax: Axes, tables: StrideTable | Sequence[StrideTable], *, q
         tables: one :class:`~visual.StrideTable` or several (e.g. with and without dilation).
         quantity: ``"size"`` (feature-map height), ``"stride"``, ``"rf"`` or ``"positions"``.
         labels: legend entries, one per table; default: arch, output stride and flags.
-        log: logarithmic y axis (base 2), useful for strides and positions.
+        log: logarithmic y axis (base 2).
 
     Raises:
-        TypeError: ``tables`` are not StrideTables; ValueError: unknown ``quantity``, wrong ``labels``.
+        TypeError, ValueError: a bad argument (named).
     """
     tables = _as_tables(tables)
     check_choice(quantity, "quantity", QUANTITIES)
@@ -177,18 +174,17 @@ def _pixels(image: Any) -> np.ndarray:
 
 def draw_feature_grid(ax: Axes, image: Any, table: StrideTable, *, stage: str = "layer4",
                       show_centres: bool = True) -> FeatureGridArtists:
-    """A stage's feature grid drawn to scale over the input image.
-
-    Each cell is the ``s x s`` patch of input pixels whose centre a feature sits on (``s`` the
-    output stride); dots mark the centres ``start + s i`` (skipped beyond ``MAX_CENTRE_DOTS``).
+    """A stage's feature grid to scale over the input: one ``s x s`` cell per feature, a dot on its centre.
 
     Args:
         ax: where to draw.
-        image: ``(3, H, W)`` tensor or ``(H, W, 3)`` / ``(H, W)`` array in ``[0, 1]``; it is shown
-            stretched over the table's input grid (so any resolution works).
+        image: ``(3, H, W)`` tensor or ``(H, W, 3)`` / ``(H, W)`` array in ``[0, 1]``, any resolution.
         table: a :class:`~visual.StrideTable`.
-        stage: which stage's grid (default: the backbone output).
-        show_centres: draw the centre dots.
+        stage: which stage's grid.
+        show_centres: draw the centre dots (skipped beyond ``MAX_CENTRE_DOTS``).
+
+    Raises:
+        TypeError, ValueError: a bad argument (named).
     """
     _check_table(table, stage)
     pixels = _pixels(image)
@@ -202,11 +198,7 @@ def draw_feature_grid(ax: Axes, image: Any, table: StrideTable, *, stage: str = 
 
 
 def update_feature_grid(artists: FeatureGridArtists, table: StrideTable, *, stage: str = "layer4") -> None:
-    """Redraw the grid of :func:`draw_feature_grid` for ``table``.
-
-    Feature ``(i, j)`` is centred on ``(start + s i, start + s j)`` and owns the ``s x s`` cell
-    around it; borders are clipped to the input ``[-0.5, H - 0.5] x [-0.5, W - 0.5]``.
-    """
+    """Redraw the grid of :func:`draw_feature_grid` for ``table`` (borders clipped to the input)."""
     row = _check_table(table, stage)[stage]
     (H, W), (h, w), s, c = table.input_size, row.size, row.output_stride, row.start
     top, bottom, left, right = -0.5, H - 0.5, -0.5, W - 0.5
@@ -246,16 +238,17 @@ def draw_feature_centres(ax: Axes, table: StrideTable, *, stage: str = "layer4",
                          window: tuple[float, float] | None = None) -> FeatureCentresArtists:
     """Where feature centres land on the input grid: network vs bilinear upsampling.
 
-    Three rows along the input's x axis: the pixel each feature is centred on in the network
-    (``start + s i``), and where ``F.interpolate(..., align_corners=True)`` and ``=False``
-    place feature ``i``. Vertical lines are input pixel borders, dotted lines join the three
-    positions of each feature. With ``H = s k + 1`` and ``align_corners=True`` the rows coincide.
+    Rows: the network's centre ``start + s i`` of feature ``i``, and where ``F.interpolate`` puts
+    it with ``align_corners=True`` and ``False``; with ``H = s k + 1`` and True they coincide.
 
     Args:
         ax: where to draw.
         table: a :class:`~visual.StrideTable`.
         stage: which stage's features.
         window: ``(x0, x1)`` in input pixels; default: the last ``CENTRES_SHOWN`` features.
+
+    Raises:
+        TypeError, ValueError: a bad argument (named).
     """
     styles = {"network": ("o", SERIES_COLOURS[0], "network: feature i on pixel start + s·i"),
               "true": ("^", CENTRE_COLOUR, "F.interpolate, align_corners=True"),
@@ -322,9 +315,15 @@ class DriftArtists:
 
 def draw_upsampling_drift(ax: Axes, tables: StrideTable | Sequence[StrideTable], *,
                           stage: str = "layer4") -> DriftArtists:
-    """Drift of bilinear upsampling per output pixel (``upsampling_drift``), both ``align_corners``.
+    """Drift of bilinear upsampling per output pixel (``upsampling_drift``): solid True, dashed False.
 
-    Solid lines: ``align_corners=True``; dashed: ``False``; one colour per table.
+    Args:
+        ax: where to draw.
+        tables: one :class:`~visual.StrideTable` or several (one colour each).
+        stage: which stage's features.
+
+    Raises:
+        TypeError, ValueError: a bad argument (named).
     """
     tables = _as_tables(tables)
     check_choice(stage, "stage", RESNET_STAGES)

@@ -1,11 +1,7 @@
 """Slider explorers for the output-stride lesson (notebook 02).
 
-Each ``explore_*`` builds its figure once (``with plt.ioff()``) with the ``draw_*`` plot helpers;
-its callback calls a pure function (``output_stride_summary``, ``alignment_summary``; tests call
-them without widgets), then the matching ``update_*`` helpers and ``fig.canvas.draw_idle()``.
-``stride_table`` caches one trace per (arch, flags, schedule) and derives other input sizes by
-conv arithmetic, so a control change costs well under a millisecond of computation (see
-``benchmarks/bench_output_stride.py``).
+Each callback calls a pure ``*_summary`` function, then the ``update_*`` plot helpers; a change
+costs well under a millisecond of computation (``benchmarks/bench_output_stride.py``).
 """
 
 from __future__ import annotations
@@ -52,10 +48,8 @@ def output_stride_summary(
         schedule: ``"torchvision"`` or ``"semseg"``.
 
     Returns:
-        dict with ``table`` (the :class:`~visual.StrideTable`), ``reference`` (the same arch and
-        size without dilation, output stride 32), ``output_stride``, ``output_size``,
-        ``positions`` (``h * w``), ``positions_ratio`` (vs the reference), ``rf`` and
-        ``reference_rf`` (of layer4, input pixels).
+        dict with ``table``, ``reference`` (the same without dilation), ``output_stride``,
+        ``output_size``, ``positions`` (``h * w``), ``positions_ratio``, ``rf`` and ``reference_rf``.
 
     Raises:
         ValueError, TypeError: as :func:`visual.stride_table`.
@@ -78,13 +72,12 @@ def alignment_summary(input_size: int = 473, output_stride: int = 8) -> dict[str
         output_stride: 32, 16 or 8 (layer4 of a ResNet, flags from ``dilation_flags``).
 
     Returns:
-        dict with ``table``, ``aligned`` (``(H - 1) % s == 0``), ``k`` and ``remainder`` of
-        ``H - 1 = s k + remainder``, ``offset_true`` / ``offset_false`` (where upsampling puts the
-        last feature minus where the network computed it, input pixels) and ``max_drift_true`` /
-        ``max_drift_false`` (largest ``|upsampling_drift|`` over the output pixels).
+        dict with ``table``, ``aligned``, ``k`` and ``remainder`` of ``H - 1 = s k + remainder``,
+        ``offset_true`` / ``offset_false`` (the last feature's shift, px) and ``max_drift_true`` /
+        ``max_drift_false`` (largest ``|upsampling_drift|``).
 
     Raises:
-        ValueError, TypeError: a bad input size or output stride.
+        ValueError, TypeError: a bad argument (named).
     """
     check_choice(check_int(output_stride, "output_stride"), "output_stride", OUTPUT_STRIDES)
     table = stride_table(ALIGNMENT_ARCH, input_size, dilation_flags(output_stride))
@@ -120,13 +113,11 @@ def explore_output_stride(
 ) -> Explorer:
     """Architecture, input size, the three dilation flags and the schedule -> table and grids.
 
-    Left: the layer4 feature grid drawn to scale over the photo; right: feature-map size per
-    stage, current settings vs the undilated network. The full stride table is an HTML widget
-    above the figure (text in the figure would cost most of each redraw: ~0.5 s of glyphs).
+    Left: the layer4 grid over the photo; right: feature-map size per stage vs the undilated
+    network. The stride table is an HTML widget (text in the figure costs ~0.5 s per redraw).
 
     Args:
-        image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image(473)``. It is
-            stretched over whatever input size the slider sets.
+        image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image(473)``.
         arch: initial architecture.
         input_size: initial input side (``MIN_INPUT_SIZE`` .. ``MAX_INPUT_SIZE``).
         replace_stride_with_dilation: initial flags for (layer2, layer3, layer4).
@@ -136,7 +127,7 @@ def explore_output_stride(
         An ``Explorer``; ``state`` holds the last ``output_stride_summary``.
 
     Raises:
-        ValueError: an initial value out of range; TypeError: a value of the wrong type.
+        ValueError, TypeError: a bad initial value (named).
     """
     check_arch(arch)
     _check_size(input_size)
@@ -194,9 +185,8 @@ def explore_output_stride(
 def explore_alignment(input_size: int = 512, output_stride: int = 8) -> Explorer:
     """Input size and output stride -> feature centres vs upsampled positions, and the drift.
 
-    Top: the last few features at the far edge of the input, where the network computed them
-    and where ``F.interpolate`` puts them (``align_corners`` True and False). Bottom: the drift
-    of every upsampled pixel (``upsampling_drift``).
+    Top: the last features, where the network computed them and where ``F.interpolate`` puts
+    them; bottom: the drift of every upsampled pixel (``upsampling_drift``).
 
     Args:
         input_size: initial input side ``H`` (``MIN_INPUT_SIZE`` .. ``MAX_INPUT_SIZE``).
@@ -206,7 +196,7 @@ def explore_alignment(input_size: int = 512, output_stride: int = 8) -> Explorer
         An ``Explorer``; ``state`` holds the last ``alignment_summary``.
 
     Raises:
-        ValueError: an initial value out of range; TypeError: a value of the wrong type.
+        ValueError, TypeError: a bad initial value (named).
     """
     _check_size(input_size)
     check_choice(check_int(output_stride, "output_stride"), "output_stride", OUTPUT_STRIDES)
