@@ -1,9 +1,6 @@
-"""Pictures for the interpolation lesson (notebook 03).
+"""Pictures for the interpolation lesson (notebook 03), as ``draw_x``/``update_x``/``plot_x`` trios.
 
-Positions are in *input pixels*: pixel ``j`` has its centre at ``j`` and covers
-``[j - 0.5, j + 0.5]``. What a slider moves comes as a pair: ``draw_x(ax, ...)`` makes the
-artists once and returns them in a small dataclass, ``update_x(artists, ...)`` moves them;
-``plot_x(..., ax=None)`` does both for a static figure and returns the Axes.
+Positions are in *input pixels*: pixel ``j`` has its centre at ``j`` and covers ``[j - 0.5, j + 0.5]``.
 """
 
 from __future__ import annotations
@@ -27,8 +24,8 @@ from visual.label_upsampling import feature_map_size
 from visual.plots.core import get_axes
 
 __all__ = [
-    "INPUT_COLOUR", "OUTPUT_COLOUR", "POINT_COLOUR", "SEQUENTIAL_CMAP", "ANNOTATE_MAX_CELLS", "plot_data", "plot_values",
-    "LinearArtists", "draw_linear_interpolation", "update_linear_interpolation", "plot_linear_interpolation",
+    "INPUT_COLOUR", "OUTPUT_COLOUR", "POINT_COLOUR", "SEQUENTIAL_CMAP", "ANNOTATE_MAX_CELLS",
+    "plot_data", "plot_values", "LinearArtists", "draw_linear_interpolation", "update_linear_interpolation", "plot_linear_interpolation",
     "GridArtists", "draw_sample_grids", "update_sample_grids", "plot_sample_grids",
     "NeighbourArtists", "draw_bilinear_neighbours", "update_bilinear_neighbours", "plot_bilinear_neighbours",
     "ImageArtists", "draw_interpolation_matrix", "update_interpolation_matrix", "plot_interpolation_matrix",
@@ -59,8 +56,7 @@ def plot_data(values: Any, name: str, ndim: int, layout: str) -> torch.Tensor:
 
 def plot_values(image: Any, *, ax: Axes | None = None, title: str | None = None,
                 vmin: float | None = None, vmax: float | None = None) -> Axes:
-    """A small ``(H, W)`` array as an image with every value written in its cell (colour range
-    ``vmin..vmax``, default the data's, so that panels can share it)."""
+    """A small ``(H, W)`` array as an image, each value written in its cell; ``vmin``/``vmax`` share a range."""
     ax = get_axes(ax, (3.4, 3.4))
     img = plot_data(image, "image", 2, "(H, W)")
     ax.imshow(img.numpy(), cmap=SEQUENTIAL_CMAP, interpolation="nearest", vmin=vmin, vmax=vmax)
@@ -153,8 +149,7 @@ def draw_sample_grids(ax: Axes, in_size: int) -> GridArtists:
 
 
 def update_sample_grids(artists: GridArtists, out_size: int, align_corners: bool) -> None:
-    """Lay the ``out_size``-pixel grid over the input: centres at the *raw* source coordinates,
-    edges halfway between them."""
+    """Lay the ``out_size``-pixel grid over the input: centres at the *raw* source coordinates."""
     n = artists.in_size
     c = source_coordinates(out_size, n, align_corners, raw=True).tolist()
     step = ((n - 1) / (out_size - 1) if out_size > 1 else 0.0) if align_corners else n / out_size
