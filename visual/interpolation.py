@@ -81,7 +81,7 @@ def source_coordinates(out_size: int, in_size: int, align_corners: bool, scale_f
             ``False``: ``src = (i + 0.5) * scale - 0.5`` (edges meet), ``scale = in_size / out_size``.
         scale_factor: ``F.interpolate``'s factor; if given, ``scale = 1 / scale_factor``.
         dtype: ``torch.float64`` (default) or ``torch.float32``.
-        raw: the bare formula, else where PyTorch reads (clamped to ``[0, in_size - 1]``; ``i`` if sizes agree).
+        raw: the bare formula; else where PyTorch reads (clamped to ``[0, in_size - 1]``, ``i`` if sizes agree).
 
     Returns:
         Tensor of shape ``(out_size,)`` on the CPU.
@@ -134,9 +134,7 @@ def linear_weights(out_size: int, in_size: int, align_corners: bool, scale_facto
 
     Returns:
         ``LinearWeights(index0, index1, weight0, weight1)``, each ``(out_size,)``; indices int64.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named in the message).
+        Raises as :func:`source_coordinates`.
 
     Example:
         >>> w = linear_weights(4, 2, align_corners=False)
@@ -147,12 +145,11 @@ def linear_weights(out_size: int, in_size: int, align_corners: bool, scale_facto
     src = source_coordinates(out_size, in_size, align_corners, scale_factor, dtype=dtype, raw=True)
     if out_size == in_size:  # PyTorch copies when the sizes agree, whatever the scale factor
         src = torch.arange(in_size, dtype=src.dtype)
-    src = src.clamp(min=0)
+    src = src.clamp(min=0).to(device)
     index0 = src.floor().long().clamp(max=in_size - 1)
     index1 = (index0 + 1).clamp(max=in_size - 1)
     weight1 = (src - index0).clamp(0, 1)
-    weights = LinearWeights(index0, index1, 1 - weight1, weight1)
-    return LinearWeights(*(t.to(device) for t in weights))
+    return LinearWeights(index0, index1, 1 - weight1, weight1)
 
 
 def _blend(x: torch.Tensor, dim: int, w: LinearWeights) -> torch.Tensor:
@@ -287,14 +284,12 @@ def interpolation_matrix(out_size: int, in_size: int, align_corners: bool, scale
 def bilinear_interpolate_matmul(x: torch.Tensor, size: int | Sequence[int] | None = None,
                                 scale_factor: float | Sequence[float] | None = None,
                                 align_corners: bool = False) -> torch.Tensor:
-    """Bilinear interpolation as matrix products: ``out = A_h @ X @ A_w.T`` for every channel,
-    with ``A_h = interpolation_matrix(H_out, H)`` and ``A_w = interpolation_matrix(W_out, W)``.
+    """Bilinear interpolation as matrix products ``A_h @ X @ A_w.T`` (:func:`interpolation_matrix` per axis).
 
     ``0 * NaN`` is NaN, so one NaN would spread over whole rows and columns: non-finite inputs
     are refused. (On CUDA, float32 products may use TF32 if ``allow_tf32`` is on.)
 
-    Args, Returns, Raises: as :func:`bilinear_interpolate` (without ``order``); also
-    ``ValueError`` if ``x`` holds NaN or inf.
+    Args, Returns, Raises: as :func:`bilinear_interpolate` (without ``order``); ValueError for NaN or inf.
 
     Example:
         >>> x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])

@@ -8,17 +8,13 @@ import math
 import torch
 
 from visual.checks import as_size, check_choice, check_elements, check_int, check_tensor
+from visual.class_info import class_names
 from visual.interpolation import bilinear_interpolate
 
 __all__ = ["VOC_CLASSES", "SEGMENTATION_UPSAMPLING", "toy_label_map", "upsample_segmentation", "feature_map_size"]
 
-# PASCAL VOC 2012 class names, index = class id (Everingham et al., IJCV 2010, Table 1;
-# 255 marks "void" pixels and is not a class).
-VOC_CLASSES: tuple[str, ...] = (
-    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
-    "sheep", "sofa", "train", "tvmonitor",
-)
+# PASCAL VOC 2012 class names, index = class id (Everingham et al., IJCV 2010, Table 1; 255 is "void").
+VOC_CLASSES: tuple[str, ...] = class_names("voc2012")
 
 # Ways of bringing a low-resolution segmentation to full size (``upsample_segmentation``).
 SEGMENTATION_UPSAMPLING: tuple[str, ...] = ("logits bilinear", "labels nearest", "labels bilinear")

@@ -6,7 +6,7 @@ Positions are in *input pixels*: pixel ``j`` has its centre at ``j`` and covers 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -24,8 +24,8 @@ from visual.label_upsampling import feature_map_size
 from visual.plots.core import get_axes
 
 __all__ = [
-    "INPUT_COLOUR", "OUTPUT_COLOUR", "POINT_COLOUR", "SEQUENTIAL_CMAP", "ANNOTATE_MAX_CELLS",
-    "plot_data", "plot_values", "LinearArtists", "draw_linear_interpolation", "update_linear_interpolation", "plot_linear_interpolation",
+    "INPUT_COLOUR", "OUTPUT_COLOUR", "POINT_COLOUR", "SEQUENTIAL_CMAP", "ANNOTATE_MAX_CELLS", "plot_data", "plot_values",
+    "LinearArtists", "draw_linear_interpolation", "update_linear_interpolation", "plot_linear_interpolation",
     "GridArtists", "draw_sample_grids", "update_sample_grids", "plot_sample_grids",
     "NeighbourArtists", "draw_bilinear_neighbours", "update_bilinear_neighbours", "plot_bilinear_neighbours",
     "ImageArtists", "draw_interpolation_matrix", "update_interpolation_matrix", "plot_interpolation_matrix",
@@ -60,7 +60,8 @@ def plot_values(image: Any, *, ax: Axes | None = None, title: str | None = None,
     ax = get_axes(ax, (3.4, 3.4))
     img = plot_data(image, "image", 2, "(H, W)")
     ax.imshow(img.numpy(), cmap=SEQUENTIAL_CMAP, interpolation="nearest", vmin=vmin, vmax=vmax)
-    low, high = float(img.min()) if vmin is None else vmin, float(img.max()) if vmax is None else vmax
+    low = float(img.min()) if vmin is None else vmin
+    high = float(img.max()) if vmax is None else vmax
     if img.numel() <= ANNOTATE_MAX_CELLS:
         for (r, c), value in np.ndenumerate(img.numpy()):
             dark = (value - low) / max(high - low, 1e-12) < 0.5  # cividis: dark at the low end
@@ -178,9 +179,9 @@ class NeighbourArtists:
     ax: Axes
     image: torch.Tensor  # (H, W)
     cell: Rectangle
-    rings: list[Any] = field(default_factory=list)  # one Line2D per neighbour, size ~ weight
-    labels: list[Any] = field(default_factory=list)  # one Text per neighbour
-    point: Any = None  # Line2D: the star at P
+    rings: list[Any]  # one Line2D per neighbour, size ~ weight
+    labels: list[Any]  # one Text per neighbour
+    point: Any  # Line2D: the star at P
 
 
 def draw_bilinear_neighbours(ax: Axes, image: Any) -> NeighbourArtists:
@@ -211,8 +212,8 @@ def update_bilinear_neighbours(artists: NeighbourArtists, x: float, y: float) ->
         label.set_position((n.col + 0.08, n.row - 0.12))
         label.set_text(f"w={n.weight:.2f}")
     top_left, bottom_right = neighbours[0], neighbours[3]
-    artists.cell.set_bounds(top_left.col, top_left.row, bottom_right.col - top_left.col,
-                            bottom_right.row - top_left.row)
+    width, height = bottom_right.col - top_left.col, bottom_right.row - top_left.row
+    artists.cell.set_bounds(top_left.col, top_left.row, width, height)
     artists.point.set_data([x], [y])
     artists.ax.set_title(f"P = ({x:.2f}, {y:.2f}):  \u03a3 w\u00b7v = {value:.3f}")
 

@@ -140,9 +140,7 @@ def explore_resampling(image: Any = None, size: int = 48, method: str = "bilinea
                 "method": widgets.Dropdown(options=list(RESAMPLING_METHODS), description="method",
                                            value=check_choice(method, "method", RESAMPLING_METHODS))}
     fig, axes = _figure((7.5, 4.0), ncols=2)
-    axes[0].imshow(photo.permute(1, 2, 0).numpy())  # (H, W, 3)
-    axes[0].set(xticks=[], yticks=[])
-    axes[0].set_title(f"original {photo.shape[1]}\u00d7{photo.shape[2]} px", fontsize="medium")
+    update_resampling(draw_resampling(axes[0]), photo, "original")
     artists = draw_resampling(axes[1])
     state: dict[str, Any] = {}
 
@@ -179,7 +177,7 @@ def explore_interpolation_matrix(out_size: int = 8, in_size: int = 4, *, align_c
 
 
 def explore_segmentation_upsampling(labels: Any = None, factor: int = 4, method: str = "labels bilinear") -> Explorer:
-    """Upsample a label map ``(H, W)`` (default ``toy_label_map()``) by ``factor`` (1..8); count invented classes.
+    """Upsample a label map ``(H, W)`` (default ``toy_label_map()``) by ``factor`` (1..8), count invented ids.
 
     Returns:
         An ``Explorer``; ``state`` holds ``labels`` (upsampled) and ``invented`` (sorted ids not in the input).
