@@ -359,10 +359,6 @@ def resample_image(image: torch.Tensor, size: int | tuple[int, int], method: str
 
     Raises:
         ValueError, TypeError: a bad argument (named in the message).
-
-    Example:
-        >>> resample_image(torch.rand(3, 8, 8), 4, "area").shape
-        torch.Size([3, 4, 4])
     """
     method = check_choice(method, "method", RESAMPLING_METHODS)
     check_tensor(image, "image", ndim=3, layout="(C, H, W)", dtype="float")

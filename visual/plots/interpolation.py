@@ -60,8 +60,7 @@ def plot_values(image: Any, *, ax: Axes | None = None, title: str | None = None,
     ax = get_axes(ax, (3.4, 3.4))
     img = plot_data(image, "image", 2, "(H, W)")
     ax.imshow(img.numpy(), cmap=SEQUENTIAL_CMAP, interpolation="nearest", vmin=vmin, vmax=vmax)
-    low = float(img.min()) if vmin is None else vmin
-    high = float(img.max()) if vmax is None else vmax
+    low, high = float(img.min()) if vmin is None else vmin, float(img.max()) if vmax is None else vmax
     if img.numel() <= ANNOTATE_MAX_CELLS:
         for (r, c), value in np.ndenumerate(img.numpy()):
             dark = (value - low) / max(high - low, 1e-12) < 0.5  # cividis: dark at the low end
