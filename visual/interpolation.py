@@ -1,11 +1,7 @@
 """Linear and bilinear interpolation from the formulas, compared with ``F.interpolate``.
 
-One formula per axis: output sample ``i`` (of ``out_size``) reads the input (of ``in_size``)
-at the fractional index ``src = i * (in_size - 1) / (out_size - 1)`` (``align_corners=True``:
-the corner pixel *centres* coincide) or ``src = (i + 0.5) * scale - 0.5`` with ``scale =
-in_size / out_size`` or ``1 / scale_factor`` (``align_corners=False``: the image *edges*
-coincide), clamped below at 0. It then blends the neighbours ``floor(src)`` and
-``floor(src) + 1`` (clamped to the last pixel) with weights ``1 - frac`` and ``frac``.
+Output sample ``i`` reads the input at a fractional index ``src`` (:func:`source_coordinates`)
+and blends ``floor(src)`` and ``floor(src) + 1`` with weights ``1 - frac`` and ``frac``.
 Bilinear is that along the width, then along the height; as matrices, ``A_h @ X @ A_w.T``.
 Only :func:`resample_image` calls PyTorch's resamplers, to compare them on a photo.
 """
@@ -26,8 +22,7 @@ __all__ = ["source_coordinates", "LinearWeights", "linear_weights", "linear_inte
            "bilinear_interpolate_gather", "interpolation_matrix", "bilinear_interpolate_matmul", "Neighbour",
            "bilinear_neighbours", "RESAMPLING_METHODS", "resample_image"]
 
-# Methods of ``resample_image`` -> (F.interpolate mode, antialias). These are PyTorch's own
-# resamplers, used only to *compare* methods on a photo, never inside the from-scratch code.
+# Methods of ``resample_image`` -> (F.interpolate mode, antialias): PyTorch's own resamplers.
 RESAMPLING_METHODS: dict[str, tuple[str, bool]] = {
     "nearest": ("nearest", False), "bilinear": ("bilinear", False), "bicubic": ("bicubic", False),
     "area": ("area", False), "bilinear + antialias": ("bilinear", True),
@@ -41,8 +36,7 @@ def _check_scale(value: Any) -> float:
 
 def _arguments(x: Any, layout: str, size: Any, scale_factor: Any, align_corners: Any,
                finite: bool = False) -> tuple[bool, list[int], list[float | None]]:
-    """Checked ``align_corners``, output sizes and per-axis scale factors for ``x`` ``(N, C, *spatial)``,
-    as ``F.interpolate`` defines them; refuses outputs that would not fit in memory."""
+    """Checked ``align_corners``, output sizes and per-axis scale factors, as ``F.interpolate``."""
     check_tensor(x, "x", ndim=layout.count(",") + 1, layout=layout, dtype="float", finite=finite)
     if 0 in x.shape[1:]:
         raise ValueError(f"x must have non-empty channel and spatial sizes {layout}, got shape {tuple(x.shape)}")
@@ -83,20 +77,17 @@ def source_coordinates(out_size: int, in_size: int, align_corners: bool, scale_f
 
     Args:
         out_size, in_size: output and input samples along the axis, ``1..MAX_SIDE``.
-        align_corners: ``True``: ``src = i * (in_size - 1) / (out_size - 1)``; ``False``:
-            ``src = (i + 0.5) * scale - 0.5``, ``scale = in_size / out_size`` or, when a
-            ``scale_factor`` (of ``F.interpolate``) is given, ``1 / scale_factor``.
+        align_corners: ``True``: ``src = i * (in_size - 1) / (out_size - 1)`` (corner centres meet);
+            ``False``: ``src = (i + 0.5) * scale - 0.5`` (edges meet), ``scale = in_size / out_size``.
+        scale_factor: ``F.interpolate``'s factor; if given, ``scale = 1 / scale_factor``.
         dtype: ``torch.float64`` (default) or ``torch.float32``.
-        raw: ``True`` returns the bare formula (negative, or beyond the last pixel, near the
-            borders); ``False`` where PyTorch reads: clamped to ``[0, in_size - 1]``, and
-            exactly ``i`` when the sizes are equal (PyTorch copies then).
+        raw: the bare formula; else where PyTorch reads (clamped to ``[0, in_size - 1]``, ``i`` if sizes agree).
 
     Returns:
         Tensor of shape ``(out_size,)`` on the CPU.
 
     Raises:
-        TypeError, ValueError: for sizes outside ``[1, MAX_SIDE]``, a non-bool ``align_corners``,
-            a non-positive ``scale_factor`` or another dtype.
+        ValueError, TypeError: a bad argument (named in the message).
 
     Example:
         >>> source_coordinates(4, 2, align_corners=False).tolist()
@@ -135,8 +126,7 @@ def linear_weights(out_size: int, in_size: int, align_corners: bool, scale_facto
     """The two neighbours of every output sample of 1-D linear interpolation, and their weights.
 
     ``index0 = min(floor(src), in_size - 1)``, ``index1 = min(index0 + 1, in_size - 1)``,
-    ``weight1 = clamp(src - index0, 0, 1)``, ``weight0 = 1 - weight1``, with ``src`` from
-    :func:`source_coordinates` (clamped below at 0).
+    ``weight1 = clamp(src - index0, 0, 1)``, ``weight0 = 1 - weight1``.
 
     Args:
         out_size, in_size, align_corners, scale_factor, dtype: as in :func:`source_coordinates`.
@@ -144,6 +134,7 @@ def linear_weights(out_size: int, in_size: int, align_corners: bool, scale_facto
 
     Returns:
         ``LinearWeights(index0, index1, weight0, weight1)``, each ``(out_size,)``; indices int64.
+        Raises as :func:`source_coordinates`.
 
     Example:
         >>> w = linear_weights(4, 2, align_corners=False)
@@ -154,12 +145,11 @@ def linear_weights(out_size: int, in_size: int, align_corners: bool, scale_facto
     src = source_coordinates(out_size, in_size, align_corners, scale_factor, dtype=dtype, raw=True)
     if out_size == in_size:  # PyTorch copies when the sizes agree, whatever the scale factor
         src = torch.arange(in_size, dtype=src.dtype)
-    src = src.clamp(min=0)
+    src = src.clamp(min=0).to(device)
     index0 = src.floor().long().clamp(max=in_size - 1)
     index1 = (index0 + 1).clamp(max=in_size - 1)
     weight1 = (src - index0).clamp(0, 1)
-    weights = LinearWeights(index0, index1, 1 - weight1, weight1)
-    return LinearWeights(*(t.to(device) for t in weights))
+    return LinearWeights(index0, index1, 1 - weight1, weight1)
 
 
 def _blend(x: torch.Tensor, dim: int, w: LinearWeights) -> torch.Tensor:
@@ -184,9 +174,7 @@ def linear_interpolate(x: torch.Tensor, size: int | Sequence[int] | None = None,
         Tensor ``(N, C, L_out)``, same dtype and device as ``x``.
 
     Raises:
-        TypeError: for a non-float ``x`` or an argument of the wrong type.
-        ValueError: for another rank, both or neither of ``size``/``scale_factor``, an output
-            side outside ``[1, MAX_SIDE]`` or an output of more than ``MAX_ELEMENTS`` values.
+        ValueError, TypeError: a bad argument (named in the message) or an output too large.
 
     Example:
         >>> linear_interpolate(torch.tensor([[[10.0, 20.0]]]), size=4).tolist()
@@ -213,20 +201,17 @@ def bilinear_interpolate(x: torch.Tensor, size: int | Sequence[int] | None = Non
                          *, order: str = "xy") -> torch.Tensor:
     """Bilinear interpolation as two linear passes, equal to ``F.interpolate(..., mode="bilinear")``.
 
-    Interpolate every row along the width (x), then every column of the result along the
-    height (y); ``order="yx"`` does the height first (the same up to float rounding).
-
     Args:
         x: input ``(N, C, H, W)``, floating point, any device.
         size: output ``(H_out, W_out)`` or one int; or ``scale_factor``: one number or ``(s_h, s_w)``.
         align_corners: as in :func:`linear_interpolate`.
-        order: ``"xy"`` (width first) or ``"yx"``.
+        order: ``"xy"`` (rows along the width first) or ``"yx"`` (equal up to float rounding).
 
     Returns:
         Tensor ``(N, C, H_out, W_out)``, same dtype and device as ``x``.
 
     Raises:
-        TypeError, ValueError: as :func:`linear_interpolate` (4-D ``x``), or for another ``order``.
+        ValueError, TypeError: as :func:`linear_interpolate`, or another ``order``.
 
     Example:
         >>> x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -248,8 +233,8 @@ def bilinear_interpolate_gather(x: torch.Tensor, size: int | Sequence[int] | Non
                                 align_corners: bool = False) -> torch.Tensor:
     """Bilinear interpolation as a weighted average of the four neighbours of every output pixel.
 
-    ``out = wy0 wx0 x[y0, x0] + wy0 wx1 x[y0, x1] + wy1 wx0 x[y1, x0] + wy1 wx1 x[y1, x1]``:
-    the textbook form. Simple, but it gathers four full-size tensors.
+    ``out = wy0 wx0 x[y0, x0] + wy0 wx1 x[y0, x1] + wy1 wx0 x[y1, x0] + wy1 wx1 x[y1, x1]``
+    (the textbook form; it gathers four full-size tensors).
 
     Args, Returns, Raises: as :func:`bilinear_interpolate` (without ``order``).
 
@@ -274,8 +259,7 @@ def interpolation_matrix(out_size: int, in_size: int, align_corners: bool, scale
     """The ``(out_size, in_size)`` matrix ``A`` with ``linear_interpolate(x) = A @ x`` along one axis.
 
     Row ``i`` holds ``weight0[i]`` at column ``index0[i]`` and ``weight1[i]`` at ``index1[i]``
-    (summed where they coincide): at most two non-zeros per row, on a band around the
-    diagonal. Every row sums to 1.
+    (summed where they coincide): a band of at most two non-zeros per row, each row summing to 1.
 
     Args:
         out_size, in_size, align_corners, scale_factor, dtype: as in :func:`source_coordinates`.
@@ -300,16 +284,12 @@ def interpolation_matrix(out_size: int, in_size: int, align_corners: bool, scale
 def bilinear_interpolate_matmul(x: torch.Tensor, size: int | Sequence[int] | None = None,
                                 scale_factor: float | Sequence[float] | None = None,
                                 align_corners: bool = False) -> torch.Tensor:
-    """Bilinear interpolation as matrix products: ``out = A_h @ X @ A_w.T`` for every channel,
-    with ``A_h = interpolation_matrix(H_out, H)`` and ``A_w = interpolation_matrix(W_out, W)``.
+    """Bilinear interpolation as matrix products ``A_h @ X @ A_w.T`` (:func:`interpolation_matrix` per axis).
 
-    A matrix product multiplies every input value, even by a zero weight, and ``0 * NaN`` is
-    NaN: one NaN would spread over whole rows and columns, where ``F.interpolate`` only
-    spreads it to its neighbours. Non-finite inputs are therefore refused. (On CUDA, float32
-    products may use TF32 if ``torch.backends.cuda.matmul.allow_tf32`` is on.)
+    ``0 * NaN`` is NaN, so one NaN would spread over whole rows and columns: non-finite inputs
+    are refused. (On CUDA, float32 products may use TF32 if ``allow_tf32`` is on.)
 
-    Args, Returns, Raises: as :func:`bilinear_interpolate` (without ``order``); also
-    ``ValueError`` if ``x`` holds NaN or inf.
+    Args, Returns, Raises: as :func:`bilinear_interpolate` (without ``order``); ValueError for NaN or inf.
 
     Example:
         >>> x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -336,10 +316,9 @@ class Neighbour(NamedTuple):
 def bilinear_neighbours(x: float, y: float, height: int, width: int) -> tuple[Neighbour, ...]:
     """The four pixels around the point ``P = (x, y)`` and their bilinear weights.
 
-    With ``x0 = floor(x)``, ``fx = x - x0`` (same for ``y``) the weights are
-    ``(1-fx)(1-fy)``, ``fx(1-fy)``, ``(1-fx)fy`` and ``fx fy``: each neighbour's weight is the
-    area of the rectangle *opposite* to it. Neighbours beyond the last row/column are clamped
-    onto it (as in :func:`linear_weights`).
+    With ``x0 = floor(x)``, ``fx = x - x0`` (same for ``y``) the weights are ``(1-fx)(1-fy)``,
+    ``fx(1-fy)``, ``(1-fx)fy`` and ``fx fy``: the area of the rectangle *opposite* each neighbour.
+    Neighbours beyond the last row/column are clamped onto it.
 
     Args:
         x, y: column and row of ``P`` in pixels (centres at integers), inside the image.
@@ -349,7 +328,7 @@ def bilinear_neighbours(x: float, y: float, height: int, width: int) -> tuple[Ne
         Four ``Neighbour(row, col, weight)``: top-left, top-right, bottom-left, bottom-right.
 
     Raises:
-        TypeError, ValueError: for sizes that are not positive ints or ``P`` outside the image.
+        ValueError, TypeError: a bad argument (named in the message), e.g. ``P`` outside the image.
 
     Example:
         >>> [round(n.weight, 4) for n in bilinear_neighbours(0.25, 0.5, 2, 2)]
@@ -379,12 +358,7 @@ def resample_image(image: torch.Tensor, size: int | tuple[int, int], method: str
         float32 tensor ``(C, H_out, W_out)`` clamped to ``[0, 1]`` (bicubic overshoots).
 
     Raises:
-        TypeError: for a non-tensor, a non-float (integer, complex) image or a bad ``size`` type.
-        ValueError: for an unknown method, another shape, an empty image or a bad size.
-
-    Example:
-        >>> resample_image(torch.rand(3, 8, 8), 4, "area").shape
-        torch.Size([3, 4, 4])
+        ValueError, TypeError: a bad argument (named in the message).
     """
     method = check_choice(method, "method", RESAMPLING_METHODS)
     check_tensor(image, "image", ndim=3, layout="(C, H, W)", dtype="float")

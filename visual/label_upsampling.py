@@ -8,27 +8,20 @@ import math
 import torch
 
 from visual.checks import as_size, check_choice, check_elements, check_int, check_tensor
+from visual.class_info import class_names
 from visual.interpolation import bilinear_interpolate
 
 __all__ = ["VOC_CLASSES", "SEGMENTATION_UPSAMPLING", "toy_label_map", "upsample_segmentation", "feature_map_size"]
 
-# PASCAL VOC 2012 class names, index = class id (Everingham et al., IJCV 2010, Table 1;
-# 255 marks "void" pixels and is not a class).
-VOC_CLASSES: tuple[str, ...] = (
-    "background", "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat",
-    "chair", "cow", "diningtable", "dog", "horse", "motorbike", "person", "pottedplant",
-    "sheep", "sofa", "train", "tvmonitor",
-)
+# PASCAL VOC 2012 class names, index = class id (Everingham et al., IJCV 2010, Table 1; 255 is "void").
+VOC_CLASSES: tuple[str, ...] = class_names("voc2012")
 
 # Ways of bringing a low-resolution segmentation to full size (``upsample_segmentation``).
 SEGMENTATION_UPSAMPLING: tuple[str, ...] = ("logits bilinear", "labels nearest", "labels bilinear")
 
 
 def toy_label_map() -> torch.Tensor:
-    """A small 8 x 8 PASCAL VOC label map: a person (15) and a cat (8) on background (0).
-
-    The person touches the background and the cat, so upsampling the *class ids* bilinearly
-    produces ids in between (aeroplane, bicycle, ..., horse) along the edges.
+    """An 8 x 8 PASCAL VOC label map: a person (15) touching a cat (8) and the background (0).
 
     Returns:
         int64 tensor of shape ``(8, 8)`` with values in ``{0, 8, 15}``.
@@ -44,12 +37,10 @@ def upsample_segmentation(labels: torch.Tensor, size: int | tuple[int, int], met
                           num_classes: int = len(VOC_CLASSES)) -> torch.Tensor:
     """Bring a low-resolution segmentation to ``size`` pixels, three ways.
 
-    * ``"logits bilinear"`` (what segmentation networks do): one score map per class (here
-      one-hot scores standing in for a network's logits), upsampled bilinearly with
-      :func:`~visual.interpolation.bilinear_interpolate`, then ``argmax`` over classes.
+    * ``"logits bilinear"`` (what networks do): one-hot scores standing in for logits, upsampled
+      with :func:`~visual.interpolation.bilinear_interpolate`, then ``argmax`` over classes.
     * ``"labels nearest"``: copy the nearest label. Valid classes, blocky edges.
-    * ``"labels bilinear"``: interpolate the class ids as numbers and round. Wrong: between
-      ids 0 and 15 it invents ids 1..14.
+    * ``"labels bilinear"``: interpolate the ids as numbers and round. Wrong: between 0 and 15 it invents 1..14.
 
     Args:
         labels: integer tensor ``(H, W)`` of class ids in ``[0, num_classes)``.
@@ -61,8 +52,7 @@ def upsample_segmentation(labels: torch.Tensor, size: int | tuple[int, int], met
         int64 tensor of shape ``(H_out, W_out)``.
 
     Raises:
-        TypeError, ValueError: for non-integer, empty or meta ``labels``, ids outside
-            ``[0, num_classes)``, an unknown method or a size outside ``[1, MAX_SIDE]``.
+        ValueError, TypeError: a bad argument (named in the message), e.g. ids outside ``[0, num_classes)``.
 
     Example:
         >>> upsample_segmentation(torch.tensor([[0, 15]]), (1, 4), "labels bilinear").tolist()
@@ -93,16 +83,15 @@ def upsample_segmentation(labels: torch.Tensor, size: int | tuple[int, int], met
 def feature_map_size(in_size: int, output_stride: int = 8) -> int:
     """Side of a ResNet feature map at ``output_stride`` (8, 16 or 32) for an ``in_size`` input.
 
-    Every stride-2 layer of a ResNet (7x7 conv with padding 3, 3x3 max-pool or conv with
-    padding 1, 1x1 shortcut conv) maps ``n`` pixels to ``floor((n - 1) / 2) + 1``; the dilated
-    layers after ``output_stride`` keep the size. Composing ``log2(output_stride)`` halvings
-    gives ``floor((n - 1) / output_stride) + 1``.
+    Every stride-2 layer of a ResNet maps ``n`` pixels to ``floor((n - 1) / 2) + 1``; the dilated
+    layers after ``output_stride`` keep the size.
 
     Args:
-        in_size: input pixels per side, ``>= 1``; output_stride: 8, 16 or 32.
+        in_size: input pixels per side, ``>= 1``.
+        output_stride: 8, 16 or 32.
 
     Returns:
-        Feature-map samples per side. Raises TypeError/ValueError for other arguments.
+        Feature-map samples per side. Raises ValueError, TypeError for other arguments.
 
     Example:
         >>> feature_map_size(473, 8), feature_map_size(512, 8)

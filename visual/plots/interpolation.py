@@ -1,15 +1,12 @@
-"""Pictures for the interpolation lesson (notebook 03).
+"""Pictures for the interpolation lesson (notebook 03), as ``draw_x``/``update_x``/``plot_x`` trios.
 
-Positions are in *input pixels*: pixel ``j`` has its centre at ``j`` and covers
-``[j - 0.5, j + 0.5]``. What a slider moves comes as a pair: ``draw_x(ax, ...)`` makes the
-artists once and returns them in a small dataclass, ``update_x(artists, ...)`` moves them;
-``plot_x(..., ax=None)`` does both for a static figure and returns the Axes.
+Positions are in *input pixels*: pixel ``j`` has its centre at ``j`` and covers ``[j - 0.5, j + 0.5]``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -59,8 +56,7 @@ def plot_data(values: Any, name: str, ndim: int, layout: str) -> torch.Tensor:
 
 def plot_values(image: Any, *, ax: Axes | None = None, title: str | None = None,
                 vmin: float | None = None, vmax: float | None = None) -> Axes:
-    """A small ``(H, W)`` array as an image with every value written in its cell (colour range
-    ``vmin..vmax``, default the data's, so that panels can share it)."""
+    """A small ``(H, W)`` array as an image, each value written in its cell; ``vmin``/``vmax`` share a range."""
     ax = get_axes(ax, (3.4, 3.4))
     img = plot_data(image, "image", 2, "(H, W)")
     ax.imshow(img.numpy(), cmap=SEQUENTIAL_CMAP, interpolation="nearest", vmin=vmin, vmax=vmax)
@@ -153,8 +149,7 @@ def draw_sample_grids(ax: Axes, in_size: int) -> GridArtists:
 
 
 def update_sample_grids(artists: GridArtists, out_size: int, align_corners: bool) -> None:
-    """Lay the ``out_size``-pixel grid over the input: centres at the *raw* source coordinates,
-    edges halfway between them."""
+    """Lay the ``out_size``-pixel grid over the input: centres at the *raw* source coordinates."""
     n = artists.in_size
     c = source_coordinates(out_size, n, align_corners, raw=True).tolist()
     step = ((n - 1) / (out_size - 1) if out_size > 1 else 0.0) if align_corners else n / out_size
@@ -183,9 +178,9 @@ class NeighbourArtists:
     ax: Axes
     image: torch.Tensor  # (H, W)
     cell: Rectangle
-    rings: list[Any] = field(default_factory=list)  # one Line2D per neighbour, size ~ weight
-    labels: list[Any] = field(default_factory=list)  # one Text per neighbour
-    point: Any = None  # Line2D: the star at P
+    rings: list[Any]  # one Line2D per neighbour, size ~ weight
+    labels: list[Any]  # one Text per neighbour
+    point: Any  # Line2D: the star at P
 
 
 def draw_bilinear_neighbours(ax: Axes, image: Any) -> NeighbourArtists:
@@ -216,8 +211,8 @@ def update_bilinear_neighbours(artists: NeighbourArtists, x: float, y: float) ->
         label.set_position((n.col + 0.08, n.row - 0.12))
         label.set_text(f"w={n.weight:.2f}")
     top_left, bottom_right = neighbours[0], neighbours[3]
-    artists.cell.set_bounds(top_left.col, top_left.row, bottom_right.col - top_left.col,
-                            bottom_right.row - top_left.row)
+    width, height = bottom_right.col - top_left.col, bottom_right.row - top_left.row
+    artists.cell.set_bounds(top_left.col, top_left.row, width, height)
     artists.point.set_data([x], [y])
     artists.ax.set_title(f"P = ({x:.2f}, {y:.2f}):  \u03a3 w\u00b7v = {value:.3f}")
 

@@ -1,12 +1,8 @@
-"""Pictures of segmentation label maps (notebook 03, section 6): one colour per class id.
-
-``draw_class_map(ax)`` makes the image once, ``update_class_map(artists, labels)`` shows a map
-with its legend, ``plot_class_map(labels)`` does both for a static figure.
-"""
+"""Pictures of PASCAL VOC label maps (notebook 03, section 6): one colour per class id, kept across maps."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,20 +31,15 @@ def label_colours(class_ids: Sequence[int]) -> dict[int, tuple[float, float, flo
 class ClassMapArtists:
     ax: Axes
     image: Any  # AxesImage
-    names: Sequence[str]
     colours: dict[int, tuple[float, float, float, float]]
     texts: list[Any] = field(default_factory=list)  # the ids written in small maps
 
 
-def draw_class_map(ax: Axes, *, class_names: Sequence[str] | None = None,
-                   colours: Mapping[int, tuple[float, float, float, float]] | None = None) -> ClassMapArtists:
-    """An empty label-map image; ``colours`` (class id -> RGBA) default to :func:`label_colours`
-    over all of ``class_names`` (default PASCAL VOC), so a class keeps its colour across maps."""
-    names = VOC_CLASSES if class_names is None else class_names
-    colours = dict(label_colours(range(len(names))) if colours is None else colours)
+def draw_class_map(ax: Axes) -> ClassMapArtists:
+    """An empty label-map image, with :func:`label_colours` over all PASCAL VOC classes."""
     image = ax.imshow(np.zeros((1, 1, 4)), interpolation="nearest")
     ax.set(xlabel="x (pixels)", ylabel="y (pixels)")
-    return ClassMapArtists(ax, image, names, colours)
+    return ClassMapArtists(ax, image, label_colours(range(len(VOC_CLASSES))))
 
 
 def update_class_map(artists: ClassMapArtists, labels: torch.Tensor, *, title: str | None = None,
@@ -69,7 +60,7 @@ def update_class_map(artists: ClassMapArtists, labels: torch.Tensor, *, title: s
     artists.texts = [artists.ax.text(c, r, str(v), ha="center", va="center", fontsize="x-small",
                                      color="white" if luma[v] < 0.5 else "black")
                      for (r, c), v in np.ndenumerate(lab.numpy())] if h * w <= ANNOTATE_MAX_CELLS else []
-    names = artists.names
+    names = VOC_CLASSES
     handles = [Patch(color=artists.colours[c], label=f"{c} {names[c] if c < len(names) else ''}".strip()
                      + (" (invented)" if c in invented else "")) for c in present]
     artists.ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="x-small",
@@ -77,10 +68,8 @@ def update_class_map(artists: ClassMapArtists, labels: torch.Tensor, *, title: s
     artists.ax.set_title(title or f"{h}\u00d7{w} label map")
 
 
-def plot_class_map(labels: torch.Tensor, *, ax: Axes | None = None, title: str | None = None,
-                   class_names: Sequence[str] | None = None,
-                   colours: Mapping[int, tuple[float, float, float, float]] | None = None) -> Axes:
+def plot_class_map(labels: torch.Tensor, *, ax: Axes | None = None, title: str | None = None) -> Axes:
     """A segmentation label map: one colour per class, ids written in small maps, named legend."""
     ax = get_axes(ax, (4.0, 4.0))
-    update_class_map(draw_class_map(ax, class_names=class_names, colours=colours), labels, title=title)
+    update_class_map(draw_class_map(ax), labels, title=title)
     return ax

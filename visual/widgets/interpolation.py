@@ -1,6 +1,5 @@
-"""Slider explorers for the interpolation lesson (notebook 03): each draws its figure once with a
-``draw_*`` helper of :mod:`visual.plots.interpolation`; its callback keeps a few numbers in
-``explorer.state`` and calls the matching ``update_*``. Out-of-range initial values raise."""
+"""Slider explorers for notebook 03: each draws its figure once (``draw_*``); its callback keeps a few
+numbers in ``explorer.state`` and calls the matching ``update_*``. Out-of-range initial values raise."""
 
 from __future__ import annotations
 
@@ -8,7 +7,6 @@ from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-import torch
 import torch.nn.functional as F
 
 from visual.checks import check_bool, check_choice, check_float, check_int, check_tensor
@@ -18,8 +16,7 @@ from visual.interpolation import (RESAMPLING_METHODS, bilinear_neighbours, inter
 from visual.label_upsampling import SEGMENTATION_UPSAMPLING, toy_label_map, upsample_segmentation
 from visual.plots.interpolation import (draw_bilinear_neighbours, draw_feature_alignment, draw_interpolation_matrix,
                                         draw_linear_interpolation, draw_resampling, draw_sample_grids, feature_drift,
-                                        plot_data,
-                                        update_bilinear_neighbours, update_feature_alignment,
+                                        plot_data, update_bilinear_neighbours, update_feature_alignment,
                                         update_interpolation_matrix, update_linear_interpolation, update_resampling,
                                         update_sample_grids)
 from visual.plots.label_upsampling import draw_class_map, update_class_map
@@ -29,6 +26,8 @@ __all__ = ["explore_linear_interpolation", "explore_align_corners", "explore_bil
            "explore_interpolation_matrix", "explore_segmentation_upsampling", "explore_feature_alignment"]
 
 DEFAULT_SIGNAL = (10.0, 20.0, 15.0, 5.0)  # a small 1-D signal with a peak and a slope
+# value[r, c] = (r + 1) * (c + 1) is bilinear in (x, y): bilinear interpolation reproduces it exactly.
+DEFAULT_POINT_IMAGE = tuple(tuple(float((r + 1) * (c + 1)) for c in range(4)) for r in range(4))  # (4, 4)
 PHOTO_SIDE = 256  # the sample photo is resized once to this square before exploring
 LAYOUT = {"width": "auto"}  # let ipywidgets size the controls
 
@@ -52,8 +51,8 @@ def _checkbox(value: Any) -> Any:
 
 def explore_linear_interpolation(values: Any = DEFAULT_SIGNAL, size: int = 7, *, align_corners: bool = False,
                                  max_size: int = 24) -> Explorer:
-    """Slide the number of output samples (``1..max_size``) and toggle ``align_corners`` on a 1-D
-    signal ``(L,)``; the title shows the largest difference to ``F.interpolate(mode="linear")``.
+    """Slide the output size (``1..max_size``) and toggle ``align_corners`` on a 1-D signal ``(L,)``;
+    the title shows the largest difference to ``F.interpolate(mode="linear")``.
 
     Returns:
         An ``Explorer``; ``state`` holds ``out_val`` ``(size,)`` and ``max_error``.
@@ -80,8 +79,7 @@ def explore_linear_interpolation(values: Any = DEFAULT_SIGNAL, size: int = 7, *,
 
 
 def explore_align_corners(in_size: int = 4, scale_factor: float = 2.0, *, align_corners: bool = False) -> Explorer:
-    """Slide the scale factor (0.5..4; output side ``floor(in_size * scale_factor)``) and toggle
-    ``align_corners`` on the picture of two pixel grids.
+    """Slide the scale factor (0.5..4; output ``floor(in_size * scale_factor)``) and toggle ``align_corners``.
 
     Returns:
         An ``Explorer``; ``state`` holds ``out_size`` and ``out_centres`` (input pixels).
@@ -104,21 +102,13 @@ def explore_align_corners(in_size: int = 4, scale_factor: float = 2.0, *, align_
     return finish_explorer(Explorer(None, controls, fig, update, state))
 
 
-def default_point_image() -> torch.Tensor:
-    """A 4 x 4 image with ``value[r, c] = (r + 1) * (c + 1)``: bilinear in (x, y), so bilinear
-    interpolation reproduces it exactly, ``value(P) = (x + 1) * (y + 1)``."""
-    steps = torch.arange(1.0, 5.0, dtype=torch.float64)
-    return steps[:, None] * steps[None, :]  # (4, 4)
-
-
-def explore_bilinear_point(image: Any = None, x: float = 1.3, y: float = 0.6) -> Explorer:
-    """Move a point ``P`` inside an image ``(H, W)`` (default :func:`default_point_image`) with
-    two sliders and watch its four neighbours' weights.
+def explore_bilinear_point(image: Any = DEFAULT_POINT_IMAGE, x: float = 1.3, y: float = 0.6) -> Explorer:
+    """Move a point ``P`` inside an image ``(H, W)`` with two sliders and watch its four neighbours' weights.
 
     Returns:
         An ``Explorer``; ``state`` holds ``neighbours`` and ``value`` (the weighted sum).
     """
-    img = plot_data(default_point_image() if image is None else image, "image", 2, "(H, W)")
+    img = plot_data(image, "image", 2, "(H, W)")
     h, w = img.shape
     controls = {"x": _slider(widgets.FloatSlider, x, "x", "x", 0.0, w - 1.0, 0.05),
                 "y": _slider(widgets.FloatSlider, y, "y", "y", 0.0, h - 1.0, 0.05)}
@@ -138,8 +128,7 @@ def explore_bilinear_point(image: Any = None, x: float = 1.3, y: float = 0.6) ->
 
 
 def explore_resampling(image: Any = None, size: int = 48, method: str = "bilinear") -> Explorer:
-    """Shrink a photo ``(3, H, W)`` in ``[0, 1]`` (default: the sample photo at 256 x 256) to
-    ``size`` (8..128) pixels with each resampling method and compare the artefacts.
+    """Shrink a photo ``(3, H, W)`` in ``[0, 1]`` (default: the sample photo) to ``size`` (8..128) pixels.
 
     Returns:
         An ``Explorer``; ``state`` holds the resampled ``image`` ``(3, size, size)``.
@@ -151,9 +140,7 @@ def explore_resampling(image: Any = None, size: int = 48, method: str = "bilinea
                 "method": widgets.Dropdown(options=list(RESAMPLING_METHODS), description="method",
                                            value=check_choice(method, "method", RESAMPLING_METHODS))}
     fig, axes = _figure((7.5, 4.0), ncols=2)
-    axes[0].imshow(photo.permute(1, 2, 0).numpy())  # (H, W, 3)
-    axes[0].set(xticks=[], yticks=[])
-    axes[0].set_title(f"original {photo.shape[1]}\u00d7{photo.shape[2]} px", fontsize="medium")
+    update_resampling(draw_resampling(axes[0]), photo, "original")
     artists = draw_resampling(axes[1])
     state: dict[str, Any] = {}
 
@@ -190,12 +177,10 @@ def explore_interpolation_matrix(out_size: int = 8, in_size: int = 4, *, align_c
 
 
 def explore_segmentation_upsampling(labels: Any = None, factor: int = 4, method: str = "labels bilinear") -> Explorer:
-    """Upsample a label map ``(H, W)`` (default ``toy_label_map()``) by ``factor`` (1..8) three
-    ways and count the classes that appear from nowhere.
+    """Upsample a label map ``(H, W)`` (default ``toy_label_map()``) by ``factor`` (1..8), count invented ids.
 
     Returns:
-        An ``Explorer``; ``state`` holds ``labels`` (the upsampled map) and ``invented`` (sorted
-        class ids absent from the input map).
+        An ``Explorer``; ``state`` holds ``labels`` (upsampled) and ``invented`` (sorted ids not in the input).
     """
     source = toy_label_map() if labels is None else check_tensor(labels, "labels", ndim=2, layout="(H, W)",
                                                                  dtype="integer").detach().long().cpu()
@@ -220,8 +205,7 @@ def explore_segmentation_upsampling(labels: Any = None, factor: int = 4, method:
 
 
 def explore_feature_alignment(in_size: int = 473, output_stride: int = 8, *, align_corners: bool = True) -> Explorer:
-    """Slide the input side (225..545 px) and see whether the upsampled features (output stride
-    8 or 16) land where they were computed.
+    """Slide the input side (225..545 px): do upsampled features (stride 8 or 16) land where they were computed?
 
     Returns:
         An ``Explorer``; ``state`` holds ``feature_size`` and ``max_drift`` (pixels).
