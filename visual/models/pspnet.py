@@ -30,8 +30,7 @@ from visual.conv_arithmetic import conv_output_size
 from visual.models.resnet import RESNET_ARCHS, dilated_resnet, load_checkpoint
 
 __all__ = ["PSPNetConfig", "MAX_CLASSES", "MAX_BIN", "PyramidBatchNorm2d", "PyramidPoolingModule", "PSPHead",
-           "ResNetFeatures", "PSPNet", "pspnet_loss", "adaptive_pool_windows",
-           "pspnet_sizes", "pyramid_features"]
+           "ResNetFeatures", "PSPNet", "pspnet_loss", "adaptive_pool_windows", "pspnet_sizes", "pyramid_features"]
 
 
 @dataclass(frozen=True)
@@ -68,10 +67,8 @@ class PyramidBatchNorm2d(nn.BatchNorm2d):
         """Normalise ``input`` of shape ``(N, C, H, W)``; same shape out."""
         values_per_channel = input.numel() // max(input.shape[1], 1)
         if self.training and values_per_channel == 1 and self.running_mean is not None:
-            return F.batch_norm(
-                input, self.running_mean, self.running_var, self.weight, self.bias,
-                training=False, momentum=0.0, eps=self.eps,
-            )  # (1, C, 1, 1)
+            return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                                training=False, momentum=0.0, eps=self.eps)  # (1, C, 1, 1)
         return super().forward(input)
 
 
@@ -121,7 +118,7 @@ class PyramidPoolingModule(nn.Module):
 
 
 class PSPHead(nn.Sequential):
-    """3x3 conv → BN → ReLU → Dropout2d → 1x1 conv: ``(N, C, h, w) -> (N, K, h, w)`` (semseg ``cls``, ``aux``)."""
+    """3x3 conv → BN → ReLU → Dropout2d → 1x1 conv, ``(N, C, h, w) -> (N, K, h, w)`` (semseg cls, aux)."""
 
     def __init__(self, in_channels: int, channels: int, num_classes: int, dropout: float = DEFAULTS.dropout) -> None:
         super().__init__(
@@ -175,19 +172,11 @@ class PSPNet(nn.Module):
         torch.Size([1, 4, 65, 65])
     """
 
-    def __init__(
-        self,
-        num_classes: int,
-        backbone: str = DEFAULTS.backbone,
-        bins: Sequence[int] = DEFAULTS.bins,
-        aux: bool = DEFAULTS.aux,
-        dropout: float = DEFAULTS.dropout,
-        align_corners: bool = DEFAULTS.align_corners,
-        backbone_weights: str | os.PathLike[str] | None = None,
-        *,
-        schedule: str = "torchvision",
-        deep_stem: bool = False,
-    ) -> None:
+    def __init__(self, num_classes: int, backbone: str = DEFAULTS.backbone, bins: Sequence[int] = DEFAULTS.bins,
+                 aux: bool = DEFAULTS.aux, dropout: float = DEFAULTS.dropout,
+                 align_corners: bool = DEFAULTS.align_corners,
+                 backbone_weights: str | os.PathLike[str] | None = None, *,
+                 schedule: str = "torchvision", deep_stem: bool = False) -> None:
         super().__init__()
         self.num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
         self.backbone_name = check_choice(backbone, "backbone", sorted(RESNET_ARCHS))
@@ -242,12 +231,8 @@ class PSPNet(nn.Module):
         return x
 
 
-def pspnet_loss(
-    outputs: Mapping[str, torch.Tensor],
-    target: torch.Tensor,
-    aux_weight: float = DEFAULTS.aux_weight,
-    ignore_index: int = DEFAULTS.ignore_index,
-) -> torch.Tensor:
+def pspnet_loss(outputs: Mapping[str, torch.Tensor], target: torch.Tensor, aux_weight: float = DEFAULTS.aux_weight,
+                ignore_index: int = DEFAULTS.ignore_index) -> torch.Tensor:
     """PSPNet's loss ``CE(out, target) + aux_weight * CE(aux, target)`` (aux term only if present).
 
     Args:
@@ -322,9 +307,8 @@ def adaptive_pool_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
     return [((i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)) for i in range(out_size)]
 
 
-def pspnet_sizes(
-    input_size: int | tuple[int, int], bins: Sequence[int] = DEFAULTS.bins
-) -> dict[str, tuple[int, int]]:
+def pspnet_sizes(input_size: int | tuple[int, int],
+                 bins: Sequence[int] = DEFAULTS.bins) -> dict[str, tuple[int, int]]:
     """Spatial size ``(H, W)`` after each stage of a PSPNet, keyed by module name, from conv arithmetic.
 
     Example:
