@@ -1,8 +1,4 @@
-"""Data for the lessons: the real sample photo shipped with matplotlib, and a synthetic
-segmentation dataset generated on the fly.
-
-Nothing here downloads anything: the photo is read from matplotlib's installed sample data.
-"""
+"""Data for the lessons, nothing downloaded: matplotlib's sample photo and synthetic segmentation data."""
 
 from __future__ import annotations
 
@@ -27,16 +23,13 @@ def load_sample_image(size: int | tuple[int, int] | None = None) -> torch.Tensor
     """Load matplotlib's sample photo of Grace Hopper as a float tensor.
 
     Args:
-        size: ``None`` for the original resolution (600 x 512), an ``int`` for a square
-            ``size x size`` image, or ``(H, W)``, each side 1 to ``MAX_SIDE``. Resizing uses
-            antialiased bilinear resampling so that downsized photos do not alias.
+        size: ``None`` (600 x 512), a side or ``(H, W)``, 1 to ``MAX_SIDE`` (antialiased resizing).
 
     Returns:
-        Tensor of shape ``(3, H, W)``, dtype float32, values in ``[0, 1]``.
+        ``(3, H, W)`` float32 in ``[0, 1]``.
 
     Raises:
-        TypeError: if ``size`` is not ``None``, an int or a pair of ints.
-        ValueError: if a requested side is outside ``[1, MAX_SIDE]``.
+        TypeError, ValueError: a bad ``size``.
 
     Example:
         >>> load_sample_image(473).shape
@@ -53,13 +46,8 @@ def load_sample_image(size: int | tuple[int, int] | None = None) -> torch.Tensor
     return image
 
 
-# --------------------------------------------------------------------------------------------
-# A synthetic segmentation task that a PSPNet can learn from scratch on a CPU in a lesson.
-# --------------------------------------------------------------------------------------------
-
 SHAPE_NAMES = ("disc", "triangle", "square", "ring")  # foreground classes 1, 2, 3, 4 in this order
 CLASS_HUES = (0.0, 0.33, 0.62, 0.12)  # hue (HSV, in turns) around which each shape's colour is drawn
-IGNORE_INDEX = 255  # label of "don't care" pixels, as in the PSPNet reference code (hszhao/semseg)
 MIN_SYNTHETIC_SIZE = 16  # pixels per side: smaller images cannot hold a recognisable shape
 MAX_SYNTHETIC_SIZE = 2048  # pixels per side: rendering holds ~10 (H, W) float64 arrays (~300 MiB at 2048)
 MAX_OBJECTS = 64  # shapes per image: each one is a pass over the whole image
@@ -72,17 +60,17 @@ TEXTURE_GRID = 5  # the background's low-frequency texture is a TEXTURE_GRID x T
 class SyntheticShapes(Dataset):
     """Deterministic synthetic segmentation data: textured shapes on a textured background.
 
-    Image ``i`` is drawn from its own generator seeded with ``(seed, i)``: identical on every
-    call and machine, generated on the fly (no disk); datasets of different ``seed`` share no
-    images, so a held-out set is one line. The background (class 0) is a low-frequency colour
-    texture with pixel noise; 1 to ``max_objects`` shapes (disc, triangle, square, ring: classes
-    1-4, as many as ``num_classes - 1``) of random position, size and rotation occlude each other.
-    Each class has its own hue (``CLASS_HUES[c - 1]`` +- ``hue_jitter``, 0 to 0.5 turns; 0.5 makes
-    colour useless), with random saturation, brightness, stripes and noise.
+    Image ``i`` comes from a generator seeded with ``(seed, i)``: the same on every machine, made on
+    the fly; another ``seed`` gives a held-out set. 1 to ``max_objects`` shapes (disc, triangle,
+    square, ring: classes 1-4) occlude each other; each class has its own hue +- ``hue_jitter``.
 
     Args:
-        length: number of images (>= 0); size: side, or ``(H, W)``, 16 to 2048 pixels;
-        num_classes: 2 to 5, the background included; max_objects: 1 to 64; seed: an int >= 0.
+        length: number of images (>= 0).
+        size: side, or ``(H, W)``, 16 to 2048 pixels.
+        num_classes: 2 to 5, the background included.
+        max_objects: 1 to 64.
+        hue_jitter: 0 to 0.5 turns (0.5 makes colour useless).
+        seed: an int >= 0.
 
     Raises:
         TypeError, ValueError: an argument of the wrong type or out of range.
@@ -161,12 +149,8 @@ class SyntheticShapes(Dataset):
 
 
 def _shape_mask(name: str, dy: np.ndarray, dx: np.ndarray, radius: float, angle: float) -> np.ndarray:
-    """Boolean mask ``(H, W)`` of a shape centred at ``dy = dx = 0``, as large as a disc of ``radius``.
-
-    Every shape covers the area of a disc of radius ``radius`` (so that no class is small by
-    construction): a regular ``n``-gon of circumradius ``R`` has area ``(n / 2) R^2 sin(2 pi / n)``,
-    a ring of outer radius ``R`` the area ``pi R^2 (1 - RING_HOLE^2)``.
-    """
+    """Boolean ``(H, W)`` mask of a shape at ``dy = dx = 0`` with the area of a disc of ``radius``
+    (an ``n``-gon of circumradius ``R`` has area ``(n / 2) R^2 sin(2 pi / n)``)."""
     distance_sq = dy**2 + dx**2  # (H, W)
     if name == "disc":
         return distance_sq <= radius**2

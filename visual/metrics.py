@@ -1,9 +1,5 @@
-"""Segmentation metrics as the benchmarks define them (PASCAL VOC, ADE20K, Cityscapes).
-
-A confusion matrix counts pixels by (true class, predicted class); per-class IoU, mean IoU
-(over the classes present) and pixel accuracy are read off it. :func:`evaluate` runs a model
-over held-out data and returns those metrics.
-"""
+"""Segmentation metrics as the benchmarks define them (PASCAL VOC, ADE20K, Cityscapes): IoU, mIoU
+and pixel accuracy from a confusion matrix, and :func:`evaluate` over held-out data."""
 
 from __future__ import annotations
 
@@ -23,12 +19,19 @@ __all__ = ["confusion_matrix", "SegmentationMetrics", "segmentation_metrics", "e
 
 def confusion_matrix(prediction: torch.Tensor, target: torch.Tensor, num_classes: int,
                      ignore_index: int = DEFAULTS.ignore_index) -> torch.Tensor:
-    """Count pixels by (true class, predicted class).
+    """Count pixels by (true class, predicted class), skipping targets equal to ``ignore_index``.
 
-    ``prediction`` and ``target`` are integer tensors of one shape (a float ``prediction``, not
-    yet arg-maxed, is a TypeError); target pixels equal to ``ignore_index`` are skipped. Returns
-    the ``(K, K)`` int64 tensor ``C``, ``C[i, j]`` = pixels of true class ``i`` predicted as ``j``
-    (``K = num_classes``, 1 to ``MAX_CLASSES``; a label outside ``[0, K)`` is a ValueError).
+    Args:
+        prediction: integer class indices, any shape (arg-maxed, not logits).
+        target: integer class indices, the same shape.
+        num_classes: ``K``, 1 to ``MAX_CLASSES``.
+        ignore_index: target label to skip.
+
+    Returns:
+        ``(K, K)`` int64 ``C``: ``C[i, j]`` pixels of true class ``i`` predicted as ``j``.
+
+    Raises:
+        TypeError, ValueError: a bad argument or a label outside ``[0, K)``.
 
     Example:
         >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2).tolist()
@@ -62,14 +65,10 @@ class SegmentationMetrics:
 
 
 def segmentation_metrics(confusion: torch.Tensor) -> SegmentationMetrics:
-    """Per-class IoU, mIoU and pixel accuracy from a confusion matrix.
+    """Per-class IoU, mIoU and pixel accuracy from a ``(K, K)`` confusion matrix of counts ``>= 0``.
 
-    ``IoU_k = C[k, k] / (sum_j C[k, j] + sum_i C[i, k] - C[k, k])`` (true positives over the
-    union of the true and the predicted pixels of class ``k``); mIoU is its mean over classes
-    that occur; pixel accuracy is ``trace(C) / sum(C)``.
-
-    ``confusion`` holds finite counts ``>= 0`` (from :func:`confusion_matrix`), at least one pixel;
-    anything else is a TypeError / ValueError naming it.
+    ``IoU_k = C[k, k] / (sum_j C[k, j] + sum_i C[i, k] - C[k, k])``; mIoU is its mean over classes
+    that occur; pixel accuracy is ``trace(C) / sum(C)``. TypeError / ValueError: a bad matrix.
 
     Example:
         >>> m = segmentation_metrics(torch.tensor([[3, 1], [0, 4]]))
@@ -93,14 +92,10 @@ def segmentation_metrics(confusion: torch.Tensor) -> SegmentationMetrics:
 
 
 def model_device(model: nn.Module, device: str | torch.device | None = None) -> torch.device:
-    """Where ``model`` runs: ``device`` (the model is moved there) or its first parameter's device.
-
-    A model without parameters runs on ``cpu``.
+    """Where ``model`` runs: ``device`` (the model is moved there) or its first parameter's (else cpu).
 
     Raises:
-        TypeError: ``model`` is not an ``nn.Module``.
-        ValueError: an unknown or unavailable ``device`` (:func:`visual.checks.check_device`), or
-            parameters on the ``meta`` device (shapes only, no values to run).
+        TypeError, ValueError: not a module, a bad ``device``, or parameters on the ``meta`` device.
     """
     check_module(model, "model")
     if device is not None:
@@ -115,23 +110,21 @@ def model_device(model: nn.Module, device: str | torch.device | None = None) -> 
 def evaluate(model: nn.Module, data: Dataset | DataLoader | Iterable, num_classes: int, *,
              batch_size: int = 16, ignore_index: int = DEFAULTS.ignore_index,
              device: str | torch.device | None = None) -> SegmentationMetrics:
-    """Evaluate a segmentation model on held-out data: confusion matrix, IoU, mIoU, accuracy.
-
-    The model runs in evaluation mode under ``torch.inference_mode`` (its mode is restored
-    afterwards); the prediction is the arg-max of ``model(x)["out"]``.
+    """Evaluate a segmentation model (evaluation mode, its mode restored) on held-out data.
 
     Args:
-        model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)}`` with ``K = num_classes``.
-        data: a ``Dataset`` of ``(image (3, H, W), target (H, W))`` pairs (read ``batch_size`` at a
-            time), or an iterable of batches ``(images (N, 3, H, W), targets (N, H, W))``.
-        device: ``"cpu"``, ``"cuda"``, ... to move the model there first; ``None``: where it is.
+        model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)}``; the prediction is the arg-max.
+        data: a ``Dataset`` of ``(image (3, H, W), target (H, W))`` pairs, or batches of them.
+        num_classes: ``K``, 1 to ``MAX_CLASSES``.
+        batch_size: images per batch when ``data`` is a ``Dataset``.
+        ignore_index: target label to skip.
+        device: where to move the model first; ``None``: where it is.
 
     Returns:
         :class:`SegmentationMetrics` over all pixels of ``data``.
 
     Raises:
-        TypeError, ValueError: a bad argument, a meta-device model, a model predicting another
-            number of classes, or ``data`` without labelled pixels.
+        TypeError, ValueError: a bad argument, a wrong class count, or no labelled pixels.
     """
     device = model_device(model, device)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)

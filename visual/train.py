@@ -1,12 +1,5 @@
-"""Train a segmentation model the way PSPNet was trained, at classroom scale.
-
-``train_model``: SGD with momentum and weight decay, the "poly" learning-rate schedule
-``lr = base_lr * (1 - step / steps) ** power`` (Zhao et al., PSPNet, CVPR 2017, Sec. 5.1; here
-``torch.optim.lr_scheduler.PolynomialLR``, stepped once per iteration), the official code's
-larger rate for the new layers, the auxiliary loss (:func:`visual.pspnet_loss`), a
-``tqdm.auto`` progress bar and an optional held-out evaluation (:func:`visual.metrics.evaluate`)
-every few steps. ``loss_gradients`` shows where the main and the auxiliary loss send gradients.
-"""
+"""Train a segmentation model the way PSPNet was trained (Zhao et al. 2017, Sec. 5.1), at classroom
+scale: SGD, the "poly" schedule, the auxiliary loss; and where each loss sends gradients."""
 
 from __future__ import annotations
 
@@ -37,12 +30,8 @@ NEW_LAYERS = ("ppm", "head", "aux_head")  # semseg train.py: modules_new = [mode
 class TrainConfig:
     """Training settings; the defaults are the paper's (Zhao et al. 2017, Sec. 5.1), each with its source.
 
-    ``steps`` SGD iterations of ``batch_size`` images; the backbone's rate starts at ``base_lr``
-    and the new layers' (:data:`NEW_LAYERS`) at ``head_lr_multiplier`` times it, both following
-    the poly schedule of power ``lr_power``; ``eval_every`` steps (and at the end; ``None``: only
-    at the end) the held-out set is evaluated, and training stops once its mIoU reaches
-    ``stop_at_miou``; ``seed`` seeds dropout and the data order (``None``: left as they are).
-    Every field is checked on creation (TypeError / ValueError naming it).
+    :data:`NEW_LAYERS` train at ``head_lr_multiplier * base_lr``; held-out evaluation runs every
+    ``eval_every`` steps and at the end; ``None`` turns ``eval_every``/``seed``/``stop_at_miou`` off.
     """
 
     steps: int = 150_000  # paper Sec. 5.1: 150K iterations on ImageNet scene parsing (ADE20K)
@@ -73,16 +62,10 @@ class TrainConfig:
 
 
 PAPER_TRAINING = TrainConfig()
-# The live demo of notebook 04: PSPNet-ResNet18 from scratch on 65x65 SyntheticShapes images.
-# One step of 8 images is 66 GFLOP (forward + backward); measured here at 1.1-1.2 s on ONE core,
-# so the 60 steps and 3 held-out evaluations fit in 90 s even single-threaded (~50 s on 2 free
-# cores); the demo stops at the first evaluation that reaches the lesson's target mIoU of 0.7
-# (`replace(CLASSROOM_TRAINING, stop_at_miou=None)` runs the whole schedule). From scratch and
-# with so few steps, the rate is 5x the paper's 0.01, which fine-tunes an ImageNet backbone.
-# head_lr_multiplier: semseg's 10x breaks this demo (from scratch, the new layers at 0.5 diverge
-# from the backbone: held-out mIoU 0.44 after 60 steps); 2x reaches 0.70 only at step 60 (0.699 at
-# step 40); 1x reaches 0.73 at step 40 and 0.77 at 60 (measured with benchmarks/bench_pspnet.py's
-# setting, one thread), so the classroom run keeps one rate for all layers.
+# Notebook 04's live demo: PSPNet-ResNet18 from scratch on 65x65 SyntheticShapes. A step of 8 images
+# (66 GFLOP) takes 1.1-1.2 s on one core: 60 steps and 3 evaluations fit in 90 s; it stops at mIoU 0.7.
+# From scratch the rate is 5x the paper's; semseg's 10x head rate diverges here (mIoU 0.44 after 60
+# steps), 1x reaches 0.73 at step 40 (benchmarks/bench_pspnet.py, one thread).
 CLASSROOM_TRAINING = replace(PAPER_TRAINING, steps=60, batch_size=8, base_lr=0.05, head_lr_multiplier=1.0,
                              eval_every=20, stop_at_miou=0.7)
 
@@ -90,8 +73,7 @@ CLASSROOM_TRAINING = replace(PAPER_TRAINING, steps=60, batch_size=8, base_lr=0.0
 def poly_lr(base_lr: float, step: int, steps: int, power: float = PAPER_TRAINING.lr_power) -> float:
     """The "poly" learning rate of PSPNet (Sec. 5.1): ``base_lr * (1 - step / steps) ** power``.
 
-    ``base_lr`` and ``power`` are finite and ``>= 0``, ``steps >= 1`` and ``0 <= step <= steps``
-    (else TypeError / ValueError naming the argument).
+    TypeError / ValueError: a negative rate or power, ``steps < 1``, ``step`` outside ``[0, steps]``.
 
     Example:
         >>> poly_lr(0.01, 0, 100), poly_lr(0.01, 100, 100)
@@ -108,10 +90,8 @@ def poly_lr(base_lr: float, step: int, steps: int, power: float = PAPER_TRAINING
 
 @dataclass
 class History:
-    """What happened during :func:`train_model`: per step (1-based ``step``) the ``loss`` (main +
-    aux_weight x auxiliary) and the backbone's ``lr``; per held-out evaluation its ``eval_step``,
-    ``miou``, ``pixel_accuracy`` and the cumulative ``train_seconds`` (evaluations excluded); the
-    last evaluation's ``metrics`` and the ``seconds`` of the whole call."""
+    """What :func:`train_model` did: per step ``loss`` and backbone ``lr``; per evaluation ``miou``,
+    ``pixel_accuracy`` and cumulative ``train_seconds``; the last ``metrics``; total ``seconds``."""
 
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
@@ -137,28 +117,22 @@ def parameter_groups(model: nn.Module, base_lr: float, head_lr_multiplier: float
 def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config: TrainConfig = CLASSROOM_TRAINING,
                 val_dataset: Dataset | None = None, progress: bool = True,
                 device: str | torch.device | None = None) -> History:
-    """Train a segmentation model with SGD, the poly schedule and the auxiliary loss.
-
-    Each step draws ``config.batch_size`` images from ``dataset`` (shuffled with a generator
-    seeded by ``config.seed``; the data is cycled when ``steps * batch_size > len(dataset)``),
-    computes :func:`visual.pspnet_loss` on the model's dict (``"aux"`` included when the model
-    returns it), and takes one SGD step; ``PolynomialLR`` then lowers every group's rate to
-    its poly value. With ``val_dataset`` the model is evaluated every ``config.eval_every``
-    steps and at the end. Batches go to the device of the model's parameters.
+    """Train with SGD, the poly schedule (``PolynomialLR``, once per step) and :func:`visual.pspnet_loss`.
 
     Args:
         model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)[, "aux": ...]}``; left in training mode.
-        dataset, val_dataset: ``(image (3, H, W), target (H, W))`` pairs (``val_dataset`` may be ``None``).
-        num_classes: ``K``, 1 to ``MAX_CLASSES``; config: a :class:`TrainConfig`.
-        progress: show a ``tqdm.auto`` progress bar with the loss and the last held-out mIoU.
-        device: ``"cpu"``, ``"cuda"``, ... to move the model there first; ``None``: where it is.
+        dataset: ``(image (3, H, W), target (H, W))`` pairs, cycled and shuffled (seed ``config.seed``).
+        num_classes: ``K``, 1 to ``MAX_CLASSES``.
+        config: a :class:`TrainConfig`.
+        val_dataset: held-out pairs evaluated every ``config.eval_every`` steps and at the end, or ``None``.
+        progress: show a ``tqdm.auto`` progress bar.
+        device: where to move the model first; ``None``: where it is.
 
     Returns:
         A :class:`History`.
 
     Raises:
-        TypeError, ValueError: a bad argument, a meta-device model, ``dataset`` smaller than one
-            batch, or a model that predicts another number of classes than ``num_classes``.
+        TypeError, ValueError: a bad argument (named in the message).
     """
     device = model_device(model, device)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
@@ -207,8 +181,7 @@ def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config:
                 due = config.eval_every is not None and step % config.eval_every == 0
                 if val_dataset is not None and (due or step == config.steps):
                     metrics = evaluate(model, val_dataset, num_classes, batch_size=config.eval_batch_size,
-                                       device=device,
-                                       ignore_index=config.ignore_index)
+                                       device=device, ignore_index=config.ignore_index)
                     history.metrics = metrics
                     history.eval_step.append(step)
                     history.miou.append(metrics.miou)
@@ -225,9 +198,6 @@ def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config:
     return history
 
 
-# --------------------------------------------------------------------------------------------
-# Deep supervision: where the gradients of the main and the auxiliary loss go.
-# --------------------------------------------------------------------------------------------
 GRADIENT_PARTS = ("backbone.conv1", "backbone.layer1", "backbone.layer2", "backbone.layer3",
                   "backbone.layer4", "ppm", "head", "aux_head")
 
@@ -237,21 +207,20 @@ def loss_gradients(model: nn.Module, images: torch.Tensor, target: torch.Tensor,
                    ignore_index: int = PAPER_TRAINING.ignore_index) -> dict[str, dict[str, torch.Tensor]]:
     """Gradients of the main and of the auxiliary cross-entropy, separately, per part of the model.
 
-    One forward pass in training mode, then ``torch.autograd.grad`` of each loss term with
-    respect to the parameters; nothing is stored in ``.grad`` and the model is not changed
-    (its BatchNorm running statistics do move, as in any training-mode forward pass). Works
-    under ``torch.no_grad()`` and ``torch.inference_mode()``: gradients are enabled inside.
+    One training-mode forward pass and ``torch.autograd.grad`` (``.grad`` is left alone; BatchNorm
+    statistics move); works under ``torch.inference_mode()``.
 
     Args:
-        model: a PSPNet built with ``aux=True``; images: ``(N, 3, H, W)``; target: ``(N, H, W)`` int64.
+        model: a PSPNet built with ``aux=True``.
+        images: ``(N, 3, H, W)``.
+        target: ``(N, H, W)`` int64.
         parts: names of submodules of ``model`` to report.
 
     Returns:
-        ``{"main": {part: flat gradient}, "aux": {part: flat gradient}}``; a part the loss does
-        not reach gets zeros (e.g. the head for the auxiliary loss).
+        ``{"main": {part: flat gradient}, "aux": {...}}``; zeros where a loss does not reach.
 
     Raises:
-        TypeError, ValueError: a bad ``model`` or ``parts``, or no ``"aux"`` output in training mode.
+        TypeError, ValueError: a bad argument, or no ``"aux"`` output in training mode.
     """
     check_module(model, "model")
     if isinstance(parts, str) or not isinstance(parts, (tuple, list)) or not parts \
@@ -286,9 +255,7 @@ def loss_gradients(model: nn.Module, images: torch.Tensor, target: torch.Tensor,
 
 
 def combined_gradient_norms(gradients: Mapping[str, Mapping[str, torch.Tensor]], aux_weight: float) -> dict[str, float]:
-    """``||g_main + aux_weight * g_aux||`` per part: the gradient the PSPNet loss sends there.
-
-    ``gradients`` as from :func:`loss_gradients`; ``aux_weight`` (alpha, paper: 0.4) finite, ``>= 0``.
+    """``||g_main + aux_weight * g_aux||`` per part, for ``gradients`` from :func:`loss_gradients`.
 
     Example:
         >>> g = {"main": {"a": torch.tensor([3.0, 0.0])}, "aux": {"a": torch.tensor([0.0, 10.0])}}

@@ -1,8 +1,5 @@
-"""PSPNet: the Pyramid Scene Parsing Network (Zhao, Shi, Qi, Wang & Jia, CVPR 2017).
-
-The architecture of the paper and of its official PyTorch code (hszhao/semseg,
-``model/pspnet.py``), on torchvision's ResNet made output-stride 8 by
-``replace_stride_with_dilation=(False, True, True)`` (:func:`visual.dilated_resnet`)::
+"""PSPNet (Zhao et al., CVPR 2017) as in its official code (hszhao/semseg ``model/pspnet.py``),
+on torchvision's ResNet at output stride 8 (:func:`visual.dilated_resnet`)::
 
     image (N, 3, H, W)
       └─ backbone: conv1 → maxpool → layer1 → layer2 → layer3 ─┬─→ aux head (training only)
@@ -13,8 +10,7 @@ The architecture of the paper and of its official PyTorch code (hszhao/semseg,
       └─ head: 3x3 conv to 512 → BN → ReLU → Dropout2d(0.1) → 1x1 conv to num_classes
       └─ bilinear upsampling to H x W → {"out": (N, num_classes, H, W), "aux": ...}
 
-Deliberate differences from semseg: torchvision's 7x7 stem and à trous schedule; any input size
-(semseg asserts H = 8k + 1); training at batch size 1 (:class:`PyramidBatchNorm2d`).
+Differences from semseg: torchvision's stem and schedule (options), any input size, batch size 1.
 """
 
 from __future__ import annotations
@@ -34,8 +30,7 @@ from visual.conv_arithmetic import conv_output_size
 from visual.models.resnet import RESNET_ARCHS, dilated_resnet, load_checkpoint
 
 __all__ = ["PSPNetConfig", "MAX_CLASSES", "MAX_BIN", "PyramidBatchNorm2d", "PyramidPoolingModule", "PSPHead",
-           "ResNetFeatures", "PSPNet", "pspnet_loss", "adaptive_pool_windows",
-           "pspnet_sizes", "pyramid_features"]
+           "ResNetFeatures", "PSPNet", "pspnet_loss", "adaptive_pool_windows", "pspnet_sizes", "pyramid_features"]
 
 
 @dataclass(frozen=True)
@@ -65,36 +60,25 @@ MAX_BIN = 128  # pyramid bins beyond layer4's side (90 cells at 713 px) only rep
 
 
 class PyramidBatchNorm2d(nn.BatchNorm2d):
-    """``nn.BatchNorm2d`` that accepts one value per channel in training mode.
-
-    At batch size 1 the 1x1 bin gives one value per channel: no batch statistics exist and
-    ``nn.BatchNorm2d`` raises. In that one case this layer normalises with its *running*
-    statistics (as in evaluation mode) and leaves them unchanged; gradients still reach the
-    affine parameters and the conv before it. Otherwise, and in its ``state_dict``, it is
-    ``nn.BatchNorm2d``.
-    """
+    """``nn.BatchNorm2d`` that, given one value per channel in training mode (the 1x1 bin at batch
+    size 1), normalises with its running statistics and leaves them unchanged; otherwise the same."""
 
     def forward(self, input: torch.Tensor) -> torch.Tensor:  # noqa: A002 - PyTorch's own name
         """Normalise ``input`` of shape ``(N, C, H, W)``; same shape out."""
         values_per_channel = input.numel() // max(input.shape[1], 1)
         if self.training and values_per_channel == 1 and self.running_mean is not None:
-            return F.batch_norm(
-                input, self.running_mean, self.running_var, self.weight, self.bias,
-                training=False, momentum=0.0, eps=self.eps,
-            )  # (1, C, 1, 1)
+            return F.batch_norm(input, self.running_mean, self.running_var, self.weight, self.bias,
+                                training=False, momentum=0.0, eps=self.eps)  # (1, C, 1, 1)
         return super().forward(input)
 
 
 class PyramidPoolingModule(nn.Module):
-    """The pyramid pooling module (paper Sec. 3.2, Fig. 3c).
-
-    For each bin size ``b``: adaptive average pooling to ``b x b`` → 1x1 conv to
-    ``reduction_channels`` (no bias) → BatchNorm → ReLU → bilinear upsampling back to the
-    feature size; the ``len(bins)`` branches are concatenated after the input features.
+    """The pyramid pooling module (paper Sec. 3.2, Fig. 3c): per bin ``b``, adaptive avg-pool to
+    ``b x b`` → 1x1 conv → BN → ReLU → bilinear up; the branches are concatenated after the input.
 
     Args:
         in_channels: channels ``C`` of the input features (layer4: 512 for resnet18/34, 2048 for 50+).
-        bins: pyramid bin sizes, e.g. ``(1, 2, 3, 6)`` (1 to :data:`MAX_BIN`).
+        bins: pyramid bin sizes, 1 to :data:`MAX_BIN`.
         reduction_channels: channels of each branch; ``None`` gives ``C // len(bins)``.
         align_corners: passed to ``F.interpolate``.
     """
@@ -134,11 +118,7 @@ class PyramidPoolingModule(nn.Module):
 
 
 class PSPHead(nn.Sequential):
-    """A PSPNet classifier: 3x3 conv (no bias) → BatchNorm → ReLU → Dropout2d → 1x1 conv.
-
-    The main head has ``channels=512``, the auxiliary head on layer3 256 (semseg ``cls``, ``aux``).
-    Shapes: ``(N, in_channels, h, w) -> (N, num_classes, h, w)``.
-    """
+    """3x3 conv → BN → ReLU → Dropout2d → 1x1 conv, ``(N, C, h, w) -> (N, K, h, w)`` (semseg cls, aux)."""
 
     def __init__(self, in_channels: int, channels: int, num_classes: int, dropout: float = DEFAULTS.dropout) -> None:
         super().__init__(
@@ -152,11 +132,7 @@ class PSPHead(nn.Sequential):
 
 
 class ResNetFeatures(nn.Module):
-    """The stages of a torchvision ResNet (no ``avgpool``/``fc``), returning layer3 and layer4.
-
-    The submodules keep torchvision's names, so the ``state_dict`` keys are the ResNet's minus
-    ``fc.*``. Shapes: ``(N, 3, H, W) -> ((N, C3, h, w), (N, C4, h, w))``.
-    """
+    """A torchvision ResNet without ``avgpool``/``fc`` (same key names): ``(N, 3, H, W)`` -> (layer3, layer4)."""
 
     def __init__(self, resnet: nn.Module) -> None:
         super().__init__()
@@ -175,26 +151,20 @@ class PSPNet(nn.Module):
 
     Args:
         num_classes: number of classes, 1 to :data:`MAX_CLASSES`.
-        backbone: ``"resnet18"``, ``"resnet34"``, ``"resnet50"``, ``"resnet101"`` or ``"resnet152"``.
-        bins: pyramid bin sizes (1 to :data:`MAX_BIN`), paper: ``(1, 2, 3, 6)``; ``()`` builds no
-            pyramid (semseg ``use_ppm=False``): ``model.ppm`` is ``None`` and the head's 3x3
-            conv reads layer4's ``C`` channels directly.
+        backbone: a key of ``RESNET_ARCHS`` (``"resnet18"`` ... ``"resnet152"``).
+        bins: pyramid bin sizes (paper: ``(1, 2, 3, 6)``); ``()``: no pyramid, ``model.ppm is None``.
         aux: build the auxiliary head on layer3 (used in training mode only).
         dropout: ``nn.Dropout2d`` probability in both heads, in ``[0, 1)``.
         align_corners: for every bilinear upsampling (semseg: ``True``).
-        backbone_weights: ``None`` (random weights, nothing is downloaded) or the path of a local
-            torchvision ResNet checkpoint, loaded with ``weights_only=True``; ``fc.*`` is ignored.
-        schedule: the backbone's dilation rule, ``"torchvision"`` (à trous) or ``"semseg"`` (every
-            3x3 conv of layer3/layer4 dilated 2/4, as the official code); see :func:`dilated_resnet`.
+        backbone_weights: ``None`` (random) or a local torchvision ResNet checkpoint (``fc.*`` ignored).
+        schedule: ``"torchvision"`` (à trous) or ``"semseg"`` dilation; see :func:`dilated_resnet`.
         deep_stem: the official code's stem of three 3x3 convs instead of the 7x7 ``conv1``.
 
     Shapes:
-        ``forward``: ``(N, 3, H, W)`` images of the model's dtype, ``H, W >= 1`` (from 64 up the
-        pyramid is meaningful) → ``{"out": (N, K, H, W)}``, plus ``"aux"`` in training mode.
+        ``forward``: ``(N, 3, H, W)`` → ``{"out": (N, K, H, W)}``, plus ``"aux"`` in training mode.
 
     Raises:
-        TypeError, ValueError: a bad argument or a checkpoint that does not match the backbone.
-        FileNotFoundError: ``backbone_weights`` names no file.
+        TypeError, ValueError: a bad argument or checkpoint; FileNotFoundError: no such checkpoint.
 
     Example:
         >>> model = PSPNet(num_classes=4, backbone="resnet18").eval()
@@ -202,19 +172,11 @@ class PSPNet(nn.Module):
         torch.Size([1, 4, 65, 65])
     """
 
-    def __init__(
-        self,
-        num_classes: int,
-        backbone: str = DEFAULTS.backbone,
-        bins: Sequence[int] = DEFAULTS.bins,
-        aux: bool = DEFAULTS.aux,
-        dropout: float = DEFAULTS.dropout,
-        align_corners: bool = DEFAULTS.align_corners,
-        backbone_weights: str | os.PathLike[str] | None = None,
-        *,
-        schedule: str = "torchvision",
-        deep_stem: bool = False,
-    ) -> None:
+    def __init__(self, num_classes: int, backbone: str = DEFAULTS.backbone, bins: Sequence[int] = DEFAULTS.bins,
+                 aux: bool = DEFAULTS.aux, dropout: float = DEFAULTS.dropout,
+                 align_corners: bool = DEFAULTS.align_corners,
+                 backbone_weights: str | os.PathLike[str] | None = None, *,
+                 schedule: str = "torchvision", deep_stem: bool = False) -> None:
         super().__init__()
         self.num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
         self.backbone_name = check_choice(backbone, "backbone", sorted(RESNET_ARCHS))
@@ -252,8 +214,7 @@ class PSPNet(nn.Module):
         return result
 
     def check_images(self, x: Any, name: str = "x") -> torch.Tensor:
-        """Refuse what ``forward`` cannot segment: not a ``(N, 3, H, W)`` tensor of the parameters'
-        dtype with ``1 <= H, W <= MAX_SIDE``, or (training mode) one value per channel in layer4."""
+        """Refuse what ``forward`` cannot segment (shape, dtype, one value per channel in training)."""
         check_tensor(x, name, ndim=4, layout=f"(N, {IN_CHANNELS}, H, W)", dtype="float")
         if x.shape[1] != IN_CHANNELS or min(x.shape[-2:]) < 1 or max(x.shape[-2:]) > MAX_SIDE:
             raise ValueError(f"{name} must have shape (N, {IN_CHANNELS}, H, W) (a batch of RGB images) with "
@@ -270,26 +231,21 @@ class PSPNet(nn.Module):
         return x
 
 
-def pspnet_loss(
-    outputs: Mapping[str, torch.Tensor],
-    target: torch.Tensor,
-    aux_weight: float = DEFAULTS.aux_weight,
-    ignore_index: int = DEFAULTS.ignore_index,
-) -> torch.Tensor:
-    """PSPNet's training loss: ``CE(out, target) + aux_weight * CE(aux, target)``.
-
-    The auxiliary term is added only when ``outputs`` has an ``"aux"`` entry (training mode);
-    pixels labelled ``ignore_index`` count in neither term.
+def pspnet_loss(outputs: Mapping[str, torch.Tensor], target: torch.Tensor, aux_weight: float = DEFAULTS.aux_weight,
+                ignore_index: int = DEFAULTS.ignore_index) -> torch.Tensor:
+    """PSPNet's loss ``CE(out, target) + aux_weight * CE(aux, target)`` (aux term only if present).
 
     Args:
         outputs: the model's dict, ``"out"`` (and optionally ``"aux"``) of shape ``(N, K, H, W)``.
         target: int64 class indices ``(N, H, W)``, in ``[0, K)`` or ``ignore_index``.
-        aux_weight: the weight alpha of the auxiliary loss (paper Sec. 4: 0.4), finite, ``>= 0``.
-        ignore_index: label of pixels to ignore (semseg: 255).
+        aux_weight: alpha (paper Sec. 4: 0.4), ``>= 0``.
+        ignore_index: label of pixels counted in neither term (semseg: 255).
+
+    Returns:
+        The scalar loss.
 
     Raises:
-        TypeError: ``outputs`` is not a mapping with ``"out"``, ``target`` is not an int64 tensor.
-        ValueError: mismatched shapes, an empty batch, labels outside ``[0, K)``, a bad ``aux_weight``.
+        TypeError, ValueError: a bad argument (named in the message).
 
     Example:
         >>> logits = torch.zeros(1, 2, 3, 3)
@@ -323,9 +279,6 @@ def pspnet_loss(
     return loss
 
 
-# --------------------------------------------------------------------------------------------
-# Geometry of the pyramid: what each bin averages, sizes through the network.
-# --------------------------------------------------------------------------------------------
 STEM_AND_STRIDES = (  # (row name, kernel_size, stride, padding) of each size-changing layer, torchvision ResNet
     ("backbone.conv1", 7, 2, 3),
     ("backbone.maxpool", 3, 2, 1),
@@ -340,9 +293,8 @@ def adaptive_pool_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
     """The input cells ``[start, end)`` that each output of adaptive average pooling averages.
 
     PyTorch's rule (``aten/src/ATen/native/AdaptiveAveragePooling.cpp``): output ``i`` averages
-    inputs ``floor(i * in_size / out_size)`` up to ``ceil((i + 1) * in_size / out_size)``
-    (exclusive). When ``out_size`` divides ``in_size`` the windows tile the input; otherwise
-    neighbouring windows overlap. Both sizes are ints in ``[1, MAX_SIDE]`` (else TypeError/ValueError).
+    ``floor(i * in_size / out_size)`` up to ``ceil((i + 1) * in_size / out_size)``; windows overlap
+    unless ``out_size`` divides ``in_size``. Sizes: 1 to ``MAX_SIDE`` (else TypeError/ValueError).
 
     Example:
         >>> adaptive_pool_windows(60, 6)[:2]
@@ -355,13 +307,9 @@ def adaptive_pool_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
     return [((i * in_size) // out_size, -((-(i + 1) * in_size) // out_size)) for i in range(out_size)]
 
 
-def pspnet_sizes(
-    input_size: int | tuple[int, int], bins: Sequence[int] = DEFAULTS.bins
-) -> dict[str, tuple[int, int]]:
-    """Spatial size ``(H, W)`` after each stage of a PSPNet, from conv arithmetic alone.
-
-    Returns sizes keyed by the model's module names (``"backbone.conv1"``, ..., ``"backbone.layer4"``,
-    ``"ppm.stages.0"``, ... one per bin, ``"ppm"`` if ``bins`` is not ``()``, ``"head"``) and ``"out"``.
+def pspnet_sizes(input_size: int | tuple[int, int],
+                 bins: Sequence[int] = DEFAULTS.bins) -> dict[str, tuple[int, int]]:
+    """Spatial size ``(H, W)`` after each stage of a PSPNet, keyed by module name, from conv arithmetic.
 
     Example:
         >>> pspnet_sizes(473)["backbone.layer4"], pspnet_sizes(512)["backbone.layer4"]
@@ -384,11 +332,8 @@ def pspnet_sizes(
 
 
 def pyramid_features(model: PSPNet, images: torch.Tensor) -> list[torch.Tensor]:
-    """The pyramid branches of ``model`` for ``images``, before upsampling (evaluation mode).
-
-    Returns one ``(N, C', b, b)`` tensor per bin ``b`` of ``model.bins`` (after BN and ReLU) for
-    ``(N, 3, H, W)`` images; TypeError/ValueError if ``model`` is not a PSPNet with a pyramid.
-    """
+    """The pyramid branches before upsampling (evaluation mode): one ``(N, C', b, b)`` per bin for
+    ``(N, 3, H, W)`` images; TypeError/ValueError if ``model`` is not a PSPNet with a pyramid."""
     if not isinstance(check_module(model, "model"), PSPNet):
         raise TypeError(f"model must be a PSPNet, got {type(model).__name__}")
     if model.ppm is None:

@@ -1,11 +1,5 @@
-"""Plot helpers for the PSPNet lesson (notebook 04): the network's geometry and costs.
-
-The architecture from a trace, the pyramid bins drawn over an image (with adaptive pooling's
-overlapping windows when the bin does not divide the feature map), the pyramid features, the
-sizes through the network, each part's cost and each loss's gradient. What a slider moves is
-a ``draw_x(ax, ...) -> XArtists`` / ``update_x(artists, ...)`` pair; ``plot_x`` wraps both.
-(Label maps, result panels and training curves: :mod:`visual.plots.segmentation`.)
-"""
+"""Plot helpers for the PSPNet lesson (notebook 04): architecture, pyramid bins and features, sizes,
+costs and gradients. What a slider moves is a ``draw_x`` / ``update_x`` pair; ``plot_x`` wraps both."""
 
 from __future__ import annotations
 
@@ -24,17 +18,15 @@ from matplotlib.image import AxesImage
 from matplotlib.patches import FancyBboxPatch, Patch
 from matplotlib.text import Text
 
-from visual.checks import check_int
+from visual.checks import as_size, check_int
 from visual.models.pspnet import MAX_BIN, adaptive_pool_windows
 from visual.plots.core import get_axes
 from visual.plots.segmentation import image_hwc
 
-__all__ = [
-    "ARCHITECTURE_NODES", "plot_pspnet_architecture", "bin_window_boxes", "window_coverage", "coverage_overlay", "box_polygons",
-    "PyramidBinsArtists", "draw_pyramid_bins", "update_pyramid_bins", "plot_pyramid_bins",
-    "plot_pyramid_features", "BarsArtists", "draw_part_costs", "update_part_costs", "plot_part_costs",
-    "draw_size_bars", "update_size_bars", "draw_gradient_norms", "update_gradient_norms",
-]
+__all__ = ["ARCHITECTURE_NODES", "plot_pspnet_architecture", "bin_window_boxes", "window_coverage",
+           "PyramidBinsArtists", "draw_pyramid_bins", "update_pyramid_bins", "plot_pyramid_bins",
+           "plot_pyramid_features", "BarsArtists", "draw_part_costs", "update_part_costs", "plot_part_costs",
+           "draw_size_bars", "update_size_bars", "draw_gradient_norms", "update_gradient_norms"]
 
 OVERLAP_COLOURS = {2: (1.0, 0.55, 0.0, 0.55), 4: (0.85, 0.0, 0.0, 0.65)}  # cells in 2 / 4 windows
 PARAMS_COLOUR, FLOPS_COLOUR, AUX_COLOUR = "#3b528b", "#5ec962", "#fde725"
@@ -60,12 +52,7 @@ BRANCH_SPACING = 1.55  # vertical distance between pyramid branches in the diagr
 
 
 def plot_pspnet_architecture(trace: Any, *, ax: Axes | None = None) -> Axes:
-    """A block diagram of PSPNet whose every size comes from ``trace``, a ``visual.trace`` of a PSPNet.
-
-    Each box is one stage (``conv1`` ... ``layer4``, the pyramid branches, the concatenation,
-    the head, the auxiliary head if the model was traced in training mode); its height grows
-    with the square root of the stage's side and its label gives ``H x W x C``.
-    """
+    """A block diagram of PSPNet, one box per stage labelled ``H x W x C``, from ``visual.trace(model)``."""
     ax = get_axes(ax, (14.0, 6.0))
     height, width = trace.input_size
     branches = sorted((name for name in trace if name.count(".") == 2 and name.startswith("ppm.stages.")),
@@ -131,22 +118,16 @@ def plot_pspnet_architecture(trace: Any, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def _square(size: int | tuple[int, int], name: str) -> tuple[int, int]:
-    return (size, size) if isinstance(size, int) else (size[0], size[1])
-
-
 def bin_window_boxes(feature_size: int | tuple[int, int], bin_size: int,
                      output_stride: float = 1.0) -> list[tuple[float, float, float, float]]:
-    """Boxes ``(x0, y0, width, height)`` of the feature cells each pooling window averages.
-
-    Feature cell ``i`` is centred on input coordinate ``i * output_stride`` and spans half a
-    stride on each side (boxes in input pixels); windows follow :func:`visual.adaptive_pool_windows`.
+    """Boxes ``(x0, y0, width, height)`` in input pixels of the cells each pooling window averages
+    (feature cell ``i`` is centred on ``i * output_stride``).
 
     Example:
         >>> bin_window_boxes(9, 2)[:2]
         [(-0.5, -0.5, 5.0, 5.0), (3.5, -0.5, 5.0, 5.0)]
     """
-    h, w = _square(feature_size, "feature_size")
+    h, w = as_size(feature_size, "feature_size")
     rows, cols = adaptive_pool_windows(h, bin_size), adaptive_pool_windows(w, bin_size)
     half = 0.5 * output_stride
     return [(c0 * output_stride - half, r0 * output_stride - half, (c1 - c0) * output_stride,
@@ -154,35 +135,19 @@ def bin_window_boxes(feature_size: int | tuple[int, int], bin_size: int,
 
 
 def window_coverage(feature_size: int | tuple[int, int], bin_size: int) -> np.ndarray:
-    """How many ``b x b`` pooling windows average each feature cell: ``(h, w)`` ints.
-
-    1 everywhere when ``b`` divides the feature size (the windows tile the map); 2 or 4 where
-    adaptive pooling's windows overlap.
+    """How many ``b x b`` pooling windows average each feature cell: ``(h, w)`` ints (1 where they tile).
 
     Example:
         >>> window_coverage(5, 2)[0].tolist()
         [1, 1, 2, 1, 1]
     """
-    h, w = _square(feature_size, "feature_size")
+    h, w = as_size(feature_size, "feature_size")
     rows, cols = np.zeros(h, dtype=int), np.zeros(w, dtype=int)
     for start, end in adaptive_pool_windows(h, bin_size):
         rows[start:end] += 1
     for start, end in adaptive_pool_windows(w, bin_size):
         cols[start:end] += 1
     return rows[:, None] * cols[None, :]  # (h, w)
-
-
-def coverage_overlay(coverage: np.ndarray) -> np.ndarray:
-    """RGBA ``(h, w, 4)`` overlay: transparent where one window covers a cell, orange (2) / red (4+)."""
-    rgba = np.zeros((*coverage.shape, 4))
-    for count, colour in OVERLAP_COLOURS.items():
-        rgba[coverage >= count] = colour
-    return rgba
-
-
-def box_polygons(boxes: Sequence[tuple[float, float, float, float]]) -> list[list[tuple[float, float]]]:
-    """Boxes ``(x0, y0, width, height)`` as closed 4-corner polygons for a ``PolyCollection``."""
-    return [[(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)] for x0, y0, w, h in boxes]
 
 
 @dataclass
@@ -215,14 +180,18 @@ def update_pyramid_bins(artists: PyramidBinsArtists, bin_size: int, feature_size
                         side: tuple[int, int] | None = None) -> None:
     """Show the ``b x b`` windows on a ``feature_size`` map; stretch the photo to ``side`` (H, W) pixels."""
     bin_size = check_int(bin_size, "bin_size", minimum=1, maximum=MAX_BIN)
-    feature = _square(check_int(feature_size, "feature_size", minimum=1, maximum=MAX_BIN * 8)
-                      if isinstance(feature_size, int) else feature_size, "feature_size")
+    feature = as_size(feature_size, "feature_size", maximum=MAX_BIN * 8)
     stride, half = artists.output_stride, 0.5 * artists.output_stride
     height, width = side if side is not None else artists.photo.get_array().shape[:2]
     artists.photo.set_extent((-0.5, width - 0.5, height - 0.5, -0.5))
-    artists.overlay.set_data(coverage_overlay(window_coverage(feature, bin_size)))
+    coverage = window_coverage(feature, bin_size)  # (h, w)
+    overlay = np.zeros((*coverage.shape, 4))  # (h, w, 4) RGBA: transparent where one window covers a cell
+    for count, colour in OVERLAP_COLOURS.items():
+        overlay[coverage >= count] = colour
+    artists.overlay.set_data(overlay)
     artists.overlay.set_extent((-half, feature[1] * stride - half, feature[0] * stride - half, -half))
-    polygons = box_polygons(bin_window_boxes(feature, bin_size, stride))
+    polygons = [[(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
+                for x0, y0, w, h in bin_window_boxes(feature, bin_size, stride)]
     artists.rim.set_verts(polygons)
     artists.outline.set_verts(polygons)
     windows = adaptive_pool_windows(feature[0], bin_size)
@@ -237,12 +206,17 @@ def update_pyramid_bins(artists: PyramidBinsArtists, bin_size: int, feature_size
 
 def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = None, output_stride: int = 8,
                       ax: Axes | None = None) -> Axes:
-    """Draw over an image the regions that each output of a ``b x b`` pyramid bin averages.
+    """Draw over an image the windows each output of a ``b x b`` pyramid bin averages.
 
-    An image of side ``H`` gives a ``ceil(H / output_stride)`` feature map (or ``feature_size``
-    cells); each of the ``b x b`` pooled values averages a window of cells. Window outlines are
-    white on black; cells in two windows are orange, in four red (only when ``b`` does not
-    divide the feature size). ``image``: ``(3, H, W)`` or ``(H, W, 3)``; ``bin_size``: 1 to ``MAX_BIN``.
+    Args:
+        image: ``(3, H, W)`` or ``(H, W, 3)``.
+        bin_size: 1 to ``MAX_BIN``.
+        feature_size: cells of the feature map; ``None``: ``ceil(H / output_stride)``.
+        output_stride: input pixels per feature cell.
+        ax: where to draw; ``None``: a new figure.
+
+    Returns:
+        The Axes; cells in two windows are orange, in four red.
     """
     bin_size = check_int(bin_size, "bin_size", minimum=1, maximum=MAX_BIN)
     ax = get_axes(ax, (5.0, 5.0))
@@ -257,12 +231,18 @@ def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = N
 def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins: Sequence[int],
                           feature_size: tuple[int, int], align_corners: bool = True,
                           fig: Figure | None = None) -> np.ndarray:
-    """What each pyramid branch passes on: its ``b x b`` map and the same map upsampled.
+    """Each pyramid branch's channel L2 norm: the ``b x b`` map (top), upsampled over the image (bottom).
 
-    Each branch is summarised by the L2 norm over its channels. Top row: the ``b x b`` pooled
-    map. Bottom row: the same map bilinearly upsampled to ``feature_size`` (layer4's ``(h, w)``)
-    as PSPNet does, over the ``(3, H, W)`` image. ``features``: one ``(C', b, b)`` tensor per bin
-    (e.g. ``pyramid_features(model, x)[i][0]``). Returns the ``(2, len(bins))`` array of Axes.
+    Args:
+        features: one ``(C', b, b)`` tensor per bin (``pyramid_features(model, x)[i][0]``).
+        image: ``(3, H, W)`` or ``(H, W, 3)``.
+        bins: the bin sizes.
+        feature_size: layer4's ``(h, w)``.
+        align_corners: of the upsampling.
+        fig: where to draw; ``None``: a new figure.
+
+    Returns:
+        The ``(2, len(bins))`` array of Axes.
     """
     if len(features) != len(bins):
         raise ValueError(f"features and bins must have the same length, got {len(features)} and {len(bins)}")

@@ -1,10 +1,5 @@
-"""Plot helpers for segmentation results: class colours, label maps, input / truth / prediction
-panels and training curves (notebook 04).
-
-Label maps use ``viridis`` sampled at one colour per class: distinct hues *and* distinct
-lightness, so they survive greyscale printing. What a slider moves is a ``draw_x`` /
-``update_x`` pair (:func:`draw_segmentation`, :func:`update_segmentation`).
-"""
+"""Plot helpers for segmentation results (notebook 04): label maps in ``viridis`` (one colour per
+class, lightness growing: survives greyscale), input / truth / prediction panels, training curves."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Slider explorers for the PSPNet lesson (notebook 04).
-
-Each ``explore_*`` checks its arguments, builds its figure once (inside ``plt.ioff()``) with a
-``draw_*`` helper of :mod:`visual.plots.pspnet`, and its callback calls a pure function (sizes,
-pooling windows, gradient norms, cached predictions) and the matching ``update_*``. Nothing
-heavy runs in a callback: models are run once when the explorer is built.
-"""
+"""Slider explorers for the PSPNet lesson (notebook 04): each builds its figure once with a ``draw_*``
+helper; its callback calls a pure function and the matching ``update_*`` (models run once, up front)."""
 
 from __future__ import annotations
 
@@ -48,10 +43,8 @@ SIZE_ROWS = ("input", "backbone.conv1", "backbone.maxpool", "backbone.layer1", "
 
 
 def size_summary(input_size: int, bins: Sequence[int] = DEFAULTS.bins) -> dict[str, Any]:
-    """Sizes through a PSPNet for a square input, and whether the pyramid bins tile layer4.
-
-    Returns ``sizes`` (name -> side, :func:`visual.pspnet_sizes` plus ``"input"``), ``feature``
-    (layer4 side), ``is_8k_plus_1``, ``tiling`` (bin -> ``b`` divides it) and ``bin_sizes`` (window sizes).
+    """Sides through a PSPNet for a square input: ``sizes``, ``feature`` (layer4), ``is_8k_plus_1``,
+    ``tiling`` (bin -> it divides layer4) and ``bin_sizes`` (window sizes per bin).
 
     Example:
         >>> s = size_summary(473)
@@ -72,10 +65,8 @@ def size_summary(input_size: int, bins: Sequence[int] = DEFAULTS.bins) -> dict[s
 
 
 def bins_summary(feature_size: int, bin_size: int) -> dict[str, Any]:
-    """The pooling windows of one bin on a square feature map, and how much they overlap.
-
-    Returns ``windows`` (one axis), ``overlap_cells`` (cells per axis in two windows), ``tiles``
-    (``b`` divides the feature size) and ``input_size`` (the 8k+1 input giving this feature size).
+    """One bin's pooling ``windows`` (one axis) on a square map, ``overlap_cells`` (per axis, in two
+    windows), ``tiles`` (``b`` divides the map) and ``input_size`` (the 8k+1 input giving the map).
 
     Example:
         >>> bins_summary(9, 6)["overlap_cells"]
@@ -101,11 +92,8 @@ def _slider(kind: Any, value: Any, low: Any, high: Any, description: str, **kwar
 
 def explore_pspnet_sizes(input_size: int = DEFAULTS.input_size, *, bins: Sequence[int] = DEFAULTS.bins,
                          max_size: int = 713) -> Explorer:
-    """Slide the input size; see every stage's side and whether the pyramid bins tile layer4.
-
-    ``input_size`` (the initial side, pixels) must lie in ``[MIN_INPUT, max_size]``, the slider's
-    range. Returns an ``Explorer``; ``state`` holds the latest :func:`size_summary`.
-    """
+    """Slide the input size (``MIN_INPUT`` to ``max_size``); see every stage's side and which bins tile
+    layer4. Returns an ``Explorer`` whose ``state`` is the latest :func:`size_summary`."""
     max_size = check_int(max_size, "max_size", minimum=MIN_INPUT, maximum=MAX_SIDE)
     input_size = check_int(input_size, "input_size", minimum=MIN_INPUT, maximum=max_size)
     bins = check_ints(bins, "bins", minimum=1, maximum=MAX_BIN)
@@ -130,15 +118,9 @@ def explore_pspnet_sizes(input_size: int = DEFAULTS.input_size, *, bins: Sequenc
 
 def explore_pyramid_bins(image: torch.Tensor | None = None, *, bin_size: int = 6, feature_size: int = 60,
                          max_bin: int = 10, max_feature: int = 64) -> Explorer:
-    """Slide the bin size and the layer4 size; see the pooling windows over the photo.
-
-    The photo is shown as the ``8(n - 1) + 1`` pixel input that gives an ``n x n`` layer4;
-    cells averaged by two (orange) or four (red) windows mark adaptive pooling's overlaps.
-
-    ``image``: ``(3, H, W)`` (``None``: the sample photo); the initial ``bin_size`` and layer4 side
-    ``feature_size`` must lie in ``[1, max_bin]`` and ``[1, max_feature]``. ``state`` holds the
-    latest :func:`bins_summary`.
-    """
+    """Slide the bin size (1 to ``max_bin``) and layer4's side (1 to ``max_feature``); see the pooling
+    windows over ``image`` (``(3, H, W)``, ``None``: the sample photo) shown as the 8(n - 1) + 1 px input.
+    Returns an ``Explorer`` whose ``state`` is the latest :func:`bins_summary`."""
     max_bin = check_int(max_bin, "max_bin", minimum=1, maximum=MAX_BIN)
     max_feature = check_int(max_feature, "max_feature", minimum=1, maximum=MAX_SIDE // OUTPUT_STRIDE)
     bin_size = check_int(bin_size, "bin_size", minimum=1, maximum=max_bin)
@@ -159,11 +141,8 @@ def explore_pyramid_bins(image: torch.Tensor | None = None, *, bin_size: int = 6
 
 
 def explore_part_costs(costs: Mapping[str, Sequence[PartCost]]) -> Explorer:
-    """Pick a backbone; see each part's share of parameters and FLOPs.
-
-    ``costs``: backbone name -> rows of :func:`visual.part_costs` (computed beforehand, the same
-    parts for every backbone). ``state`` holds the ``parameters`` and ``flops`` shares (%) per part.
-    """
+    """Pick a backbone in ``costs`` (name -> :func:`visual.part_costs` rows); see each part's share (%)
+    of parameters and FLOPs, also in ``state["parameters"]`` and ``state["flops"]``."""
     if not isinstance(costs, Mapping) or not costs or not all(
             isinstance(rows, Sequence) and rows and all(isinstance(r, PartCost) for r in rows)
             for rows in costs.values()):
@@ -184,12 +163,10 @@ def explore_part_costs(costs: Mapping[str, Sequence[PartCost]]) -> Explorer:
 
 def explore_aux_weight(gradients: Mapping[str, Mapping[str, torch.Tensor]], *,
                        aux_weight: float = DEFAULTS.aux_weight) -> Explorer:
-    """Slide the auxiliary-loss weight alpha; compare the gradient each part gets from each loss.
+    """Slide alpha in ``[0, 1]``; compare each part's gradient from each loss (``loss_gradients``).
 
-    ``gradients`` from :func:`visual.train.loss_gradients`; the initial ``aux_weight`` must lie in
-    ``[0, 1]``, the slider's range. ``state`` holds ``aux_norms`` (part -> ``||alpha g_aux||``),
-    ``norms`` (``||g_main + alpha g_aux||``) and ``ratio`` (``||alpha g_aux|| / ||g_main||``, ``inf``
-    where only the auxiliary loss reaches).
+    ``state``: ``aux_norms`` (``||alpha g_aux||``), ``norms`` (``||g_main + alpha g_aux||``) and
+    ``ratio`` (``||alpha g_aux|| / ||g_main||``, ``inf`` where only the auxiliary loss reaches).
     """
     check_gradients(gradients)
     aux_weight = check_float(aux_weight, "aux_weight", minimum=0.0, maximum=1.0)
@@ -218,11 +195,10 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, torch.Tensor]], *,
 
 def explore_predictions(model: nn.Module, dataset: Dataset, *, count: int = 16,
                         class_names: Sequence[str] | None = None) -> Explorer:
-    """Slide through held-out images; see input, ground truth and the model's prediction.
+    """Slide through the first ``count`` (1 to 256) images of ``dataset``: input, truth, prediction.
 
-    The model (returning ``{"out": (N, K, H, W)}``) runs once, on the first ``count`` (1 to 256)
-    ``(image, target)`` pairs of ``dataset``; ``class_names`` default to ``dataset.class_names``.
-    ``state`` holds ``index``, ``miou`` and ``pixel_accuracy`` of the image shown.
+    The model runs once; ``class_names`` default to ``dataset.class_names``; ``state`` holds
+    ``index``, ``miou`` and ``pixel_accuracy`` of the image shown.
     """
     device = model_device(model)
     if not isinstance(dataset, Dataset):
