@@ -57,13 +57,7 @@ def _rename(state_dict: Mapping[str, torch.Tensor], pairs: list[tuple[str, str]]
 
 
 def from_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Rename an official PSPNet state_dict (``layer0.*``, ``ppm.features.*``, ``cls.*``, ``aux.*``) to the course's.
-
-    Args:
-        state_dict: the official names, without the ``module.`` prefix.
-
-    Returns:
-        A new dict with the same tensors under ``visual.PSPNet``'s names.
+    """Rename an official PSPNet state_dict (no ``module.`` prefix) to ``visual.PSPNet``'s names.
 
     Raises:
         ValueError: naming keys that are not official PSPNet names.
@@ -76,7 +70,7 @@ def from_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.
 
 
 def to_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Rename a course PSPNet state_dict (deep stem) to the official code's names; inverse of ``from_semseg_keys``.
+    """Rename a deep-stem course PSPNet state_dict to the official names (inverse of ``from_semseg_keys``).
 
     Raises:
         ValueError: naming keys that have no official name (e.g. a 7x7-stem ``backbone.conv1.weight``).

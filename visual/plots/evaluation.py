@@ -1,9 +1,4 @@
-"""Figures of the evaluation lesson (notebook 05): the sliding-window grid, its overlap-count map,
-and the cost of the test protocols.
-
-``draw_window_grid`` / ``update_window_grid`` are the pair the explorer moves;
-``plot_window_grid`` draws a static figure with both; ``plot_protocol_costs`` is static.
-"""
+"""Figures of notebook 05: the sliding-window grid, its overlap-count map, the protocols' cost."""
 
 from __future__ import annotations
 
@@ -23,14 +18,8 @@ from matplotlib.ticker import MaxNLocator
 from visual.checks import check_tensor
 from visual.inference import IMAGENET_MEAN, count_map, sliding_windows
 
-__all__ = [
-    "WindowGridArtists",
-    "window_grid_title",
-    "draw_window_grid",
-    "update_window_grid",
-    "plot_window_grid",
-    "plot_protocol_costs",
-]
+__all__ = ["WindowGridArtists", "window_grid_title", "draw_window_grid", "update_window_grid",
+           "plot_window_grid", "plot_protocol_costs"]
 
 COUNT_CMAP = "viridis"  # sequential, readable in greyscale: 1 window dark, many windows bright
 WINDOW_COLOUR = "#ffd400"
@@ -51,7 +40,7 @@ class WindowGridArtists:
 
 
 def window_grid_title(height: int, width: int, crop_size: int, stride_rate: float) -> tuple[str, str]:
-    """The two panel titles (one home for each): windows and strides, and the count map."""
+    """The two panel titles: windows and stride, and the range of the count map."""
     windows = sliding_windows(height, width, crop_size, stride_rate)
     stride = int(np.ceil(crop_size * stride_rate))
     rows = len({w[0] for w in windows})
@@ -87,6 +76,9 @@ def draw_window_grid(ax_grid: Axes, ax_counts: Axes, image: torch.Tensor, crop_s
 
     Returns:
         The artists, for :func:`update_window_grid`.
+
+    Raises:
+        TypeError, ValueError: a bad argument (named in the message).
     """
     image = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="float", finite=True)
     photo = ax_grid.imshow(_canvas(image, crop_size), interpolation="nearest")
@@ -139,7 +131,7 @@ def plot_window_grid(image: torch.Tensor, crop_size: int = 473, stride_rate: flo
         axes: two Axes to draw in; ``None`` makes a new figure.
 
     Returns:
-        The two Axes.
+        The two Axes ``(ax_grid, ax_counts)``.
     """
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11.0, 5.0), layout="constrained")
@@ -160,6 +152,9 @@ def plot_protocol_costs(labels: Sequence[str], seconds: Sequence[float], passes:
 
     Returns:
         The Axes.
+
+    Raises:
+        ValueError: for lists of different or zero lengths.
     """
     if not len(labels) == len(seconds) == len(passes) or not labels:
         raise ValueError(f"labels, seconds and passes must have one equal, non-zero length, got "
