@@ -9,12 +9,6 @@ pixels labelled ``ignore_index`` (255) are left out of all three. Then
 
 the means taken over *all* classes (a class that never occurs scores 0: the official code divides
 by ``U_c + 1e-10``). Sums over the set, not means over images.
-
-Example:
-    >>> pred = torch.tensor([[0, 1], [1, 1]])
-    >>> target = torch.tensor([[0, 1], [0, 255]])
-    >>> intersection_and_union(pred, target, 2)
-    (tensor([1, 1]), tensor([2, 2]), tensor([2, 1]))
 """
 
 from __future__ import annotations
@@ -51,6 +45,10 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
 
     Raises:
         TypeError, ValueError: a bad argument (named in the message), or labels outside ``[0, K)``.
+
+    Example:
+        >>> intersection_and_union(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 255]]), 2)
+        (tensor([1, 1]), tensor([2, 2]), tensor([2, 1]))
     """
     pred = check_tensor(pred, "pred", dtype="integer")
     target = check_tensor(target, "target", dtype="integer")
@@ -78,9 +76,8 @@ class EvaluationResult:
 
     Attributes:
         miou, macc, allacc: mean IoU, mean class accuracy, overall pixel accuracy (in [0, 1]).
-        iou, acc: ``(K,)`` float64 tensors of per-class IoU and accuracy.
-        intersection, union, target_area: the ``(K,)`` int64 sums they come from.
-        class_names: optional names for the table.
+        iou, acc: ``(K,)`` float64 per-class IoU and accuracy; intersection, union, target_area:
+            the ``(K,)`` int64 sums they come from; class_names: optional names for the table.
     """
 
     miou: float

@@ -6,10 +6,6 @@ mean colour to at least one crop; crops slide over it with stride ``ceil(crop_si
 mirror's) is averaged where windows overlap; the padding is cut, the result resized back to
 ``H x W`` and the scales averaged. The official ``cv2.INTER_LINEAR`` on float32 arrays is
 ``F.interpolate(mode="bilinear", align_corners=False, antialias=False)`` up to float rounding.
-
-Example:
-    >>> sliding_windows(512, 683, 473, 2 / 3)
-    [(0, 0, 473, 473), (0, 210, 473, 683), (39, 0, 512, 473), (39, 210, 512, 683)]
 """
 
 from __future__ import annotations
@@ -54,8 +50,8 @@ def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 
         TypeError, ValueError: a bad argument (named in the message).
 
     Example:
-        >>> sliding_windows(300, 500, 473)
-        [(0, 0, 473, 473), (0, 27, 473, 500)]
+        >>> sliding_windows(512, 683, 473, 2 / 3)
+        [(0, 0, 473, 473), (0, 210, 473, 683), (39, 0, 512, 473), (39, 210, 512, 683)]
     """
     height = check_int(height, "height", minimum=1, maximum=MAX_SIDE)
     width = check_int(width, "width", minimum=1, maximum=MAX_SIDE)

@@ -17,6 +17,7 @@ from matplotlib.ticker import MaxNLocator
 
 from visual.checks import check_tensor
 from visual.inference import IMAGENET_MEAN, count_map, sliding_windows
+from visual.plots.core import get_axes
 
 __all__ = ["WindowGridArtists", "window_grid_title", "draw_window_grid", "update_window_grid",
            "plot_window_grid", "plot_protocol_costs"]
@@ -118,7 +119,7 @@ def update_window_grid(artists: WindowGridArtists, image: torch.Tensor, crop_siz
     for ax, title in ((artists.ax_grid, grid_title), (artists.ax_counts, counts_title)):
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
-        ax.set_title(title)
+        ax.title.set_text(title)  # keeps the height freeze_layout gave it
 
 
 def plot_window_grid(image: torch.Tensor, crop_size: int = 473, stride_rate: float = 2 / 3,
@@ -154,13 +155,12 @@ def plot_protocol_costs(labels: Sequence[str], seconds: Sequence[float], passes:
         The Axes.
 
     Raises:
-        ValueError: for lists of different or zero lengths.
+        ValueError, TypeError: lists of different or zero lengths, or ``ax`` not an Axes.
     """
     if not len(labels) == len(seconds) == len(passes) or not labels:
         raise ValueError(f"labels, seconds and passes must have one equal, non-zero length, got "
                          f"{len(labels)}, {len(seconds)}, {len(passes)}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 0.6 + 0.5 * len(labels)), layout="constrained")
+    ax = get_axes(ax, figsize=(7.0, 0.6 + 0.5 * len(labels)))
     positions = np.arange(len(labels))
     bars = ax.barh(positions, seconds, color="#4477aa")
     ax.bar_label(bars, labels=[f"{s:.2f} s, {p} crops" for s, p in zip(seconds, passes)], padding=3)
