@@ -168,7 +168,6 @@ def _one_scale(model: nn.Module, image: torch.Tensor, num_classes: int, crop_siz
     windows = sliding_windows(height, width, crop_size, stride_rate)
     check_elements(num_classes * canvas.shape[1] * canvas.shape[2], "the probability canvas (num_classes x H x W)")
     total = canvas.new_zeros(num_classes, *canvas.shape[1:])  # (K, H', W')
-    counts = canvas.new_zeros(1, *canvas.shape[1:])  # (1, H', W')
     per_pass = windows_per_pass(num_classes, crop_size, flip, batch_size)
     for start in range(0, len(windows), per_pass):
         chunk = windows[start:start + per_pass]
@@ -176,24 +175,15 @@ def _one_scale(model: nn.Module, image: torch.Tensor, num_classes: int, crop_siz
         probabilities = _forward_probabilities(model, (crops - mean) / std, num_classes, flip)  # (B, K, h, w)
         for (t, l, b, r), p in zip(chunk, probabilities):
             total[:, t:b, l:r] += p
-            counts[:, t:b, l:r] += 1
+    counts = count_map(height, width, crop_size, stride_rate).to(canvas)  # (H', W') windows per pixel
     return (total / counts)[:, top:top + height, left:left + width]  # (K, h, w)
 
 
-def predict_probabilities(
-    model: nn.Module,
-    image: torch.Tensor,
-    *,
-    num_classes: int,
-    crop_size: int | tuple[int, int] = 473,
-    stride_rate: float = 2 / 3,
-    base_size: int = 512,
-    scales: Sequence[float] = (1.0,),
-    flip: bool = True,
-    mean: Sequence[float] = IMAGENET_MEAN,
-    std: Sequence[float] = IMAGENET_STD,
-    batch_size: int = CROP_BATCH,
-) -> torch.Tensor:
+def predict_probabilities(model: nn.Module, image: torch.Tensor, *, num_classes: int,
+                          crop_size: int | tuple[int, int] = 473, stride_rate: float = 2 / 3,
+                          base_size: int = 512, scales: Sequence[float] = (1.0,), flip: bool = True,
+                          mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
+                          batch_size: int = CROP_BATCH) -> torch.Tensor:
     """Class probabilities of one image by the official test protocol (semseg ``tool/test.py``).
 
     The model runs in eval mode under ``torch.no_grad()`` (its mode restored after), on its own
