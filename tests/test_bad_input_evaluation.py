@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from visual.class_info import class_names, class_palette, class_source, colorize
+from visual.class_info import class_names, class_palette, class_source
 from visual.evaluation import evaluate_dataset, intersection_and_union, metrics_from_sums
 from visual.inference import count_map, predict_probabilities, scaled_size, sliding_windows
 from visual.model_cache import cached_state_dict, config_key
@@ -152,10 +152,6 @@ CASES = [
     # class_info
     *[(lambda dataset: fn(dataset), "dataset", value, ValueError) for fn in (class_names, class_palette, class_source)
       for value in ("pascal", 21, None)],
-    (lambda label: colorize(label, "voc2012"), "label", [[0]], TypeError),
-    (lambda label: colorize(label, "voc2012"), "label", torch.zeros(2, 2), TypeError),
-    (lambda label: colorize(label, "voc2012"), "label", torch.zeros(2, dtype=torch.long), ValueError),
-    (lambda dataset: colorize(LABEL, dataset), "dataset", "pascal", ValueError),
     # model_cache
     (cache, "config", [1], TypeError), (cache, "config", {"f": object()}, TypeError), (cache, "config", {"x": NAN}, ValueError),
     (cache, "build", 3, TypeError), (cache, "build", lambda: 3, TypeError), (cache, "train", None, TypeError),

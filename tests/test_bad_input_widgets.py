@@ -48,7 +48,6 @@ CASES = []
 for kind, value in BAD_INTS:
     CASES.append((f"sweep-steps-{kind}", lambda e, v=value: core.sweep(e, steps=v), "steps"))
     CASES.append((f"to_jshtml-frames-{kind}", lambda e, v=value: animation.to_jshtml(e, frames=v), "frames"))
-    CASES.append((f"Explorer.to_jshtml-frames-{kind}", lambda e, v=value: e.to_jshtml(frames=v), "frames"))
     CASES.append((f"frame_values-frames-{kind}", lambda e, v=value: animation.frame_values(e, frames=v),
                   "frames"))
     CASES.append((f"control_values-steps-{kind}", lambda e, v=value: controls.control_values(_slider(), v),
@@ -60,7 +59,7 @@ for kind, value in BAD_POSITIVE_FLOATS:
     CASES.append((f"pick_frame_format-dpi-{kind}", lambda e, v=value: animation.pick_frame_format(e.fig, v),
                   "dpi"))
 for kind, value in [("unknown", "gif"), ("case", "PNG"), ("int", 3), ("bool", True)]:
-    CASES.append((f"to_jshtml-frame_format-{kind}", lambda e, v=value: e.to_jshtml(frame_format=v),
+    CASES.append((f"to_jshtml-frame_format-{kind}", lambda e, v=value: animation.to_jshtml(e, frame_format=v),
                   "frame_format"))
 for kind, value in [("unknown", "nope"), ("int", 3), ("bool", True), ("list", ["k"])]:
     CASES.append((f"to_jshtml-control-{kind}", lambda e, v=value: animation.to_jshtml(e, v), "control"))
@@ -89,13 +88,15 @@ CASES += [
     ("sweep-explorer-list-of-non-widgets", lambda e: core.sweep([1, 2]), "explorer"),
     ("sweep-explorer-no-controls", lambda e: core.sweep({}), "explorer"),
     ("sweep-explorer-dict-of-strings", lambda e: core.sweep({"k": "slider"}), "explorer"),
-    ("to_jshtml-explorer-no-figure", lambda e: _explorer(fig=None).to_jshtml(), "fig"),
+    ("to_jshtml-explorer-no-figure", lambda e: animation.to_jshtml(_explorer(fig=None)), "fig"),
     ("to_jshtml-explorer-fig-string", lambda e: animation.to_jshtml(_explorer(fig="fig")), "fig"),
     ("finish_explorer-explorer-fig-string", lambda e: core.finish_explorer(_explorer(fig="fig")), "fig"),
     ("docs_control-explorer-no-controls",
-     lambda e: Explorer(widget=None, controls={}, fig=e.fig, update=lambda: None).docs_control(), "controls"),
+     lambda e: animation.docs_control(Explorer(widget=None, controls={}, fig=e.fig, update=lambda: None)),
+     "controls"),
     ("to_jshtml-explorer-no-controls",
-     lambda e: Explorer(widget=None, controls={}, fig=e.fig, update=lambda: None).to_jshtml(), "controls"),
+     lambda e: animation.to_jshtml(Explorer(widget=None, controls={}, fig=e.fig, update=lambda: None)),
+     "controls"),
 ]
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import visual
-from visual.class_info import DATASETS, class_names, class_palette, class_source, colorize
+from visual.class_info import DATASETS, class_names, class_palette, class_source
 
 
 def voc_colormap(n: int) -> list[list[int]]:
@@ -63,14 +63,6 @@ def test_files_are_package_data_with_sources():
         data = json.loads(resources.files("visual").joinpath("class_data", f"{dataset}.json").read_text())
         assert data["num_classes"] == len(data["names"]) == len(data["palette"])
         assert data["source"] and data["ignore_index"] == 255
-
-
-def test_colorize_uses_the_palette_and_blacks_out_255():
-    label = torch.tensor([[0, 1], [15, 255]])
-    image = colorize(label, "voc2012")
-    assert image.shape == (2, 2, 3) and image.dtype == torch.uint8
-    assert image[0, 1].tolist() == [128, 0, 0] and image[1, 0].tolist() == [192, 128, 128]
-    assert image[1, 1].tolist() == [0, 0, 0]
 
 
 def test_top_level_names():

@@ -54,12 +54,12 @@ def _frames(markup):
 
 def test_docs_control_prefers_sliders():
     explorer, _ = _slope_explorer()
-    assert explorer.docs_control() == animation.docs_control(explorer) == "k"
+    assert animation.docs_control(explorer) == "k"
     only_drop = Explorer(widget=None, controls={"d": widgets.Dropdown(options=[1, 2])}, fig=None,
                          update=lambda: None)
-    assert only_drop.docs_control() == "d"
+    assert animation.docs_control(only_drop) == "d"
     with pytest.raises(ValueError, match="no controls"):
-        Explorer(widget=None, controls={}, fig=None, update=lambda: None).docs_control()
+        animation.docs_control(Explorer(widget=None, controls={}, fig=None, update=lambda: None))
 
 
 def test_frame_values_cover_the_range_ends_included():
@@ -92,7 +92,7 @@ def test_frame_values_reject_bad_arguments():
 
 def test_to_jshtml_frames_show_each_slider_value():
     explorer, seen = _slope_explorer()
-    markup = explorer.to_jshtml(frames=5, dpi=50)
+    markup = animation.to_jshtml(explorer, frames=5, dpi=50)
     frames = _frames(markup)
     assert sorted(frames) == [0, 1, 2, 3, 4]
     # Each frame equals the figure drawn independently at that slope (same size and dpi).
@@ -119,7 +119,7 @@ def test_interval_sets_the_playing_delay():
 
 def test_to_jshtml_is_offline_and_does_not_start_playing():
     explorer, seen = _slope_explorer()
-    markup = explorer.to_jshtml(frames=3, dpi=30)
+    markup = animation.to_jshtml(explorer, frames=3, dpi=30)
     assert "http://" not in markup and "https://" not in markup and "<link" not in markup
     assert 'class="fa' not in markup and "&#9654;" in markup     # text icons, no icon font
     count = len(seen)
@@ -147,24 +147,25 @@ def test_photo_like_figures_get_jpeg_frames_line_art_keeps_png():
     level.observe(lambda change: image.set_data(rng.random((300, 300, 3)) * change["new"]), names="value")
     photo = Explorer(widget=None, controls={"level": level}, fig=fig, update=lambda: None)
     assert animation.pick_frame_format(fig, 80) == "jpeg"
-    markup = photo.to_jshtml(frames=3)
+    markup = animation.to_jshtml(photo, frames=3)
     assert markup.count('"data:image/jpeg;base64,') == 3 and "data:image/png" not in markup
-    assert photo.to_jshtml(frames=3, frame_format="png").count('"data:image/png;base64,') == 3
+    assert animation.to_jshtml(photo, frames=3, frame_format="png").count('"data:image/png;base64,') == 3
     explorer, _ = _slope_explorer()
     assert animation.pick_frame_format(explorer.fig, 80) == "png"
-    assert explorer.to_jshtml(frames=3).count('"data:image/png;base64,') == 4  # 1, 3 (its value), 5, 9
+    markup = animation.to_jshtml(explorer, frames=3)
+    assert markup.count('"data:image/png;base64,') == 4  # 1, 3 (its value), 5, 9
 
 
 def test_to_jshtml_rejects_bad_arguments():
     explorer, _ = _slope_explorer()
     with pytest.raises(ValueError, match="frame_format"):
-        explorer.to_jshtml(frame_format="gif")
+        animation.to_jshtml(explorer, frame_format="gif")
     with pytest.raises(ValueError, match="interval_ms"):
-        explorer.to_jshtml(interval_ms=0)
+        animation.to_jshtml(explorer, interval_ms=0)
     with pytest.raises(ValueError, match="dpi"):
-        explorer.to_jshtml(dpi=0)
+        animation.to_jshtml(explorer, dpi=0)
     with pytest.raises(ValueError, match="frames"):
-        explorer.to_jshtml(frames=1)
+        animation.to_jshtml(explorer, frames=1)
     with pytest.raises(ValueError, match="no figure"):
-        Explorer(widget=None, controls=explorer.controls, fig=None, update=lambda: None).to_jshtml()
+        animation.to_jshtml(Explorer(widget=None, controls=explorer.controls, fig=None, update=lambda: None))
     assert explorer.controls["k"].value == 3

@@ -1,8 +1,7 @@
 """Class names and colour palettes of the datasets the PSPNet paper reports on.
 
-The lists ship as JSON files in ``visual/class_data/`` (one per dataset, each with a ``"source"``
-naming where the names and colours come from: hszhao/semseg's ``data/<set>/<set>_names.txt`` and
-``<set>_colors.txt``, which its ``tool/test.py`` reads to name classes and colour predictions).
+JSON files in ``visual/class_data/``, from hszhao/semseg's ``data/<set>/<set>_names.txt`` and
+``<set>_colors.txt`` (each file's ``"source"`` names the commit).
 
 Example:
     >>> class_names("voc2012")[:3]
@@ -19,9 +18,9 @@ from importlib import resources
 
 import torch
 
-from visual.checks import check_choice, check_tensor
+from visual.checks import check_choice
 
-__all__ = ["DATASETS", "class_names", "class_palette", "class_source", "colorize"]
+__all__ = ["DATASETS", "class_names", "class_palette", "class_source"]
 
 DATASETS = ("voc2012", "ade20k", "cityscapes")  # the paper's three benchmarks (Sec. 5)
 
@@ -33,13 +32,7 @@ def _load(dataset: str) -> dict:
 
 
 def class_names(dataset: str) -> tuple[str, ...]:
-    """The class names of ``dataset``, in label order (label ``i`` is ``class_names(...)[i]``).
-
-    Args:
-        dataset: one of ``"voc2012"`` (21 classes), ``"ade20k"`` (150), ``"cityscapes"`` (19).
-
-    Returns:
-        A tuple of ``num_classes`` strings.
+    """The class names of ``dataset`` (one of ``DATASETS``) in label order: a tuple of ``K`` strings.
 
     Raises:
         ValueError: for an unknown dataset.
@@ -48,13 +41,7 @@ def class_names(dataset: str) -> tuple[str, ...]:
 
 
 def class_palette(dataset: str) -> torch.Tensor:
-    """The colour of each class of ``dataset``, as the official code colours its predictions.
-
-    Args:
-        dataset: one of ``"voc2012"``, ``"ade20k"``, ``"cityscapes"``.
-
-    Returns:
-        A ``(num_classes, 3)`` uint8 tensor of RGB colours.
+    """The official colour of each class of ``dataset``: a ``(num_classes, 3)`` uint8 RGB tensor.
 
     Raises:
         ValueError: for an unknown dataset.
@@ -67,24 +54,3 @@ def class_source(dataset: str) -> str:
     """Where the names and colours of ``dataset`` come from (repository, commit and files)."""
     return _load(check_choice(dataset, "dataset", DATASETS))["source"]
 
-
-def colorize(label: torch.Tensor, dataset: str) -> torch.Tensor:
-    """Colour a label map with the dataset's palette; ignored (255) or unknown labels are black.
-
-    Args:
-        label: an ``(H, W)`` integer label map.
-        dataset: one of ``"voc2012"``, ``"ade20k"``, ``"cityscapes"``.
-
-    Returns:
-        An ``(H, W, 3)`` uint8 RGB image.
-
-    Raises:
-        TypeError: if ``label`` is not an integer tensor.
-        ValueError: for a label map that is not 2-D, or an unknown dataset.
-    """
-    label = check_tensor(label, "label", ndim=2, layout="(H, W)", dtype="integer").cpu()
-    palette = class_palette(dataset)  # (K, 3)
-    known = (label >= 0) & (label < len(palette))
-    image = torch.zeros(*label.shape, 3, dtype=torch.uint8)  # (H, W, 3)
-    image[known] = palette[label[known].long().cpu()]
-    return image

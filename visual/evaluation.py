@@ -7,15 +7,8 @@ pixels labelled ``ignore_index`` (255) are left out of all three. Then
     IoU_c = I_c / U_c,   Acc_c = I_c / T_c,   mIoU = mean_c IoU_c,   mAcc = mean_c Acc_c,
     allAcc = sum_c I_c / sum_c T_c,
 
-the means taken over *all* classes: a class that never occurs scores 0 (the official code divides
-by ``U_c + 1e-10``). Sums over the set are not means over images: one small image cannot weigh as
-much as a large one.
-
-Example:
-    >>> pred = torch.tensor([[0, 1], [1, 1]])
-    >>> target = torch.tensor([[0, 1], [0, 255]])
-    >>> intersection_and_union(pred, target, 2)
-    (tensor([1, 1]), tensor([2, 2]), tensor([2, 1]))
+the means taken over *all* classes (a class that never occurs scores 0: the official code divides
+by ``U_c + 1e-10``). Sums over the set, not means over images.
 """
 
 from __future__ import annotations
@@ -42,8 +35,8 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
     """Per-class pixel counts of one prediction: intersection, union and target area.
 
     Args:
-        pred: predicted labels, an integer tensor of any shape (e.g. ``(H, W)``), values in ``[0, K)``.
-        target: ground-truth labels of the same shape, values in ``[0, K)`` or ``ignore_index``.
+        pred: predicted labels of any shape (e.g. ``(H, W)``), values in ``[0, K)``.
+        target: ground-truth labels of the same shape, in ``[0, K)`` or ``ignore_index``.
         num_classes: ``K``.
         ignore_index: label of pixels left out of every count.
 
@@ -51,8 +44,11 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
         ``(intersection, union, target_area)``, three ``(K,)`` int64 tensors on ``pred``'s device.
 
     Raises:
-        TypeError: for non-integer tensors.
-        ValueError: for different shapes or devices, or labels outside ``[0, K)`` (and not ignored).
+        TypeError, ValueError: a bad argument (named in the message), or labels outside ``[0, K)``.
+
+    Example:
+        >>> intersection_and_union(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 255]]), 2)
+        (tensor([1, 1]), tensor([2, 2]), tensor([2, 1]))
     """
     pred = check_tensor(pred, "pred", dtype="integer")
     target = check_tensor(target, "target", dtype="integer")
@@ -80,9 +76,8 @@ class EvaluationResult:
 
     Attributes:
         miou, macc, allacc: mean IoU, mean class accuracy, overall pixel accuracy (in [0, 1]).
-        iou, acc: ``(K,)`` float64 tensors of per-class IoU and accuracy.
-        intersection, union, target_area: the ``(K,)`` int64 sums they come from.
-        class_names: optional names for the table.
+        iou, acc: ``(K,)`` float64 per-class IoU and accuracy; intersection, union, target_area:
+            the ``(K,)`` int64 sums they come from; class_names: optional names for the table.
     """
 
     miou: float
@@ -138,9 +133,11 @@ def metrics_from_sums(intersection: torch.Tensor, union: torch.Tensor, target_ar
         intersection, union, target_area: ``(K,)`` integer sums over a set.
         class_names: ``K`` names for the table, or ``None``.
 
+    Returns:
+        An :class:`EvaluationResult`.
+
     Raises:
-        TypeError, ValueError: for tensors that are not 1-D integer tensors of one length, or
-            the wrong number of class names.
+        TypeError, ValueError: sums that are not 1-D integer tensors of one length, or bad names.
     """
     sums = [check_tensor(t, name, ndim=1, layout="(K,)", dtype="integer").cpu().long()
             for t, name in ((intersection, "intersection"), (union, "union"), (target_area, "target_area"))]
@@ -176,16 +173,15 @@ def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
             (taken as x255), label ``(H, W)`` long with ``ignore_index`` for unlabelled pixels.
         num_classes: ``K``.
         class_names: optional names for the result's table.
-        ignore_index: label left out of the scores (255).
+        ignore_index: label left out of the scores.
         progress: show a tqdm progress bar.
-        **protocol: passed to ``predict_probabilities`` (``crop_size``, ``stride_rate``,
-            ``base_size``, ``scales``, ``flip``, ``mean``, ``std``, ``batch_size``).
+        **protocol: passed to ``predict_probabilities`` (``crop_size``, ``scales``, ``flip``...).
 
     Returns:
         An :class:`EvaluationResult` of the whole-set sums.
 
     Raises:
-        TypeError, ValueError: for a bad argument or dataset item (the message names it).
+        TypeError, ValueError: a bad argument or dataset item (named in the message).
     """
     model = check_module(model)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)

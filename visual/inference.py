@@ -1,23 +1,11 @@
 """Evaluate like the paper: the official PSPNet test protocol (hszhao/semseg ``tool/test.py``).
 
-For each scale the image is resized so that its long side is ``round(scale * base_size)``; it is
-padded with the mean colour to at least one crop; crops of ``crop_size`` slide over it with stride
-``ceil(crop_size * stride_rate)`` (the last one flush with the border); each crop is normalised and
-run, its logits upsampled to the crop (``align_corners=True``) and softmaxed, and with ``flip`` the
-softmax of the mirrored crop, mirrored back, is averaged in; overlapping windows are averaged; the
-padding is cut; the result is resized back to ``H x W`` and the scales are averaged.
-
-Resizing. The official code resizes with OpenCV's ``cv2.INTER_LINEAR``, which is bilinear
-interpolation with half-pixel centres and no antialiasing: the same maths as
-``F.interpolate(mode="bilinear", align_corners=False, antialias=False)``, used here (both clamp
-at the border; neither smooths before shrinking). Where they differ: on uint8 images OpenCV uses
-11-bit fixed-point weights and rounds the result to integers, but the official code hands it
-float32 arrays (its ``ToTensor`` keeps 0-255 floats, and the probability maps are floats), and
-so does this module: the two agree up to float rounding.
-
-Example:
-    >>> sliding_windows(512, 683, 473, 2 / 3)
-    [(0, 0, 473, 473), (0, 210, 473, 683), (39, 0, 512, 473), (39, 210, 512, 683)]
+For each scale the image is resized (long side ``round(scale * base_size)``) and padded with the
+mean colour to at least one crop; crops slide over it with stride ``ceil(crop_size * stride_rate)``
+(the last one flush with the border); each crop's softmax (with ``flip``, averaged with its
+mirror's) is averaged where windows overlap; the padding is cut, the result resized back to
+``H x W`` and the scales averaged. The official ``cv2.INTER_LINEAR`` on float32 arrays is
+``F.interpolate(mode="bilinear", align_corners=False, antialias=False)`` up to float rounding.
 """
 
 from __future__ import annotations
@@ -30,28 +18,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from visual.checks import (
-    MAX_ELEMENTS,
-    MAX_SIDE,
-    as_size,
-    check_bool,
-    check_elements,
-    check_float,
-    check_int,
-    check_module,
-    check_tensor,
-)
+from visual.checks import (MAX_ELEMENTS, MAX_SIDE, as_size, check_bool, check_elements, check_float,
+                           check_int, check_module, check_tensor)
 
-__all__ = [
-    "IMAGENET_MEAN",
-    "IMAGENET_STD",
-    "CROP_BATCH",
-    "sliding_windows",
-    "scaled_size",
-    "count_map",
-    "windows_per_pass",
-    "predict_probabilities",
-]
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "CROP_BATCH", "sliding_windows", "scaled_size", "count_map",
+           "windows_per_pass", "predict_probabilities"]
 
 # ImageNet statistics in 0-255 units, as tool/test.py writes them: [0.485, 0.456, 0.406] * 255.
 IMAGENET_MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
@@ -62,11 +33,10 @@ MAX_CLASSES = 1024  # far above ADE20K's 150; refuses a typo before allocating (
 
 def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 473,
                     stride_rate: float = 2 / 3) -> list[tuple[int, int, int, int]]:
-    """The crops the official protocol runs, on the padded canvas, in its order (row by row).
+    """The crops the official protocol runs on the padded canvas, row by row.
 
-    The canvas is ``max(height, crop_h) x max(width, crop_w)``; the stride is
-    ``ceil(crop * stride_rate)``; there are ``ceil((canvas - crop) / stride) + 1`` windows per
-    axis and each window that would pass the border is shifted back so it ends on it.
+    Per axis: canvas ``max(side, crop)``, stride ``ceil(crop * stride_rate)``,
+    ``ceil((canvas - crop) / stride) + 1`` windows, the last shifted back to end on the border.
 
     Args:
         height, width: size of the (resized) image in pixels.
@@ -77,12 +47,11 @@ def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 
         A list of ``(top, left, bottom, right)`` windows (``bottom``/``right`` exclusive).
 
     Raises:
-        TypeError, ValueError: for a non-int size, a side outside ``[1, MAX_SIDE]`` or a
-            ``stride_rate`` outside ``(0, 1]`` (a larger one would leave pixels uncovered).
+        TypeError, ValueError: a bad argument (named in the message).
 
     Example:
-        >>> sliding_windows(300, 500, 473)
-        [(0, 0, 473, 473), (0, 27, 473, 500)]
+        >>> sliding_windows(512, 683, 473, 2 / 3)
+        [(0, 0, 473, 473), (0, 210, 473, 683), (39, 0, 512, 473), (39, 210, 512, 683)]
     """
     height = check_int(height, "height", minimum=1, maximum=MAX_SIDE)
     width = check_int(width, "width", minimum=1, maximum=MAX_SIDE)
@@ -102,10 +71,7 @@ def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 
 
 
 def scaled_size(height: int, width: int, long_side: int) -> tuple[int, int]:
-    """The official resize of one scale: the long side becomes ``long_side``, aspect kept.
-
-    The short side is ``round(long_side / long * short)`` with Python's ``round`` (ties to
-    even), as ``tool/test.py`` computes it; a square image becomes ``long_side x long_side``.
+    """The official resize of one scale: long side ``long_side``, short ``round(long_side / long * short)``.
 
     Example:
         >>> scaled_size(512, 683, 512)
@@ -202,7 +168,6 @@ def _one_scale(model: nn.Module, image: torch.Tensor, num_classes: int, crop_siz
     windows = sliding_windows(height, width, crop_size, stride_rate)
     check_elements(num_classes * canvas.shape[1] * canvas.shape[2], "the probability canvas (num_classes x H x W)")
     total = canvas.new_zeros(num_classes, *canvas.shape[1:])  # (K, H', W')
-    counts = canvas.new_zeros(1, *canvas.shape[1:])  # (1, H', W')
     per_pass = windows_per_pass(num_classes, crop_size, flip, batch_size)
     for start in range(0, len(windows), per_pass):
         chunk = windows[start:start + per_pass]
@@ -210,29 +175,19 @@ def _one_scale(model: nn.Module, image: torch.Tensor, num_classes: int, crop_siz
         probabilities = _forward_probabilities(model, (crops - mean) / std, num_classes, flip)  # (B, K, h, w)
         for (t, l, b, r), p in zip(chunk, probabilities):
             total[:, t:b, l:r] += p
-            counts[:, t:b, l:r] += 1
+    counts = count_map(height, width, crop_size, stride_rate).to(canvas)  # (H', W') windows per pixel
     return (total / counts)[:, top:top + height, left:left + width]  # (K, h, w)
 
 
-def predict_probabilities(
-    model: nn.Module,
-    image: torch.Tensor,
-    *,
-    num_classes: int,
-    crop_size: int | tuple[int, int] = 473,
-    stride_rate: float = 2 / 3,
-    base_size: int = 512,
-    scales: Sequence[float] = (1.0,),
-    flip: bool = True,
-    mean: Sequence[float] = IMAGENET_MEAN,
-    std: Sequence[float] = IMAGENET_STD,
-    batch_size: int = CROP_BATCH,
-) -> torch.Tensor:
+def predict_probabilities(model: nn.Module, image: torch.Tensor, *, num_classes: int,
+                          crop_size: int | tuple[int, int] = 473, stride_rate: float = 2 / 3,
+                          base_size: int = 512, scales: Sequence[float] = (1.0,), flip: bool = True,
+                          mean: Sequence[float] = IMAGENET_MEAN, std: Sequence[float] = IMAGENET_STD,
+                          batch_size: int = CROP_BATCH) -> torch.Tensor:
     """Class probabilities of one image by the official test protocol (semseg ``tool/test.py``).
 
-    The model is run in eval mode under ``torch.no_grad()`` (its mode is restored afterwards),
-    on the device of its parameters; the image is moved there. Its forward may return logits
-    ``(N, K, h, w)`` or a dict with them under ``"out"`` (every ``visual.PSPNet``).
+    The model runs in eval mode under ``torch.no_grad()`` (its mode restored after), on its own
+    device; its forward returns logits ``(N, K, h, w)`` or ``{"out": logits}``.
 
     Args:
         model: a segmentation network.
@@ -245,16 +200,14 @@ def predict_probabilities(
         scales: the scales to average (paper's multi-scale: 0.5, 0.75, 1.0, 1.25, 1.5, 1.75).
         flip: also run each crop mirrored left-right and average.
         mean, std: per-channel normalisation in 0-255 units (default: ImageNet's).
-        batch_size: crops per forward pass (mirrors included); fewer run together when their
-            outputs would pass ``MAX_ELEMENTS`` values (:func:`windows_per_pass`). Lower it if
-            memory is short.
+        batch_size: crops per forward pass, mirrors included (fewer: :func:`windows_per_pass`).
 
     Returns:
         ``(K, H, W)`` float32 probabilities on the model's device (each pixel sums to 1).
 
     Raises:
-        TypeError, ValueError: for a bad argument (named in the message), a model on the
-            ``meta`` device, or a model output that does not have ``num_classes`` channels.
+        TypeError, ValueError: a bad argument (named in the message), a ``meta`` model, or an
+            output without ``num_classes`` channels.
     """
     model = check_module(model)
     image = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="real", finite=True)

@@ -1,9 +1,7 @@
 """Train a classroom model once per machine: state dicts cached by a hash of their configuration.
 
-The cache folder is ``$VISUAL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/visual-course`` (or
-``~/.cache/visual-course``). Each entry is ``<sha256 of the configuration>.pt``, written with
-``torch.save`` to a temporary file and moved into place with ``os.replace`` (atomic: a killed
-kernel never leaves half a file), and read back with ``torch.load(..., weights_only=True)``.
+Entries are ``<sha256 of the configuration>.pt`` in ``$VISUAL_CACHE_DIR``, else
+``$XDG_CACHE_HOME/visual-course`` (or ``~/.cache/visual-course``), written atomically.
 
 Example:
     >>> config_key({"seed": 0, "steps": 10}) == config_key({"steps": 10, "seed": 0})
@@ -64,20 +62,16 @@ def cached_state_dict(config: dict[str, Any], build: Callable[[], nn.Module],
     """Return the trained model ``config`` describes: from the cache, or trained once and cached.
 
     Args:
-        config: everything that determines the trained weights (architecture, data, seed, steps,
-            package version...). Change any entry and the model is trained again.
-        build: makes the untrained model (same architecture every call).
+        config: everything that determines the weights (architecture, data, seed, steps...).
+        build: makes the untrained model.
         train: trains the model ``build`` made, in place; called only on a cache miss.
 
     Returns:
         The model with its trained weights, in eval mode.
 
     Raises:
-        TypeError: for a config that is not a JSON dict, non-callables, or a ``build`` that
-            does not return an ``nn.Module``.
-        ValueError: for a config holding NaN or infinity.
-        RuntimeError: if the cached file does not fit the model ``build`` makes (the message
-            names the file to delete).
+        TypeError, ValueError: a bad argument (named in the message).
+        RuntimeError: the cached file does not fit the model (the message names the file).
     """
     path = cache_path(config)
     if not callable(build) or not callable(train):

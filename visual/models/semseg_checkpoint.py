@@ -1,11 +1,8 @@
 """Load the official PSPNet weights (hszhao/semseg ``train_epoch_*.pth``) into ``visual.PSPNet``.
 
-The official code builds its PSPNet on a deep-stem ResNet (three 3x3 convs instead of the 7x7)
-and dilates *every* 3x3 conv of layer3 and layer4 (``schedule="semseg"``). Its checkpoints hold
-``{"epoch", "state_dict", "optimizer"}`` with keys prefixed by ``module.`` (saved from
-``DistributedDataParallel``) and named as in ``model/pspnet.py``; ``visual.models.semseg_keys``
-renames them. Nothing is downloaded: the file is one the user names, read with
-``torch.load(..., weights_only=True)``.
+The official PSPNet has a deep-stem ResNet (three 3x3 convs) and dilates *every* 3x3 conv of
+layer3 and layer4 (``schedule="semseg"``); its checkpoints hold ``{"state_dict": ...}`` with
+``module.`` prefixes (``visual.models.semseg_keys`` renames the keys). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -32,13 +29,9 @@ def load_semseg_checkpoint(path: str | os.PathLike[str], *, num_classes: int | N
     """Build the official PSPNet variant and load an official checkpoint into it, strictly.
 
     Args:
-        path: a local ``.pth`` file: ``{"state_dict": ...}`` (``module.`` prefixes allowed) or a
-            bare state_dict, with the official names (``layer0.*``, ``ppm.features.*``, ``cls.*``,
-            ``aux.*``).
-        num_classes: expected classes (21 VOC2012, 150 ADE20K, 19 Cityscapes); ``None`` reads
-            them from the classifier's weight.
-        layers: ResNet depth of the checkpoint (50, 101 or 152 as released; 18/34 for
-            checkpoints of ``visual.segment`` with the course's dilation rule).
+        path: a local ``.pth`` file, ``{"state_dict": ...}`` or a bare state_dict, official names.
+        num_classes: expected classes (21 VOC2012, 150 ADE20K, 19 Cityscapes); ``None``: read it.
+        layers: ResNet depth (50, 101, 152 as released; 18/34 from ``visual.segment``).
 
     Returns:
         A ``visual.PSPNet`` (deep stem; ``schedule="semseg"`` for 50+) in eval mode; its
@@ -46,9 +39,7 @@ def load_semseg_checkpoint(path: str | os.PathLike[str], *, num_classes: int | N
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        TypeError: ``path`` is not a path.
-        ValueError: bad ``layers``/``num_classes``, a file that is not a PSPNet checkpoint, or
-            weights of another architecture (the message names the missing/unexpected keys).
+        TypeError, ValueError: a bad argument, or a file that is not such a checkpoint.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")

@@ -1,20 +1,7 @@
 """State-dict names of the official PSPNet code (hszhao/semseg) and the course's ``visual.PSPNet``.
 
-The official ``model/pspnet.py`` groups its modules differently from the course's PSPNet; the
-weights are the same tensors under other names:
-
-==========================================  ==========================================
-official (hszhao/semseg)                    course (``visual.PSPNet``, deep stem)
-==========================================  ==========================================
-``layer0.0`` ``.1`` ``.3`` ``.4`` ``.6``    ``backbone.conv1.0`` ``.1`` ``.3`` ``.4`` ``.6``
-``layer0.7`` (BatchNorm of the 3rd conv)    ``backbone.bn1``
-``layer1`` ... ``layer4``                   ``backbone.layer1`` ... ``backbone.layer4``
-``ppm.features.{i}``                        ``ppm.stages.{i}``
-``cls``                                     ``head``
-``aux``                                     ``aux_head``
-==========================================  ==========================================
-
-Checkpoints saved from ``DistributedDataParallel`` prefix every key with ``module.``.
+The official ``model/pspnet.py`` groups its modules differently: the weights are the same
+tensors under other names (``SEMSEG_PREFIX_MAP``).
 """
 
 from __future__ import annotations
@@ -26,6 +13,7 @@ import torch
 __all__ = ["SEMSEG_PREFIX_MAP", "to_semseg_keys", "from_semseg_keys"]
 
 # (official prefix, course prefix), most specific first; a key maps by its first matching prefix.
+# layer0.0 .1 .3 .4 .6: the deep stem's convs and BatchNorms; layer0.7: the BatchNorm of its 3rd conv.
 SEMSEG_PREFIX_MAP = (
     ("layer0.7.", "backbone.bn1."),
     ("layer0.", "backbone.conv1."),
@@ -57,13 +45,7 @@ def _rename(state_dict: Mapping[str, torch.Tensor], pairs: list[tuple[str, str]]
 
 
 def from_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Rename an official PSPNet state_dict (``layer0.*``, ``ppm.features.*``, ``cls.*``, ``aux.*``) to the course's.
-
-    Args:
-        state_dict: the official names, without the ``module.`` prefix.
-
-    Returns:
-        A new dict with the same tensors under ``visual.PSPNet``'s names.
+    """Rename an official PSPNet state_dict (no ``module.`` prefix) to ``visual.PSPNet``'s names.
 
     Raises:
         ValueError: naming keys that are not official PSPNet names.
@@ -76,7 +58,7 @@ def from_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.
 
 
 def to_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Rename a course PSPNet state_dict (deep stem) to the official code's names; inverse of ``from_semseg_keys``.
+    """Rename a deep-stem course PSPNet state_dict to the official names (inverse of ``from_semseg_keys``).
 
     Raises:
         ValueError: naming keys that have no official name (e.g. a 7x7-stem ``backbone.conv1.weight``).

@@ -1,9 +1,4 @@
-"""Figures of the evaluation lesson (notebook 05): the sliding-window grid, its overlap-count map,
-and the cost of the test protocols.
-
-``draw_window_grid`` / ``update_window_grid`` are the pair the explorer moves;
-``plot_window_grid`` draws a static figure with both; ``plot_protocol_costs`` is static.
-"""
+"""Figures of notebook 05: the sliding-window grid, its overlap-count map, the protocols' cost."""
 
 from __future__ import annotations
 
@@ -22,15 +17,10 @@ from matplotlib.ticker import MaxNLocator
 
 from visual.checks import check_tensor
 from visual.inference import IMAGENET_MEAN, count_map, sliding_windows
+from visual.plots.core import get_axes
 
-__all__ = [
-    "WindowGridArtists",
-    "window_grid_title",
-    "draw_window_grid",
-    "update_window_grid",
-    "plot_window_grid",
-    "plot_protocol_costs",
-]
+__all__ = ["WindowGridArtists", "window_grid_title", "draw_window_grid", "update_window_grid",
+           "plot_window_grid", "plot_protocol_costs"]
 
 COUNT_CMAP = "viridis"  # sequential, readable in greyscale: 1 window dark, many windows bright
 WINDOW_COLOUR = "#ffd400"
@@ -51,7 +41,7 @@ class WindowGridArtists:
 
 
 def window_grid_title(height: int, width: int, crop_size: int, stride_rate: float) -> tuple[str, str]:
-    """The two panel titles (one home for each): windows and strides, and the count map."""
+    """The two panel titles: windows and stride, and the range of the count map."""
     windows = sliding_windows(height, width, crop_size, stride_rate)
     stride = int(np.ceil(crop_size * stride_rate))
     rows = len({w[0] for w in windows})
@@ -87,6 +77,9 @@ def draw_window_grid(ax_grid: Axes, ax_counts: Axes, image: torch.Tensor, crop_s
 
     Returns:
         The artists, for :func:`update_window_grid`.
+
+    Raises:
+        TypeError, ValueError: a bad argument (named in the message).
     """
     image = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="float", finite=True)
     photo = ax_grid.imshow(_canvas(image, crop_size), interpolation="nearest")
@@ -126,7 +119,7 @@ def update_window_grid(artists: WindowGridArtists, image: torch.Tensor, crop_siz
     for ax, title in ((artists.ax_grid, grid_title), (artists.ax_counts, counts_title)):
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
-        ax.set_title(title)
+        ax.title.set_text(title)  # keeps the height freeze_layout gave it
 
 
 def plot_window_grid(image: torch.Tensor, crop_size: int = 473, stride_rate: float = 2 / 3,
@@ -139,7 +132,7 @@ def plot_window_grid(image: torch.Tensor, crop_size: int = 473, stride_rate: flo
         axes: two Axes to draw in; ``None`` makes a new figure.
 
     Returns:
-        The two Axes.
+        The two Axes ``(ax_grid, ax_counts)``.
     """
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11.0, 5.0), layout="constrained")
@@ -160,12 +153,14 @@ def plot_protocol_costs(labels: Sequence[str], seconds: Sequence[float], passes:
 
     Returns:
         The Axes.
+
+    Raises:
+        ValueError, TypeError: lists of different or zero lengths, or ``ax`` not an Axes.
     """
     if not len(labels) == len(seconds) == len(passes) or not labels:
         raise ValueError(f"labels, seconds and passes must have one equal, non-zero length, got "
                          f"{len(labels)}, {len(seconds)}, {len(passes)}")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.0, 0.6 + 0.5 * len(labels)), layout="constrained")
+    ax = get_axes(ax, figsize=(7.0, 0.6 + 0.5 * len(labels)))
     positions = np.arange(len(labels))
     bars = ax.barh(positions, seconds, color="#4477aa")
     ax.bar_label(bars, labels=[f"{s:.2f} s, {p} crops" for s, p in zip(seconds, passes)], padding=3)

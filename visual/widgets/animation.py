@@ -1,11 +1,7 @@
-"""An explorer as a scrub-bar animation, for the static documentation (``tools/build_docs.py``).
+"""An explorer as an offline scrub-bar animation, for the static docs (``tools/build_docs.py``).
 
-A handful of frames over one control's range, each drawn by the explorer's own callback, saved
-with matplotlib's ``HTMLWriter`` (``grab_frame()`` once per value, as matplotlib's animation
-docs show) and embedded as PNG or JPEG data, with no external resource. When the environment
-variable ``VISUAL_DOCS`` is ``"1"`` (the docs builder sets it for the kernels that execute the
-notebooks), displaying an ``Explorer`` shows this animation instead of the live widgets, so the
-notebooks need no docs-specific code.
+Each frame is drawn by the explorer's own callback and grabbed with matplotlib's ``HTMLWriter``.
+With ``VISUAL_DOCS=1`` (set by the docs builder) an ``Explorer`` displays as this animation.
 """
 
 from __future__ import annotations
@@ -31,49 +27,26 @@ if TYPE_CHECKING:  # pragma: no cover - typing only (core imports this module)
 __all__ = ["docs_mode", "offline_jshtml", "docs_control", "frame_values", "pick_frame_format",
            "to_jshtml"]
 
-DOCS_ENV_VAR = "VISUAL_DOCS"
-"""Environment variable that switches ``Explorer`` display to the static animation when "1"."""
-
-DOCS_FRAMES = 8
-"""Frames per docs animation: enough to see the trend, few enough to keep pages small."""
-
-MAX_FRAMES = 60
-"""The most frames one animation may have (each is a full-figure image in the page)."""
-
-DOCS_INTERVAL_MS = 600
-"""Delay between frames when the docs animation plays (ms); slow enough to read the numbers."""
-
-DOCS_DPI = 80.0
-"""Resolution of the docs animation frames (dots per inch); 80 keeps an 8-inch figure at 640 px."""
-
-MAX_DPI = 300.0
-"""Highest frame resolution: print quality; more only makes the page heavier."""
-
-MAX_INTERVAL_MS = 60_000
-"""Longest delay between frames (one minute)."""
-
+DOCS_ENV_VAR = "VISUAL_DOCS"  # "1": an Explorer displays as the static animation
+DOCS_FRAMES = 8  # frames per docs animation: enough to see the trend, pages stay small
+MAX_FRAMES = 60  # each frame is a full-figure image in the page
+DOCS_INTERVAL_MS = 600  # delay between frames (ms): slow enough to read the numbers
+DOCS_DPI = 80.0  # keeps an 8-inch figure at 640 px
+MAX_DPI = 300.0  # print quality; more only makes the page heavier
+MAX_INTERVAL_MS = 60_000  # one minute
+# A PNG frame over PHOTO_PNG_BYTES and PHOTO_JPEG_GAIN times its JPEG is photo-like (line art stays PNG).
 PHOTO_PNG_BYTES = 100_000
-"""A PNG frame above this size that is also ``PHOTO_JPEG_GAIN`` times a JPEG is photo-like."""
-
 PHOTO_JPEG_GAIN = 2.0
-"""How much smaller a JPEG frame must be before it replaces PNG (line art stays lossless PNG)."""
-
 FRAME_FORMATS = ("png", "jpeg")
 
-# matplotlib's HTMLWriter links Font Awesome from a CDN for its button icons; the docs must load
-# nothing from the network, so the link is dropped and each icon replaced by plain text.
+# HTMLWriter links Font Awesome from a CDN for its icons; the docs load nothing from the network.
 CDN_LINK = re.compile(r"<link[^>]*href=[\"']https?://[^\"']*font-awesome[^>]*>", re.IGNORECASE)
 ICON = re.compile(r'<i class="fa ([^"]+)"></i>')
-ICON_TEXT = {
-    "fa-minus": "&minus;",
-    "fa-fast-backward": "|&#9664;&#9664;",
-    "fa-step-backward": "|&#9664;",
-    "fa-play fa-flip-horizontal": "&#9664;",
-    "fa-pause": "&#10074;&#10074;",
-    "fa-play": "&#9654;",
-    "fa-step-forward": "&#9654;|",
-    "fa-fast-forward": "&#9654;&#9654;|",
-    "fa-plus": "+",
+ICON_TEXT = {  # Font Awesome icon -> text glyph, backward and forward buttons in pairs
+    "fa-minus": "&minus;", "fa-plus": "+", "fa-pause": "&#10074;&#10074;",
+    "fa-play fa-flip-horizontal": "&#9664;", "fa-play": "&#9654;",
+    "fa-step-backward": "|&#9664;", "fa-step-forward": "&#9654;|",
+    "fa-fast-backward": "|&#9664;&#9664;", "fa-fast-forward": "&#9654;&#9654;|",
 }
 
 
@@ -83,14 +56,13 @@ def docs_mode() -> bool:
 
 
 def offline_jshtml(markup: str) -> str:
-    """Make matplotlib's HTML animation self-contained: no CDN stylesheet, text icons.
+    """Make matplotlib's HTML animation self-contained: no Font Awesome ``<link>``, text icons.
 
     Args:
         markup: HTML written by ``matplotlib.animation.HTMLWriter`` (or ``to_jshtml``).
 
     Returns:
-        The same animation without the Font Awesome ``<link>``; each button icon becomes a
-        Unicode glyph (the buttons keep their ``title``/``aria-label``).
+        The same animation, each button icon a Unicode glyph (buttons keep their ``title``).
 
     Example:
         >>> offline_jshtml('<link rel="stylesheet" href="https://x.org/font-awesome.css">'
@@ -111,14 +83,10 @@ def _controls(explorer: Any) -> Mapping[str, Any]:
 
 
 def docs_control(explorer: "Explorer") -> str:
-    """Name of the control the docs animation scrubs by default.
-
-    The first slider-like control (one with ``min``/``max``), else the first one with
-    ``options`` (dropdown, toggle buttons), else the first control.
+    """The control the docs animation scrubs: the first slider, else the first with options, else the first.
 
     Raises:
-        TypeError: if ``explorer`` is not an Explorer.
-        ValueError: if the explorer has no controls.
+        TypeError, ValueError: not an Explorer, or one without controls.
     """
     controls = _controls(explorer)
     if not controls:
@@ -133,7 +101,7 @@ def docs_control(explorer: "Explorer") -> str:
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal values, floats to rounding (slider stops are computed as ``min + i * step``)."""
+    """Equal values, floats to rounding (slider stops are ``min + i * step``)."""
     if isinstance(a, float) or isinstance(b, float):
         try:
             return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(a)), abs(float(b)))
@@ -143,10 +111,9 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def _pick_control(explorer: "Explorer", control: str | None) -> str:
-    controls = _controls(explorer)
     if control is None:
         return docs_control(explorer)
-    return check_choice(control, "control", sorted(controls))
+    return check_choice(control, "control", sorted(_controls(explorer)))
 
 
 def frame_values(explorer: "Explorer", control: str | None = None, frames: int = DOCS_FRAMES) -> list[Any]:
@@ -155,16 +122,14 @@ def frame_values(explorer: "Explorer", control: str | None = None, frames: int =
     Args:
         explorer: the explorer to animate.
         control: key in ``explorer.controls``; ``None`` picks ``docs_control(explorer)``.
-        frames: the most frames to make (ends of the range included), 2 to ``MAX_FRAMES``.
+        frames: the most frames, ends included (2 to ``MAX_FRAMES``).
 
     Returns:
-        Values in slider order: every option when there are at most ``frames``, else
-        ``frames`` of them evenly spaced, first and last included; plus the control's
-        current value when it falls between them (the animation opens on it).
+        Values in slider order (at most ``frames`` evenly spaced, ends included), plus the
+        control's current value when it falls between them (the animation opens on it).
 
     Raises:
-        TypeError: for a non-explorer or a non-int ``frames``.
-        ValueError: if ``frames`` is out of range or ``control`` is not one of the controls.
+        TypeError, ValueError: a bad argument (named in the message).
     """
     frames = check_int(frames, "frames", minimum=2, maximum=MAX_FRAMES)
     widget = _controls(explorer)[_pick_control(explorer, control)]
@@ -183,9 +148,8 @@ def frame_values(explorer: "Explorer", control: str | None = None, frames: int =
     if isinstance(current, tuple) or any(_same(v, current) for v in values):
         return values
     if any(_same(v, current) for v in every):  # an option: keep the options' order
-        position = next(i for i, v in enumerate(every) if _same(v, current))
         order = {id(v): i for i, v in enumerate(every)}
-        return sorted(values + [every[position]], key=lambda v: order[id(v)])
+        return sorted(values + [next(v for v in every if _same(v, current))], key=lambda v: order[id(v)])
     if isinstance(current, (int, float)):  # a slider stop between the sampled ones
         return sorted(values + [current])
     return values
@@ -195,8 +159,7 @@ def pick_frame_format(fig: matplotlib.figure.Figure, dpi: float) -> str:
     """``"jpeg"`` for photo-like figures (much smaller than PNG), else lossless ``"png"``.
 
     Raises:
-        TypeError: if ``fig`` is not a Figure or ``dpi`` not a number.
-        ValueError: for a ``dpi`` outside (0, ``MAX_DPI``].
+        TypeError, ValueError: ``fig`` not a Figure, or ``dpi`` outside (0, ``MAX_DPI``].
     """
     if not isinstance(fig, matplotlib.figure.Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
@@ -217,30 +180,22 @@ def _format_value(value: Any) -> str:
 def to_jshtml(explorer: "Explorer", control: str | None = None, *, frames: int = DOCS_FRAMES,
               interval_ms: float = DOCS_INTERVAL_MS, dpi: float = DOCS_DPI,
               frame_format: str | None = None) -> str:
-    """Render an explorer's figure as a scrub-bar animation over one control's range.
-
-    Each frame sets the control to the next value of ``frame_values`` (so the explorer's own
-    callback redraws the figure) and grabs it with ``HTMLWriter.grab_frame()``; then the
-    original value is restored. ``offline_jshtml`` makes the page need no network.
+    """Render an explorer as an offline scrub-bar animation: one ``grab_frame()`` per ``frame_values``.
 
     Args:
         explorer: the explorer to animate (its ``fig`` must be set).
         control: key in ``explorer.controls``; ``None`` picks ``docs_control(explorer)``.
-        frames: the most frames, ends of the range included (2 to ``MAX_FRAMES``).
-        interval_ms: delay between frames when playing, in milliseconds (0 < it <= 60000).
-        dpi: resolution of the frames in dots per inch (0 < dpi <= ``MAX_DPI``).
-        frame_format: ``"png"`` or ``"jpeg"``; ``None`` picks PNG unless the figure is
-            photo-like (its PNG is over ``PHOTO_PNG_BYTES`` and ``PHOTO_JPEG_GAIN`` times
-            the JPEG), which keeps pages showing photos several times smaller.
+        frames: the most frames, ends included (2 to ``MAX_FRAMES``).
+        interval_ms: delay between frames when playing, in ms (0 < it <= ``MAX_INTERVAL_MS``).
+        dpi: resolution of the frames (0 < dpi <= ``MAX_DPI``).
+        frame_format: ``"png"``, ``"jpeg"``, or ``None``: ``pick_frame_format``.
 
     Returns:
-        An HTML fragment: a ``<figure>`` with a caption naming the control and its range,
-        then the animation, opening on the control's current value.
+        An HTML ``<figure>``: a caption naming the control and its range, then the animation,
+        opening on the control's current value.
 
     Raises:
-        TypeError: for a non-explorer or an argument of the wrong type.
-        ValueError: for a bad ``control``, ``frames``, ``interval_ms``, ``dpi`` or
-            ``frame_format``, or when the explorer has no figure.
+        TypeError, ValueError: a bad argument (named in the message), or no figure.
     """
     controls = _controls(explorer)
     fig = explorer.fig

@@ -10,8 +10,7 @@ from visual.checks import check_int
 
 __all__ = ["control_values"]
 
-MAX_STEPS = 1000
-"""The most points ``control_values`` takes over one range."""
+MAX_STEPS = 1000  # the most points ``control_values`` takes over one range
 
 
 def control_values(control: Any, steps: int) -> list[Any]:
@@ -22,13 +21,11 @@ def control_values(control: Any, steps: int) -> list[Any]:
         steps: how many points to take over a numeric range, ends included (2 to ``MAX_STEPS``).
 
     Returns:
-        A dropdown's or toggle's option values in order; ``[not value, value]`` for a checkbox;
-        for a range slider the full, lowest, highest and current windows; for a slider up to
-        ``steps`` stops ``min + i * step``, first and last included; else ``[value]``.
+        The option values; ``[not value, value]`` for a checkbox; the full, lowest, highest and
+        current windows of a range slider; up to ``steps`` stops of a slider, ends included.
 
     Raises:
-        TypeError: if ``control`` is not an ipywidgets value widget or ``steps`` not an int.
-        ValueError: if ``steps`` is out of range.
+        TypeError, ValueError: a bad argument (named in the message).
 
     Example:
         >>> import ipywidgets as widgets

@@ -1,9 +1,4 @@
-"""Slider explorer of the evaluation lesson (notebook 05): the sliding-window grid of the official
-test protocol over the photo, for any crop size and stride rate.
-
-The callback calls the pure :func:`window_summary` (tests call it without a widget), then
-``update_window_grid`` and ``fig.canvas.draw_idle()``.
-"""
+"""Slider explorer of notebook 05: the official protocol's sliding windows for any crop and stride rate."""
 
 from __future__ import annotations
 
@@ -30,13 +25,12 @@ MIN_RATE, MAX_RATE = 0.25, 1.0
 
 
 def window_summary(height: int, width: int, crop_size: int = 473, stride_rate: float = 2 / 3) -> dict[str, Any]:
-    """The numbers the explorer shows for an ``height x width`` image.
+    """The numbers the explorer shows for an ``height x width`` image (the pure part of its callback).
 
     Returns:
-        dict with ``windows`` (list of ``(top, left, bottom, right)``), ``passes`` (crops run,
-        without flip), ``stride``, ``canvas`` (``(H', W')``), ``counts`` (the count map),
-        ``max_count``, ``overlap`` (fraction of canvas pixels seen by more than one window)
-        and ``work`` (pixels run through the network / canvas pixels).
+        dict with ``windows``, ``passes`` (without flip), ``stride``, ``canvas`` ``(H', W')``,
+        ``counts`` (the count map), ``max_count``, ``overlap`` (fraction of pixels seen more
+        than once) and ``work`` (pixels run through the network / canvas pixels).
     """
     windows = sliding_windows(height, width, crop_size, stride_rate)
     counts = count_map(height, width, crop_size, stride_rate)
@@ -69,17 +63,16 @@ def explore_sliding_windows(image: torch.Tensor | None = None, *, crop_size: int
     """Crop size and stride rate -> the windows over the photo and the overlap-count map.
 
     Args:
-        image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image()`` (600 x 512).
-            It is resized as the protocol does at scale 1.0 (long side ``base_size``).
+        image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image()``.
         crop_size: initial crop side, ``MIN_CROP`` .. ``MAX_CROP`` in steps of 8 (8k + 1 px).
         stride_rate: initial stride rate, in ``[0.25, 1]``.
-        base_size: long side of the photo at scale 1.0.
+        base_size: long side of the photo at scale 1.0 (it is resized as the protocol does).
 
     Returns:
         An ``Explorer``; ``state`` holds the last :func:`window_summary`.
 
     Raises:
-        ValueError, TypeError: for an initial value out of range (it is never clamped).
+        ValueError, TypeError: for an initial value out of range (never clamped).
     """
     crop_size = check_int(crop_size, "crop_size", minimum=MIN_CROP, maximum=MAX_CROP)
     if (crop_size - MIN_CROP) % CROP_STEP:
