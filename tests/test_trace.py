@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from stack_strategies import stacks
 from visual.gradient_rf import effective_receptive_field, gradient_receptive_field
 from visual.trace import Trace, TraceRow, meta_device, trace
 
@@ -163,24 +164,6 @@ def test_dilated_resnet50_at_473_matches_real_forward(resnets):
 # ---------------------------------------------------------------------------------------------
 # Toy stacks (hypothesis): sizes vs a real forward pass; rf vs gradients where the rf fits
 # ---------------------------------------------------------------------------------------------
-@st.composite
-def stacks(draw):
-    layers = []
-    for _ in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["conv", "conv", "max", "avg"]))
-        k = draw(st.integers(1, 4))
-        s = draw(st.integers(1, 3))
-        d = draw(st.integers(1, 3)) if kind != "avg" else 1
-        p = draw(st.integers(0, k // 2)) if kind != "conv" else draw(st.integers(0, 3))
-        if kind == "conv":
-            layers.append(nn.Conv2d(1, 1, k, stride=s, padding=p, dilation=d))
-        elif kind == "max":
-            layers.append(nn.MaxPool2d(k, stride=s, padding=p, dilation=d, ceil_mode=draw(st.booleans())))
-        else:
-            layers.append(nn.AvgPool2d(k, stride=s, padding=min(p, k // 2), ceil_mode=draw(st.booleans())))
-        if draw(st.booleans()):
-            layers.append(nn.ReLU())
-    return nn.Sequential(*layers)
 
 
 def _real_sizes_or_none(model, hw):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from colour_code_support import ColourCode, Oracle
+from colour_code_support import ColourCode
 from visual import PSPNet, SyntheticShapes
 from visual.train import (
     CLASSROOM_TRAINING,
