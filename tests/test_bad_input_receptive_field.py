@@ -19,6 +19,7 @@ from visual.conv_arithmetic import (
     receptive_field_cone, satisfies_hdc, stack_receptive_field,
 )
 from visual.gradient_rf import conv_stack, effective_receptive_field, erf_std, gradient_receptive_field
+from visual.plots import profiles
 from visual.plots import receptive_field as plots
 from visual.trace import infer_in_channels, meta_device, trace
 from visual.widgets import receptive_field as explorers
@@ -163,6 +164,20 @@ CASES = [
     ("draw_gridding huge", lambda: _artists(plots.draw_gridding, 3, [20000]), "dilations"),
     ("update_gridding zero rate",
      lambda: plots.update_gridding(_artists(plots.draw_gridding, 3, [1]), 3, [0]), "dilations"),
+    ("heatmap_values nan", lambda: plots.heatmap_values(NAN_HEAT), "heatmap"),
+    ("heatmap_values 1-D", lambda: plots.heatmap_values(np.ones(3)), "heatmap"),
+    ("draw_gridding_profile str ax", lambda: profiles.draw_gridding_profile("ax"), "ax"),
+    ("update_gridding_profile zero rate",
+     lambda: profiles.update_gridding_profile(_artists(profiles.draw_gridding_profile), 3, [0]), "dilations"),
+    ("draw_erf_profile nan view", lambda: _artists(profiles.draw_erf_profile, (NAN, 3.0)), "view"),
+    ("draw_erf_profile 3 values", lambda: _artists(profiles.draw_erf_profile, (0.0, 1.0, 2.0)), "view"),
+    ("update_erf_profile nan std",
+     lambda: profiles.update_erf_profile(_artists(profiles.draw_erf_profile, (0.0, 3.0)), HEAT, NAN, (0, 0, 3, 3)), "std"),
+    ("update_erf_profile short box",
+     lambda: profiles.update_erf_profile(_artists(profiles.draw_erf_profile, (0.0, 3.0)), HEAT, 1.0, (0, 3)), "box"),
+    ("update_erf_profile nan heatmap",
+     lambda: profiles.update_erf_profile(_artists(profiles.draw_erf_profile, (0.0, 3.0)), NAN_HEAT, 1.0, (0, 0, 3, 3)),
+     "heatmap"),
     ("plot_effective_receptive_field nan", lambda: plots.plot_effective_receptive_field(NAN_HEAT), "heatmap"),
     ("plot_effective_receptive_field 3-D", lambda: plots.plot_effective_receptive_field(torch.ones(2, 3, 3)),
      "heatmap"),
@@ -227,7 +242,7 @@ def test_the_table_covers_every_public_function():
 
     tr = importlib.import_module("visual.trace")  # ``visual.trace`` is the function
 
-    public = {n for m in (ca, gr, tr, plots, explorers) for n in m.__all__ if callable(getattr(m, n))
+    public = {n for m in (ca, gr, tr, plots, profiles, explorers) for n in m.__all__ if callable(getattr(m, n))
               and not isinstance(getattr(m, n), type) and n.islower()}
     assert public - names == set()
 

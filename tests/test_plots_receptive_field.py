@@ -153,3 +153,4 @@ def test_heatmap_box_follows_update():
     assert ax.get_legend().get_texts()[0].get_text() == "theoretical RF 15x13"
     update_effective_receptive_field(artists, torch.rand(21, 21))
     assert not artists.box.get_visible()
+

@@ -29,7 +29,7 @@ __all__ = [
     "KernelArtists", "draw_dilated_kernel", "update_dilated_kernel", "plot_dilated_kernel",
     "ConeArtists", "draw_receptive_field_stack", "update_receptive_field_stack", "plot_receptive_field_stack",
     "GriddingArtists", "draw_gridding", "update_gridding", "plot_gridding",
-    "HeatmapArtists", "draw_effective_receptive_field", "update_effective_receptive_field",
+    "HeatmapArtists", "heatmap_values", "draw_effective_receptive_field", "update_effective_receptive_field",
     "plot_effective_receptive_field", "plot_receptive_field_growth",
 ]
 
@@ -239,7 +239,8 @@ class HeatmapArtists:
     log: bool
 
 
-def _heat_values(heatmap: Any) -> np.ndarray:
+def heatmap_values(heatmap: Any) -> np.ndarray:
+    """A finite real ``(H, W)`` tensor or array as a float64 numpy array (TypeError/ValueError otherwise)."""
     if isinstance(heatmap, np.ndarray):
         heatmap = torch.from_numpy(heatmap)
     check_tensor(heatmap, "heatmap", ndim=2, layout="(H, W)", dtype="real", finite=True)
@@ -268,7 +269,7 @@ def draw_effective_receptive_field(ax: Axes, heatmap: Any, *, box: Sequence[floa
 def update_effective_receptive_field(artists: HeatmapArtists, heatmap: Any, *, box: Sequence[float] | None = None,
                                      title: str = "Effective receptive field") -> None:
     """Show a new heatmap (``log10(value / max)`` when drawn with ``log=True``) and RF box."""
-    values = _heat_values(heatmap)
+    values = heatmap_values(heatmap)
     if artists.log:
         with np.errstate(divide="ignore", invalid="ignore"):
             shown = np.where(values > 0, np.log10(values / values.max()), np.nan)  # exact zeros: white

@@ -13,7 +13,6 @@ from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
-import numpy as np
 
 from visual.checks import check_choice, check_int, check_ints
 from visual.conv_arithmetic import (
@@ -22,6 +21,8 @@ from visual.conv_arithmetic import (
 )
 from visual.gradient_rf import ACTIVATIONS, WEIGHT_SCHEMES, conv_stack, effective_receptive_field, erf_std, \
     gradient_receptive_field
+from visual.plots.profiles import draw_erf_profile, draw_gridding_profile, update_erf_profile, \
+    update_gridding_profile
 from visual.plots.receptive_field import (
     draw_dilated_kernel, draw_effective_receptive_field, draw_gridding, draw_receptive_field_stack,
     update_dilated_kernel, update_effective_receptive_field, update_gridding, update_receptive_field_stack,
@@ -200,12 +201,7 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
         fig, (ax_map, ax_line) = plt.subplots(
             1, 2, figsize=(10.5, 4.6), layout="constrained", gridspec_kw={"width_ratios": [1, 1.4]})
         count_map = draw_gridding(ax_map, kernel_size, dilations)
-        (line,) = ax_line.plot([], [], drawstyle="steps-mid", color="#08519c", label="paths")
-        (holes_marks,) = ax_line.plot([], [], "x", color="#d7301f", markersize=8, mew=2, label="hole")
-        ax_line.set(xlabel="input column offset (pixels)", ylabel="paths to the output (middle row)",
-                    title="middle row of the count map")
-        ax_line.grid(alpha=0.3)
-        ax_line.legend(loc="upper right", fontsize="small")
+        profile = draw_gridding_profile(ax_line)
     controls = {f"rate{i + 1}": _slider(f"rate{i + 1}", rate, MAX_RATE, f"rate r{i + 1}")
                 for i, rate in enumerate(dilations)}
     readout = widgets.HTML()
@@ -215,13 +211,7 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
         rates = tuple(controls[f"rate{i + 1}"].value for i in range(3))
         summary = gridding_summary(rates, kernel_size)
         update_gridding(count_map, kernel_size, rates)
-        middle = np.asarray(gridding_count_map(kernel_size, rates)[summary["rf"] // 2], dtype=float)
-        half = (len(middle) - 1) // 2
-        offsets = np.arange(len(middle)) - half
-        line.set_data(offsets, middle)
-        holes_marks.set_data(offsets[middle == 0], np.zeros(int((middle == 0).sum())))
-        ax_line.set_xlim(-half - 1, half + 1)
-        ax_line.set_ylim(-0.05 * middle.max() - 0.5, 1.1 * middle.max() + 0.5)
+        update_gridding_profile(profile, kernel_size, rates)
         readout.value = (
             f"<b>rates</b> {html.escape(str(rates))} &nbsp;|&nbsp; <b>RF</b> {summary['rf']}x{summary['rf']} "
             f"&nbsp;|&nbsp; <b>holes</b> {summary['holes']} ({100 * summary['coverage']:.0f}% covered) &nbsp;|&nbsp; "
@@ -284,14 +274,9 @@ def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: s
         fig, (ax_map, ax_profile) = plt.subplots(
             1, 2, figsize=(10.5, 4.3), layout="constrained", gridspec_kw={"width_ratios": [1.15, 1]})
         heat = draw_effective_receptive_field(ax_map, first["heatmap"], box=first["box"])
-        (profile,) = ax_profile.plot([], [], "o-", color="#08519c", markersize=3, label="ERF, middle row")
-        (gauss,) = ax_profile.plot([], [], "--", color="#e6550d", label="Gaussian with the ERF's std")
-        rf_span = ax_profile.axvspan(0, 1, color="#4dac26", alpha=0.15, label="theoretical RF")
         view = (ERF_INPUT_SIZE // 2 - ERF_VIEW // 2 - 0.5, ERF_INPUT_SIZE // 2 + ERF_VIEW // 2 + 0.5)
-        ax_profile.set(xlabel="input column (pixels)", ylabel="ERF (max = 1)", xlim=view, ylim=(-0.05, 1.1))
+        profile = draw_erf_profile(ax_profile, view)
         ax_map.set(xlim=view, ylim=view[::-1])
-        ax_profile.grid(alpha=0.3)
-        ax_profile.legend(loc="upper right", fontsize="small")
     controls = {
         "n_layers": _slider("n_layers", n_layers, ERF_MAX_LAYERS),
         "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
@@ -306,17 +291,10 @@ def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: s
         update_effective_receptive_field(heat, summary["heatmap"], box=summary["box"],
                                          title=f"ERF of {n} layer{'s' if n > 1 else ''} of 3x3, {act}, {w} weights")
         ax_map.set(xlim=view, ylim=view[::-1])
-        row = summary["heatmap"][summary["heatmap"].shape[0] // 2]
-        columns = np.arange(row.shape[0])
-        profile.set_data(columns, row)
-        centre, std = float((row * columns).sum() / row.sum()), summary["std"][1]
-        gauss.set_data(columns, np.exp(-0.5 * ((columns - centre) / max(std, 1e-6)) ** 2))
-        _, left, _, width = summary["box"]
-        rf_span.set_x(left - 0.5)
-        rf_span.set_width(width)
-        ax_profile.set_title(f"middle row: 4 std = {4 * std:.1f} px vs RF {width} px")
-        readout.value = (f"<b>theoretical RF</b> {summary['rf']} px &nbsp;|&nbsp; <b>ERF std</b> {std:.2f} px "
-                         f"&nbsp;|&nbsp; <b>4 std / RF</b> = {summary['ratio']:.2f}")
+        update_erf_profile(profile, summary["heatmap"], summary["std"][1], summary["box"])
+        readout.value = (f"<b>theoretical RF</b> {summary['rf']} px &nbsp;|&nbsp; "
+                         f"<b>ERF std</b> {summary['std'][1]:.2f} px &nbsp;|&nbsp; "
+                         f"<b>4 std / RF</b> = {summary['ratio']:.2f}")
         explorer.state = {key: value for key, value in summary.items() if key != "heatmap"}
         fig.canvas.draw_idle()
 
