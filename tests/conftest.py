@@ -1,4 +1,4 @@
-"""Test configuration: headless matplotlib, and no figure left open between tests."""
+"""Test configuration: headless matplotlib, no figure left open between tests, and a one-thread fixture."""
 
 import sys
 
@@ -15,3 +15,15 @@ def _close_figures():
     pyplot = sys.modules.get("matplotlib.pyplot")  # nothing to close if no test imported pyplot
     if pyplot is not None:
         pyplot.close("all")
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op thread for a module, then restore: on a shared CPU oversubscribed threads make convs
+    ~10x slower. Modules opt in with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

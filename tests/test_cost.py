@@ -18,12 +18,7 @@ from visual.models.resnet import dilated_resnet
 OS8 = (False, True, True)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # oversubscribed threads are ~10x slower on a shared CPU
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _meta_model(arch: str, flags: tuple[bool, bool, bool]) -> nn.Module:

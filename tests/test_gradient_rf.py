@@ -18,13 +18,7 @@ from visual.gradient_rf import conv_stack, effective_receptive_field, erf_std, g
 from visual.trace import trace
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """On a shared, busy CPU, intra-op threads spin against each other: use one, then restore."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 

@@ -16,13 +16,7 @@ SEGMENTATION_FLAGS = (False, True, True)  # output stride 8, as in PSPNet / Deep
 SIZE = (57, 45)  # odd, non-square: 2x2 features at output stride 32, 8x6 at 8, 15x12 at 4
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One intra-op thread: on a shared CPU, oversubscribed threads make convs ~10x slower."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _calibrate_batchnorm(model: nn.Module, image: torch.Tensor, seed: int = 0) -> nn.Module:

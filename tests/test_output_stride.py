@@ -30,12 +30,7 @@ SIZES = [(1, 1), (2, 3), (33, 47), (97, 61), (473, 473)]
 DEEP_SIZES = [(2, 3), (97, 61), (473, 473)]  # resnet101/152 differ from resnet50 only in depth
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # oversubscribed threads are ~10x slower on a shared CPU
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _stage_sizes_by_forward(model: nn.Module, size: tuple[int, int], device: str) -> list[tuple[int, int]]:

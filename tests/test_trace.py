@@ -17,13 +17,7 @@ from visual.trace import Trace, TraceRow, meta_device, trace
 DILATED = [False, True, True]  # replace_stride_with_dilation for output stride 8
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """On a shared, busy CPU, intra-op threads spin against each other: use one, then restore."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def real_output_sizes(model: nn.Module, input_size: tuple[int, int], in_channels: int = 3) -> dict:

@@ -34,7 +34,7 @@ INTERPOLATE_EXTRA_TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 1, "biline
 
 CONV = {torch.conv2d, F.conv2d}
 MAX_POOL = {F.max_pool2d, F.max_pool2d_with_indices, torch.max_pool2d}
-AVG_POOL = {F.avg_pool2d}  # torch._C._nn.avg_pool2d is this same object
+AVG_POOL = {F.avg_pool2d}  # the C binding torch exposes for avg_pool2d is this same object
 ADAPTIVE_POOL = {F.adaptive_avg_pool2d, F.adaptive_max_pool2d, F.adaptive_max_pool2d_with_indices}
 # Tensor metadata queries: answered directly, never traced.
 METADATA = {torch.Tensor.dim, torch.Tensor.size, torch.Tensor.numel, torch.Tensor.__len__,
