@@ -165,3 +165,9 @@ from visual.class_info import (
 from visual.widgets.evaluation import (
     explore_sliding_windows,
 )
+from visual.exercises import (
+    number_problems,
+    report,
+    tensor_problems,
+    unfinished,
+)
