@@ -323,7 +323,7 @@ def test_drift_matches_pytorchs_documented_coordinate_maps(size, output_stride, 
         x = X * (h - 1) / (size - 1) if h > 1 else torch.zeros_like(X)
     else:
         x = ((X + 0.5) * h / size - 0.5).clamp(0, h - 1)
-    expected = output_stride * x - X
+    expected = X - output_stride * x  # drift: where the pixel is minus where its feature was computed
     torch.testing.assert_close(upsampling_drift(table, align_corners=align), expected)
 
 
@@ -339,12 +339,22 @@ def test_misalignment_at_512():
     table = stride_table("resnet50", 512, OS8)  # h = 64, (H - 1) / (h - 1) = 511 / 63
     drift_true = upsampling_drift(table, align_corners=True)
     drift_false = upsampling_drift(table, align_corners=False)
-    assert drift_true[-1].item() == pytest.approx(8 * 63 - 511)  # the last feature lands 7 px late
+    assert drift_true[-1].item() == pytest.approx(511 - 8 * 63)  # the last feature is moved 7 px right
     # Half a cell everywhere, except where the source index is clamped to the first/last feature.
-    assert drift_false[4:508].tolist() == pytest.approx([-3.5] * (508 - 4))
-    assert drift_false[-1].item() == pytest.approx(8 * 63 - 511)
+    assert drift_false[4:508].tolist() == pytest.approx([3.5] * (508 - 4))
+    assert drift_false[-1].item() == pytest.approx(511 - 8 * 63)
     assert upsampled_positions(table, align_corners=True)[-1].item() == pytest.approx(511)
     assert upsampled_positions(table, align_corners=False)[0].item() == pytest.approx(3.5)
+
+
+def test_feature_drift_at_473_is_plus_minus_3_44():
+    # Per feature: where upsampling puts it minus where it was computed; the same sign per pixel.
+    table = stride_table("resnet50", 473, OS8)
+    drift = upsampled_positions(table, align_corners=False) - 8 * torch.arange(60, dtype=torch.float64)
+    assert drift[0].item() == pytest.approx(0.5 * 473 / 60 - 0.5) == pytest.approx(3.44, abs=0.005)
+    assert drift[-1].item() == pytest.approx(-drift[0].item())
+    X = upsampled_positions(table, align_corners=False)[1:-1].round().long()  # pixels near features 1..58
+    assert torch.all(torch.sign(upsampling_drift(table, align_corners=False)[X]) == torch.sign(drift[1:-1]))
 
 
 @pytest.mark.parametrize("align", [True, False])

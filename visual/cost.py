@@ -35,9 +35,8 @@ FLOPS_PER_GFLOP = 1e9
 
 @dataclass(frozen=True)
 class MeasuredForward:
-    """What :func:`meta_forward` counted: the (meta) output, total FLOPs, FLOPs per module name
-    (``"ClassName.child"``, as ``FlopCounterMode.get_flop_counts``) and the bytes autograd saves for
-    backward (parameters excluded; a storage counts once)."""
+    """What :func:`meta_forward` counted; ``flops_per_module`` is keyed ``"ClassName.child"`` (as
+    ``FlopCounterMode.get_flop_counts``); ``activation_bytes`` excludes parameters."""
 
     output: Any
     flops: int
@@ -111,16 +110,8 @@ def measure_cost(
 ) -> StrideCost:
     """Count FLOPs and activation memory of a ResNet backbone's forward pass (conv1 .. layer4, batch 1).
 
-    Args:
-        arch_or_model: an arch name (built on the meta device) or a model (left untouched).
-        input_size: ``H`` or ``(H, W)``.
-        replace_stride_with_dilation: as for :func:`visual.stride_table`.
-
-    Returns:
-        A :class:`StrideCost`.
-
-    Raises:
-        ValueError, TypeError: as :func:`visual.stride_table`.
+    Arguments as :func:`visual.stride_table`; an arch name is built on the meta device, a model is
+    left untouched. Returns a :class:`StrideCost`; raises ValueError, TypeError as ``stride_table``.
     """
     table = stride_table(arch_or_model, input_size, replace_stride_with_dilation)
     if isinstance(arch_or_model, str):
@@ -151,9 +142,6 @@ class CostTable:
     def __iter__(self) -> Iterator[StrideCost]:
         return iter(self.rows)
 
-    def __len__(self) -> int:
-        return len(self.rows)
-
     def cells(self) -> list[tuple[str, ...]]:
         """The table's text cells, one tuple per row."""
         base = self.rows[0]
@@ -182,12 +170,9 @@ def cost_table(
     input_size: int | tuple[int, int] = REFERENCE_SIZE,
     output_strides: Sequence[int] = (32, 16, 8),
 ) -> CostTable:
-    """:func:`measure_cost` at several output strides (flags from :func:`visual.output_stride.dilation_flags`).
+    """:func:`measure_cost` of ``arch`` at several output strides (the first is the ratios' reference).
 
-    Args:
-        arch: an arch name.
-        input_size: ``H`` or ``(H, W)``.
-        output_strides: e.g. ``(32, 16, 8)``; the first is the reference of the ratios.
+    Flags from :func:`visual.output_stride.dilation_flags`; ``input_size`` is ``H`` or ``(H, W)``.
 
     Returns:
         A :class:`CostTable`.
@@ -211,13 +196,9 @@ class PartCost:
 
 
 def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input_size) -> list[PartCost]:
-    """Parameters and FLOPs per part of ``model`` for one ``input_size`` image, plus a total row.
+    """Parameters and FLOPs per part of a :class:`visual.PSPNet` for one ``input_size`` image.
 
     Runs :func:`meta_forward` (training mode: the auxiliary head runs too); the model is not changed.
-
-    Args:
-        model: a :class:`visual.PSPNet`.
-        input_size: ``H`` or ``(H, W)`` of the image.
 
     Returns:
         One :class:`PartCost` per part present (``aux_head`` only with the aux head), then ``"total"``.

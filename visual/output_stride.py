@@ -2,6 +2,11 @@
 
 Stride, receptive field and centre of each stage come from one cached :func:`visual.trace` per
 (arch, flags, schedule); sizes at other inputs are conv arithmetic, so sliders only do arithmetic.
+
+Drift (the course's sign convention): the drift of a feature is the input pixel on which bilinear
+upsampling puts it minus the input pixel on which the network computed it, ``start + s * i``;
+positive means upsampling moved it right (or down). Per output pixel ``X``, the drift is ``X``
+minus where the feature ``X`` receives was computed (:func:`upsampling_drift`).
 """
 
 from __future__ import annotations
@@ -39,15 +44,9 @@ OUTPUT_STRIDES = (32, 16, 8, 4)  # 32 / 2 ** (number of dilated stages)
 
 
 def dilation_flags(output_stride: int) -> tuple[bool, bool, bool]:
-    """``replace_stride_with_dilation`` that gives a ResNet the requested output stride.
+    """``replace_stride_with_dilation`` (layer2, layer3, layer4) for output stride 32, 16, 8 or 4.
 
     Stages are dilated from the end (layer4 first), as DeepLab and PSPNet do.
-
-    Args:
-        output_stride: 32, 16, 8 or 4.
-
-    Returns:
-        Three booleans for (layer2, layer3, layer4).
 
     Raises:
         TypeError, ValueError: not one of 32, 16, 8, 4.
@@ -55,8 +54,6 @@ def dilation_flags(output_stride: int) -> tuple[bool, bool, bool]:
     Example:
         >>> dilation_flags(8)
         (False, True, True)
-        >>> dilation_flags(32)
-        (False, False, False)
     """
     dilated = OUTPUT_STRIDES.index(check_choice(check_int(output_stride, "output_stride"), "output_stride",
                                                 OUTPUT_STRIDES))
@@ -105,12 +102,9 @@ def html_table(title: str, columns: Sequence[str], body: Sequence[Sequence[str]]
 
 
 def _cells(row: StrideRow) -> tuple[str, ...]:
-    def dilations(values: tuple[int, ...]) -> str:
-        return ", ".join(str(d) for d in values) if values else "-"
-
     return (row.stage, row.paper_name, f"{row.size[0]}×{row.size[1]}", str(row.output_stride),
-            dilations(row.first_block_dilations), dilations(row.other_blocks_dilations), str(row.rf),
-            str(row.channels))
+            ", ".join(map(str, row.first_block_dilations)) or "-",
+            ", ".join(map(str, row.other_blocks_dilations)) or "-", str(row.rf), str(row.channels))
 
 
 @dataclass(frozen=True)
@@ -173,15 +167,6 @@ def _square(pair: Sequence[float], what: str, stage: str) -> float:
     if pair[0] != pair[1]:
         raise ValueError(f"stride_table expects square kernels and strides; {stage} has {what} {tuple(pair)}")
     return pair[0]
-
-
-def _check_resnet_like(model: Any) -> nn.Module:
-    check_module(model, "arch_or_model")
-    missing = [stage for stage in RESNET_STAGES if not isinstance(getattr(model, stage, None), nn.Module)]
-    if missing:
-        raise ValueError(f"arch_or_model must be an arch name or a ResNet-like model with submodules "
-                         f"{list(RESNET_STAGES)}; {type(model).__name__} has no {missing}")
-    return model
 
 
 def _stages(model: nn.Module, traced: Trace) -> tuple[tuple[StrideRow, tuple[Layer, ...]], ...]:
@@ -278,7 +263,11 @@ def stride_table(
         sizes = _sizes([layers for _, layers in stages], hw, arch)
         rows = tuple(dataclasses.replace(row, size=size) for (row, _), size in zip(stages, sizes))
         return StrideTable(arch, hw, flags, schedule, rows)
-    _check_resnet_like(arch_or_model)
+    check_module(arch_or_model, "arch_or_model")
+    missing = [stage for stage in RESNET_STAGES if not isinstance(getattr(arch_or_model, stage, None), nn.Module)]
+    if missing:
+        raise ValueError(f"arch_or_model must be an arch name or a ResNet-like model with submodules "
+                         f"{list(RESNET_STAGES)}; {type(arch_or_model).__name__} has no {missing}")
     if replace_stride_with_dilation is not None:
         raise ValueError("replace_stride_with_dilation goes with an arch name; a model already has its "
                          "dilations (build it with visual.dilated_resnet(arch, flags))")
@@ -295,10 +284,12 @@ def _stage_geometry(table: StrideTable, stage: str) -> tuple[int, int, int, floa
 
 
 def upsampling_drift(table: StrideTable, *, align_corners: bool, stage: str = "layer4") -> torch.Tensor:
-    """How far bilinear upsampling puts each feature from where the network computed it.
+    """Drift of every upsampled pixel: ``X`` minus where the feature it receives was computed.
 
-    ``F.interpolate`` gives output pixel ``X`` a feature coordinate ``x(X)``; the drift is
-    ``start + output_stride * x(X) - X`` (zero: ``X`` gets the feature computed around it).
+    ``F.interpolate`` (bilinear, back to ``H``) gives output pixel ``X`` the feature coordinate
+    ``x(X)``, computed by the network around input pixel ``start + s * x(X)``; the drift is
+    ``X - (start + s * x(X))`` (zero: ``X`` gets the feature computed around it; positive: the
+    feature was moved right). At the pixel where feature ``i`` lands it is that feature's drift.
 
     Args:
         table: a :class:`StrideTable`.
@@ -312,27 +303,21 @@ def upsampling_drift(table: StrideTable, *, align_corners: bool, stage: str = "l
         TypeError, ValueError: a bad argument (named).
 
     Example:
-        >>> drift = upsampling_drift(stride_table("resnet50", 473), align_corners=True)
-        >>> float(drift.abs().max())
+        >>> float(upsampling_drift(stride_table("resnet50", 473), align_corners=True).abs().max())
         0.0
     """
     check_bool(align_corners, "align_corners")
     H, h, s, start = _stage_geometry(table, stage)
     coordinate = torch.arange(h, dtype=torch.float64).view(1, 1, h, 1)  # (1, 1, h, 1): x = i at feature i
     x = F.interpolate(coordinate, size=(H, 1), mode="bilinear", align_corners=align_corners)  # (1, 1, H, 1)
-    return start + s * x[0, 0, :, 0] - torch.arange(H, dtype=torch.float64)  # (H,)
+    return torch.arange(H, dtype=torch.float64) - (start + s * x[0, 0, :, 0])  # (H,)
 
 
 def upsampled_positions(table: StrideTable, *, align_corners: bool, stage: str = "layer4") -> torch.Tensor:
     """Output pixel on which ``F.interpolate`` places feature ``i`` (where it samples it exactly).
 
-    Inverts PyTorch's ``area_pixel_compute_source_index`` (``aten/src/ATen/native/UpSample.h``):
-    ``X = i (H-1)/(h-1)`` with ``align_corners=True``, ``X = (i + 1/2) H/h - 1/2`` without.
-
-    Args:
-        table: a :class:`StrideTable`.
-        align_corners: the ``F.interpolate`` flag.
-        stage: which stage's features.
+    ``X = i (H-1)/(h-1)`` with ``align_corners=True``, ``X = (i + 1/2) H/h - 1/2`` without (the
+    inverse of PyTorch's source-index formula). Minus ``start + s * i``: feature ``i``'s drift.
 
     Returns:
         Tensor ``(h,)``, float64, positions in input pixels.

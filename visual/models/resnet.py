@@ -72,10 +72,6 @@ def check_flags(value: Any, name: str = "replace_stride_with_dilation") -> tuple
 
     Raises:
         TypeError, ValueError: not a list or tuple of exactly three bools.
-
-    Example:
-        >>> check_flags([False, True, True])
-        (False, True, True)
     """
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"{name} must be a list or tuple of 3 bools for (layer2, layer3, layer4), "
@@ -137,21 +133,11 @@ def semseg_resnet(
     *,
     deep_stem: bool = False,
 ) -> ResNet:
-    """A ResNet dilated the way the official PSPNet code does it (hszhao/semseg).
+    """A ResNet dilated the way the official PSPNet code does it (hszhao/semseg), random weights.
 
     ``dilated_resnet(arch, flags, schedule="semseg", deep_stem=deep_stem)``: the conv that carried
     the stride is dilated too, which enlarges the receptive field and breaks the à trous equivalence.
-
-    Args:
-        arch: ``"resnet18"`` ... ``"resnet152"``.
-        replace_stride_with_dilation: three bools for (layer2, layer3, layer4).
-        deep_stem: semseg's three-conv stem (see :func:`dilated_resnet`).
-
-    Returns:
-        A ``torchvision.models.ResNet`` (random weights), ``(N, 3, H, W) -> (N, 1000)``.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named).
+    Raises ValueError, TypeError for a bad argument (named).
 
     Example:
         >>> model = semseg_resnet("resnet50")
@@ -218,8 +204,7 @@ def load_checkpoint(
         strip_prefix: a prefix to remove from checkpoint keys first, e.g. ``"backbone."``.
         ignore_prefixes: drop checkpoint keys starting with these, e.g. ``("fc.",)``.
 
-    Returns:
-        ``model`` itself, with its weights replaced.
+    Returns ``model`` itself, with its weights replaced.
 
     Raises:
         TypeError, FileNotFoundError: a bad argument or a missing file.
@@ -263,8 +248,8 @@ def load_checkpoint(
 
 def _mismatch_hint(model: nn.Module, state_dict: Mapping[str, torch.Tensor], path: str, error: Exception) -> str:
     def listing(keys: list[str]) -> str:
-        more = len(keys) - MAX_KEYS_IN_MESSAGE
-        return ", ".join(repr(k) for k in keys[:MAX_KEYS_IN_MESSAGE]) + (f", ... ({more} more)" if more > 0 else "")
+        more = f", ... ({len(keys) - MAX_KEYS_IN_MESSAGE} more)" if len(keys) > MAX_KEYS_IN_MESSAGE else ""
+        return ", ".join(repr(k) for k in keys[:MAX_KEYS_IN_MESSAGE]) + more
 
     expected = model.state_dict()
     missing, unexpected = sorted(set(expected) - set(state_dict)), sorted(set(state_dict) - set(expected))

@@ -19,7 +19,7 @@ from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
 from matplotlib.text import Text
 
-from visual.checks import check_bool, check_choice, check_float, check_tensor
+from visual.checks import check_choice, check_tensor
 from visual.cost import CostTable
 from visual.output_stride import RESNET_STAGES, StrideTable, upsampled_positions, upsampling_drift
 from visual.plots.core import get_axes
@@ -35,7 +35,7 @@ SERIES_HATCHES = ("", "//", "..", "xx")
 GRID_COLOUR = "#ffd700"  # gold cell borders over the photo: visible on dark and light pixels
 CENTRE_COLOUR = "#e6550d"  # orange dots: the input pixel each feature is centred on
 MAX_CENTRE_DOTS = 10_000  # above this many features the dots become a grey carpet; keep only the grid
-CENTRES_SHOWN = 5  # plot_feature_centres: features shown at the far edge by default
+CENTRES_SHOWN = 5  # plot_feature_centres shows the last 5 features, at the far edge
 ROWS, ROW_LIMITS = {"network": 2.0, "true": 1.0, "false": 0.0}, (-0.7, 2.7)  # y of plot_feature_centres' rows
 QUANTITIES = {
     "size": ("feature-map height h (pixels)", lambda row: row.size[0]),
@@ -56,11 +56,10 @@ def _as_tables(tables: StrideTable | Sequence[StrideTable]) -> list[StrideTable]
     return tables
 
 
-def _check_table(table: Any, stage: Any) -> StrideTable:
+def _row(table: Any, stage: Any):
     if not isinstance(table, StrideTable):
         raise TypeError(f"table must be a StrideTable (visual.stride_table), got {type(table).__name__}")
-    check_choice(stage, "stage", RESNET_STAGES)
-    return table
+    return table[check_choice(stage, "stage", RESNET_STAGES)]
 
 
 @dataclass
@@ -73,44 +72,34 @@ class StageSizesArtists:
     values: list[list[Text]]
 
 
-def _table_label(table: StrideTable) -> str:
-    flags = "".join("T" if f else "F" for f in table.replace_stride_with_dilation)
-    schedule = f", {table.schedule}" if table.schedule == "semseg" else ""
-    return f"{table.arch}, OS {table.output_stride} ({flags}{schedule})"
-
-
 def draw_stage_sizes(ax: Axes, tables: StrideTable | Sequence[StrideTable], *, quantity: str = "size",
-                     labels: Sequence[str] | None = None, log: bool = False) -> StageSizesArtists:
+                     labels: Sequence[str] | None = None) -> StageSizesArtists:
     """Grouped bars, one group per stage, one bar per table: feature-map size, stride, RF or positions.
 
     Args:
         ax: where to draw.
         tables: one :class:`~visual.StrideTable` or several (e.g. with and without dilation).
         quantity: ``"size"`` (feature-map height), ``"stride"``, ``"rf"`` or ``"positions"``.
-        labels: legend entries, one per table; default: arch, output stride and flags.
-        log: logarithmic y axis (base 2).
+        labels: legend entries, one per table; default: arch, output stride and flags (``FTT``).
 
     Raises:
         TypeError, ValueError: a bad argument (named).
     """
     tables = _as_tables(tables)
     check_choice(quantity, "quantity", QUANTITIES)
-    check_bool(log, "log")
-    labels = [_table_label(t) for t in tables] if labels is None else list(labels)
+    if labels is None:
+        labels = [f"{t.arch}, OS {t.output_stride} ({''.join('FT'[f] for f in t.replace_stride_with_dilation)}"
+                  f"{', semseg' if t.schedule == 'semseg' else ''})" for t in tables]
     if len(labels) != len(tables):
         raise ValueError(f"labels must have one entry per table ({len(tables)}), got {len(labels)}")
-    x = np.arange(len(RESNET_STAGES))
-    width = 0.8 / len(tables)
+    x, width = np.arange(len(RESNET_STAGES)), 0.8 / len(tables)
     artists = StageSizesArtists(ax, quantity, [], [])
     for k, label in enumerate(labels):
         bars = ax.bar(x + (k - (len(tables) - 1) / 2) * width, np.ones(len(x)), width, label=label,
-                      color=SERIES_COLOURS[k % len(SERIES_COLOURS)], edgecolor="black", linewidth=0.6,
-                      hatch=SERIES_HATCHES[k % len(SERIES_HATCHES)])
+                      color=SERIES_COLOURS[k % 4], edgecolor="black", linewidth=0.6, hatch=SERIES_HATCHES[k % 4])
         artists.bars.append(bars)
         artists.values.append(ax.bar_label(bars, fontsize="x-small", padding=1))
     ax.set_xticks(x, [f"{row.stage}\n{row.paper_name}" for row in tables[0]], fontsize="small")
-    if log:
-        ax.set_yscale("log", base=2)
     ax.set(ylabel=QUANTITIES[quantity][0], xlabel="stage (torchvision name / ResNet paper name)")
     ax.legend(fontsize="small")
     update_stage_sizes(artists, tables)
@@ -129,20 +118,16 @@ def update_stage_sizes(artists: StageSizesArtists, tables: StrideTable | Sequenc
             rect.set_height(v)
             text.set_text(f"{v:g}")
             text.xy = (rect.get_x() + rect.get_width() / 2, v)  # bar_label's anchor: the bar top
-    if artists.ax.get_yscale() == "linear":
-        artists.ax.set_ylim(0, 1.15 * max(max(v) for v in heights))
-    else:
-        artists.ax.relim()
-        artists.ax.autoscale_view()
+    artists.ax.set_ylim(0, 1.15 * max(max(v) for v in heights))
     h, w = tables[0].input_size
     artists.ax.set_title(f"{name.split(' (')[0].capitalize()} per stage, {tables[0].arch} at {h}×{w}")
 
 
 def plot_stage_sizes(tables: StrideTable | Sequence[StrideTable], *, ax: Axes | None = None,
-                     quantity: str = "size", labels: Sequence[str] | None = None, log: bool = False) -> Axes:
+                     quantity: str = "size", labels: Sequence[str] | None = None) -> Axes:
     """Static :func:`draw_stage_sizes`; returns the Axes (bar containers in ``ax.containers``)."""
     ax = get_axes(ax, (7.5, 4.0))
-    draw_stage_sizes(ax, tables, quantity=quantity, labels=labels, log=log)
+    draw_stage_sizes(ax, tables, quantity=quantity, labels=labels)
     return ax
 
 
@@ -154,7 +139,6 @@ class FeatureGridArtists:
     image: AxesImage
     grid: LineCollection
     centres: Line2D
-    show_centres: bool
 
 
 def _pixels(image: Any) -> np.ndarray:
@@ -172,26 +156,23 @@ def _pixels(image: Any) -> np.ndarray:
     return (image.astype(np.float64).clip(0, 1) * 255).round().astype(np.uint8)  # (H, W[, C]), 8-bit
 
 
-def draw_feature_grid(ax: Axes, image: Any, table: StrideTable, *, stage: str = "layer4",
-                      show_centres: bool = True) -> FeatureGridArtists:
+def draw_feature_grid(ax: Axes, image: Any, table: StrideTable, *, stage: str = "layer4") -> FeatureGridArtists:
     """A stage's feature grid to scale over the input: one ``s x s`` cell per feature, a dot on its centre.
 
     Args:
         ax: where to draw.
         image: ``(3, H, W)`` tensor or ``(H, W, 3)`` / ``(H, W)`` array in ``[0, 1]``, any resolution.
         table: a :class:`~visual.StrideTable`.
-        stage: which stage's grid.
-        show_centres: draw the centre dots (skipped beyond ``MAX_CENTRE_DOTS``).
+        stage: which stage's grid (no dots beyond ``MAX_CENTRE_DOTS`` features).
 
     Raises:
         TypeError, ValueError: a bad argument (named).
     """
-    _check_table(table, stage)
-    pixels = _pixels(image)
+    _row(table, stage)
     artists = FeatureGridArtists(
-        ax, ax.imshow(pixels, cmap="gray", interpolation="antialiased"),
+        ax, ax.imshow(_pixels(image), cmap="gray", interpolation="antialiased"),
         ax.add_collection(LineCollection([], colors=GRID_COLOUR, linewidths=0.6, alpha=0.9)),
-        ax.plot([], [], ".", color=CENTRE_COLOUR, label="feature centre")[0], check_bool(show_centres, "show_centres"))
+        ax.plot([], [], ".", color=CENTRE_COLOUR, label="feature centre")[0])
     ax.set(xlabel="x (input pixels)", ylabel="y (input pixels)")
     update_feature_grid(artists, table, stage=stage)
     return artists
@@ -199,28 +180,25 @@ def draw_feature_grid(ax: Axes, image: Any, table: StrideTable, *, stage: str = 
 
 def update_feature_grid(artists: FeatureGridArtists, table: StrideTable, *, stage: str = "layer4") -> None:
     """Redraw the grid of :func:`draw_feature_grid` for ``table`` (borders clipped to the input)."""
-    row = _check_table(table, stage)[stage]
+    row = _row(table, stage)
     (H, W), (h, w), s, c = table.input_size, row.size, row.output_stride, row.start
     top, bottom, left, right = -0.5, H - 0.5, -0.5, W - 0.5
     ys = np.clip(c + s * (np.arange(h + 1) - 0.5), top, bottom)  # (h + 1,) borders between rows
     xs = np.clip(c + s * (np.arange(w + 1) - 0.5), left, right)  # (w + 1,)
     artists.grid.set_segments([[(left, y), (right, y)] for y in ys] + [[(x, top), (x, bottom)] for x in xs])
-    if artists.show_centres and h * w <= MAX_CENTRE_DOTS:
-        cy, cx = np.meshgrid(c + s * np.arange(h), c + s * np.arange(w), indexing="ij")  # (h, w) each
-        artists.centres.set_data(cx.ravel(), cy.ravel())
-    else:
-        artists.centres.set_data([], [])
+    cy, cx = np.meshgrid(c + s * np.arange(h), c + s * np.arange(w), indexing="ij")  # (h, w) each
+    shown = h * w <= MAX_CENTRE_DOTS
+    artists.centres.set_data(cx.ravel() if shown else [], cy.ravel() if shown else [])
     artists.centres.set_markersize(min(3.0, max(1.0, s / 8 * 1.5)))  # dots shrink with the cells
     artists.image.set_extent((left, right, bottom, top))
     artists.ax.set(xlim=(left, right), ylim=(bottom, top))
     artists.ax.set_title(f"{stage}: {h}×{w} features, stride {s}, on the {H}×{W} input", fontsize="medium")
 
 
-def plot_feature_grid(image: Any, table: StrideTable, *, ax: Axes | None = None, stage: str = "layer4",
-                      show_centres: bool = True) -> Axes:
+def plot_feature_grid(image: Any, table: StrideTable, *, ax: Axes | None = None, stage: str = "layer4") -> Axes:
     """Static :func:`draw_feature_grid`; returns the Axes."""
     ax = get_axes(ax, (5.0, 5.0))
-    draw_feature_grid(ax, image, table, stage=stage, show_centres=show_centres)
+    draw_feature_grid(ax, image, table, stage=stage)
     return ax
 
 
@@ -234,9 +212,8 @@ class FeatureCentresArtists:
     markers: dict[str, Line2D]
 
 
-def draw_feature_centres(ax: Axes, table: StrideTable, *, stage: str = "layer4",
-                         window: tuple[float, float] | None = None) -> FeatureCentresArtists:
-    """Where feature centres land on the input grid: network vs bilinear upsampling.
+def draw_feature_centres(ax: Axes, table: StrideTable, *, stage: str = "layer4") -> FeatureCentresArtists:
+    """Where the last ``CENTRES_SHOWN`` feature centres land on the input grid: network vs upsampling.
 
     Rows: the network's centre ``start + s i`` of feature ``i``, and where ``F.interpolate`` puts
     it with ``align_corners=True`` and ``False``; with ``H = s k + 1`` and True they coincide.
@@ -245,7 +222,6 @@ def draw_feature_centres(ax: Axes, table: StrideTable, *, stage: str = "layer4",
         ax: where to draw.
         table: a :class:`~visual.StrideTable`.
         stage: which stage's features.
-        window: ``(x0, x1)`` in input pixels; default: the last ``CENTRES_SHOWN`` features.
 
     Raises:
         TypeError, ValueError: a bad argument (named).
@@ -261,26 +237,19 @@ def draw_feature_centres(ax: Axes, table: StrideTable, *, stage: str = "layer4",
     ax.set_yticks([ROWS["false"], ROWS["true"], ROWS["network"]],
                   ["align_corners=False", "align_corners=True", "network"])
     ax.set(ylim=ROW_LIMITS, xlabel="x (input pixels)")
-    update_feature_centres(artists, table, stage=stage, window=window)
+    update_feature_centres(artists, table, stage=stage)
     return artists
 
 
-def update_feature_centres(artists: FeatureCentresArtists, table: StrideTable, *, stage: str = "layer4",
-                           window: tuple[float, float] | None = None) -> None:
+def update_feature_centres(artists: FeatureCentresArtists, table: StrideTable, *, stage: str = "layer4") -> None:
     """Redraw :func:`draw_feature_centres` for ``table``."""
-    row = _check_table(table, stage)[stage]
+    row = _row(table, stage)
     s, h, H = row.output_stride, row.size[0], table.input_size[0]
     x = {"network": row.start + s * np.arange(h, dtype=np.float64),
          "true": upsampled_positions(table, align_corners=True, stage=stage).numpy(),
          "false": upsampled_positions(table, align_corners=False, stage=stage).numpy()}
-    if window is None:
-        first = max(h - CENTRES_SHOWN, 0)
-        window = (min(v[first] for v in x.values()) - s / 2, H - 0.5 + s / 2)
-    elif not isinstance(window, (tuple, list)) or len(window) != 2:
-        raise TypeError(f"window must be None or a pair (x0, x1), got {window!r}")
-    x0, x1 = check_float(window[0], "window[0]"), check_float(window[1], "window[1]")
-    if not x0 < x1 or x1 - x0 > 4 * H + 8 * s:
-        raise ValueError(f"window must be (x0, x1) with x0 < x1 within a few input widths, got {window!r}")
+    x0 = min(v[max(h - CENTRES_SHOWN, 0)] for v in x.values()) - s / 2
+    x1 = H - 0.5 + s / 2
     for key, line in artists.markers.items():
         line.set_data(x[key], np.full(h, ROWS[key]))
     artists.links.set_segments([[(n, ROWS["network"]), (t, ROWS["true"]), (f, ROWS["false"])]
@@ -292,15 +261,14 @@ def update_feature_centres(artists: FeatureCentresArtists, table: StrideTable, *
     artists.ax.set_title(
         f"H = {H}, h = {h}: the last feature is computed on pixel {last['network']:g}\n"
         f"upsampling puts it on {last['true']:.2f} with align_corners=True "
-        f"({last['true'] - last['network']:+.2f} px), on {last['false']:.2f} with False "
-        f"({last['false'] - last['network']:+.2f} px)", fontsize="medium")
+        f"(drift {last['true'] - last['network']:+.2f} px), on {last['false']:.2f} with False "
+        f"(drift {last['false'] - last['network']:+.2f} px)", fontsize="medium")
 
 
-def plot_feature_centres(table: StrideTable, *, ax: Axes | None = None, stage: str = "layer4",
-                         window: tuple[float, float] | None = None) -> Axes:
+def plot_feature_centres(table: StrideTable, *, ax: Axes | None = None, stage: str = "layer4") -> Axes:
     """Static :func:`draw_feature_centres`; returns the Axes."""
     ax = get_axes(ax, (8.0, 2.8))
-    draw_feature_centres(ax, table, stage=stage, window=window)
+    draw_feature_centres(ax, table, stage=stage)
     return ax
 
 
@@ -315,11 +283,11 @@ class DriftArtists:
 
 def draw_upsampling_drift(ax: Axes, tables: StrideTable | Sequence[StrideTable], *,
                           stage: str = "layer4") -> DriftArtists:
-    """Drift of bilinear upsampling per output pixel (``upsampling_drift``): solid True, dashed False.
+    """The drift (``upsampling_drift``) of every upsampled pixel: solid True, dashed False.
 
     Args:
         ax: where to draw.
-        tables: one :class:`~visual.StrideTable` or several (one colour each).
+        tables: one :class:`~visual.StrideTable` (True orange) or several (one colour each).
         stage: which stage's features.
 
     Raises:
@@ -329,14 +297,13 @@ def draw_upsampling_drift(ax: Axes, tables: StrideTable | Sequence[StrideTable],
     check_choice(stage, "stage", RESNET_STAGES)
     lines = []
     for k, table in enumerate(tables):
-        colour = CENTRE_COLOUR if k == 1 else SERIES_COLOURS[k % len(SERIES_COLOURS)]
-        colours = {True: CENTRE_COLOUR, False: colour} if len(tables) == 1 else {True: colour, False: colour}
+        colour = CENTRE_COLOUR if k == 1 else SERIES_COLOURS[k % 4]
         size = "" if len(tables) == 1 else f"H = {table.input_size[0]}, "
-        lines.append({align: ax.plot([], [], style, color=colours[align], linewidth=1.6,
-                                     label=f"{size}align_corners={align}")[0]
+        lines.append({align: ax.plot([], [], style, linewidth=1.6, label=f"{size}align_corners={align}",
+                                     color=CENTRE_COLOUR if align and len(tables) == 1 else colour)[0]
                       for align, style in ((True, "-"), (False, "--"))})
     ax.axhline(0, color="black", linewidth=0.6)
-    ax.set(xlabel="output pixel X (input pixels)", ylabel="feature centre − pixel (input px)")
+    ax.set(xlabel="output pixel X (input pixels)", ylabel="drift: X − where its feature was computed (input px)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", ncol=2)
     artists = DriftArtists(ax, stage, lines)
@@ -357,13 +324,10 @@ def update_upsampling_drift(artists: DriftArtists, tables: StrideTable | Sequenc
             line.set_data(np.arange(H), drift)
             limit, width = max(limit, float(np.abs(drift).max())), max(width, H)
     artists.ax.set(xlim=(-0.5, width - 0.5), ylim=(-1.15 * limit, 1.15 * limit))
-    if len(tables) == 1:
-        row = tables[0][artists.stage]
-        title = (f"Drift of every upsampled pixel, H = {tables[0].input_size[0]}, output stride "
-                 f"{row.output_stride}, h = {row.size[0]} features")
-    else:
-        title = "Where the feature each upsampled pixel receives was computed, relative to the pixel"
-    artists.ax.set_title(title)
+    row = tables[0][artists.stage]
+    artists.ax.set_title(f"Drift of every upsampled pixel, H = {tables[0].input_size[0]}, output stride "
+                         f"{row.output_stride}, h = {row.size[0]} features" if len(tables) == 1 else
+                         "Drift of every upsampled pixel: where it is minus where its feature was computed")
 
 
 def plot_upsampling_drift(tables: StrideTable | Sequence[StrideTable], *, ax: Axes | None = None,
