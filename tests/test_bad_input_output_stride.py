@@ -76,10 +76,8 @@ CASES = [
     *_cases(dilation_flags, "output_stride", BAD_OUTPUT_STRIDES, lambda f, v: f(v)),
     *_cases(upsampling_drift, "table", [473, None, "table", [TABLE]], lambda f, v: f(v, align_corners=True)),
     *_cases(upsampling_drift, "align_corners", [None, 1, "True"], lambda f, v: f(TABLE, align_corners=v)),
-    *_cases(upsampling_drift, "stage", ["layer5", 4, None], lambda f, v: f(TABLE, align_corners=True, stage=v)),
     *_cases(upsampled_positions, "table", [473, None], lambda f, v: f(v, align_corners=False)),
     *_cases(upsampled_positions, "align_corners", [None, 0], lambda f, v: f(TABLE, align_corners=v)),
-    *_cases(upsampled_positions, "stage", ["layer5"], lambda f, v: f(TABLE, align_corners=True, stage=v)),
     # visual.cost
     *_cases(meta_forward, "model", ["model", None], lambda f, v: f(v, 64)),
     *_cases(meta_forward, "input_size", BAD_SIZES, lambda f, v: f(nn.Conv2d(3, 4, 3), v)),
@@ -100,11 +98,8 @@ CASES = [
              torch.empty(3, 8, 8, device="meta"), torch.ones(3, 8, 8, dtype=torch.complex64),
              np.ones((8, 8, 5)), np.full((8, 8), np.inf)], lambda f, v: f(v, TABLE)),
     *_cases(plots.plot_feature_grid, "table", [None, 473], lambda f, v: f(IMAGE, v)),
-    *_cases(plots.plot_feature_grid, "stage", ["layer5", 4], lambda f, v: f(IMAGE, TABLE, stage=v)),
     *_cases(plots.plot_feature_centres, "table", [None, 473], lambda f, v: f(v)),
-    *_cases(plots.plot_feature_centres, "stage", ["layer5"], lambda f, v: f(TABLE, stage=v)),
     *_cases(plots.plot_upsampling_drift, "tables", [[], None, [TABLE, "t"]], lambda f, v: f(v)),
-    *_cases(plots.plot_upsampling_drift, "stage", ["layer5", None], lambda f, v: f(TABLE, stage=v)),
     *_cases(plots.plot_stride_cost, "costs", [[1, 2], None, TABLE], lambda f, v: f(v)),
     # visual.widgets.output_stride
     *_cases(output_stride_summary, "arch", BAD_ARCHS[:-1], lambda f, v: f(v)),

@@ -47,12 +47,7 @@ class MeasuredForward:
 def meta_forward(module: nn.Module, input_size: int | tuple[int, int]) -> MeasuredForward:
     """Run ``module`` on one ``(1, 3, H, W)`` meta image in training mode; count FLOPs and saved bytes.
 
-    Args:
-        module: any image model; its parameters and mode are left as they were.
-        input_size: ``H`` or ``(H, W)``.
-
-    Returns:
-        A :class:`MeasuredForward`.
+    ``input_size`` is ``H`` or ``(H, W)``; the module's parameters and mode are left as they were.
 
     Raises:
         ValueError, TypeError: a bad argument (named).
@@ -134,8 +129,7 @@ COST_COLUMNS = ("output stride", "layer4 size", "GFLOPs", "× OS 32", "activatio
 class CostTable:
     """Costs of one backbone at several output strides (``rows``; the first is the reference).
 
-    ``str(table)`` is an aligned text table; in a notebook it renders as HTML.
-    """
+    ``str(table)`` is an aligned text table, HTML in a notebook."""
 
     rows: tuple[StrideCost, ...]
 
@@ -173,12 +167,7 @@ def cost_table(
     """:func:`measure_cost` of ``arch`` at several output strides (the first is the ratios' reference).
 
     Flags from :func:`visual.output_stride.dilation_flags`; ``input_size`` is ``H`` or ``(H, W)``.
-
-    Returns:
-        A :class:`CostTable`.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named).
+    Returns a :class:`CostTable`; raises ValueError, TypeError for a bad argument (named).
     """
     check_arch(arch)
     as_size(input_size, "input_size")

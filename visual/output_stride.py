@@ -24,6 +24,7 @@ from torch import nn
 
 from visual.checks import as_size, check_bool, check_choice, check_int, check_module
 from visual.conv_arithmetic import conv_output_size
+from visual.interpolation import source_coordinates
 from visual.models.resnet import (DILATABLE_STAGES, DILATION_SCHEDULES, check_arch, check_flags,
     dilated_resnet, resnet_arch)
 from visual.trace import Trace, meta_device, trace
@@ -31,8 +32,7 @@ from visual.trace import Trace, meta_device, trace
 __all__ = ["RESNET_STAGES", "StrideRow", "StrideTable", "stride_table", "text_table", "html_table",
     "dilation_flags", "upsampling_drift", "upsampled_positions"]
 
-RESNET_STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
-"""torchvision's names of a ResNet's stages, in order."""
+RESNET_STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")  # torchvision's names, in order
 
 # He et al., "Deep Residual Learning for Image Recognition", CVPR 2016, Table 1: the 3x3 max
 # pool opens the conv2_x row, then come the conv2_x blocks (torchvision's layer1).
@@ -136,13 +136,11 @@ class StrideTable:
         return len(self.rows)
 
     @property
-    def output_stride(self) -> int:
-        """Output stride of the last stage (layer4)."""
+    def output_stride(self) -> int:  # layer4's
         return self.rows[-1].output_stride
 
     @property
-    def output_size(self) -> tuple[int, int]:
-        """``(h, w)`` of the last stage's feature map."""
+    def output_size(self) -> tuple[int, int]:  # (h, w) of layer4
         return self.rows[-1].size
 
     @property
@@ -231,10 +229,10 @@ def stride_table(
     *,
     schedule: str = "torchvision",
 ) -> StrideTable:
-    """The output-stride table of a ResNet: per stage, size, stride, dilations, receptive field.
+    """The output-stride table of a ResNet, read from :func:`visual.trace` of the real model.
 
-    Rows ``conv1, maxpool, layer1..layer4`` (the paper's ``conv1, conv2_x .. conv5_x``), read
-    from :func:`visual.trace` of the real model.
+    Rows ``conv1, maxpool, layer1..layer4`` (the paper's ``conv1, conv2_x .. conv5_x``): size,
+    stride, dilations, receptive field, centre.
 
     Args:
         arch_or_model: ``"resnet18"`` ... ``"resnet152"``, or a model with ``conv1, maxpool, layer1..4``.
@@ -276,25 +274,19 @@ def stride_table(
     return StrideTable(resnet_arch(arch_or_model) or type(arch_or_model).__name__, hw, flags, "model", rows)
 
 
-def _stage_geometry(table: StrideTable, stage: str) -> tuple[int, int, int, float]:
+def _layer4(table: StrideTable) -> tuple[int, int, int, float]:
     if not isinstance(table, StrideTable):
         raise TypeError(f"table must be a StrideTable (from visual.stride_table), got {type(table).__name__}")
-    row = table[check_choice(stage, "stage", RESNET_STAGES)]
+    row = table["layer4"]
     return table.input_size[0], row.size[0], row.output_stride, row.start
 
 
-def upsampling_drift(table: StrideTable, *, align_corners: bool, stage: str = "layer4") -> torch.Tensor:
-    """Drift of every upsampled pixel: ``X`` minus where the feature it receives was computed.
+def upsampling_drift(table: StrideTable, *, align_corners: bool) -> torch.Tensor:
+    """Drift of every upsampled layer4 pixel: ``X`` minus where the feature it receives was computed.
 
-    ``F.interpolate`` (bilinear, back to ``H``) gives output pixel ``X`` the feature coordinate
-    ``x(X)``, computed by the network around input pixel ``start + s * x(X)``; the drift is
-    ``X - (start + s * x(X))`` (zero: ``X`` gets the feature computed around it; positive: the
-    feature was moved right). At the pixel where feature ``i`` lands it is that feature's drift.
-
-    Args:
-        table: a :class:`StrideTable`.
-        align_corners: the ``F.interpolate`` flag.
-        stage: which stage's features are upsampled.
+    ``F.interpolate(..., mode="bilinear", align_corners=align_corners)`` back to ``H`` gives pixel
+    ``X`` the feature coordinate ``x(X)``, computed around input pixel ``start + s * x(X)``; the
+    drift is ``X - (start + s * x(X))``. Where feature ``i`` lands, it is that feature's drift.
 
     Returns:
         Tensor ``(H,)``, float64, drift in input pixels per output row ``X = 0 .. H-1``.
@@ -307,17 +299,17 @@ def upsampling_drift(table: StrideTable, *, align_corners: bool, stage: str = "l
         0.0
     """
     check_bool(align_corners, "align_corners")
-    H, h, s, start = _stage_geometry(table, stage)
+    H, h, s, start = _layer4(table)
     coordinate = torch.arange(h, dtype=torch.float64).view(1, 1, h, 1)  # (1, 1, h, 1): x = i at feature i
     x = F.interpolate(coordinate, size=(H, 1), mode="bilinear", align_corners=align_corners)  # (1, 1, H, 1)
     return torch.arange(H, dtype=torch.float64) - (start + s * x[0, 0, :, 0])  # (H,)
 
 
-def upsampled_positions(table: StrideTable, *, align_corners: bool, stage: str = "layer4") -> torch.Tensor:
-    """Output pixel on which ``F.interpolate`` places feature ``i`` (where it samples it exactly).
+def upsampled_positions(table: StrideTable, *, align_corners: bool) -> torch.Tensor:
+    """Output pixel on which ``F.interpolate`` places layer4 feature ``i`` (where it samples it exactly).
 
-    ``X = i (H-1)/(h-1)`` with ``align_corners=True``, ``X = (i + 1/2) H/h - 1/2`` without (the
-    inverse of PyTorch's source-index formula). Minus ``start + s * i``: feature ``i``'s drift.
+    ``X = i (H-1)/(h-1)`` with ``align_corners=True``, ``X = (i + 1/2) H/h - 1/2`` without: the
+    unclamped source coordinates of resampling ``H -> h``. Minus ``start + s * i``: the drift.
 
     Returns:
         Tensor ``(h,)``, float64, positions in input pixels.
@@ -330,8 +322,5 @@ def upsampled_positions(table: StrideTable, *, align_corners: bool, stage: str =
         472.0
     """
     check_bool(align_corners, "align_corners")
-    H, h, _, _ = _stage_geometry(table, stage)
-    i = torch.arange(h, dtype=torch.float64)
-    if align_corners:
-        return i * (H - 1) / max(h - 1, 1)  # (h,): a single feature sits on pixel 0
-    return (i + 0.5) * H / h - 0.5  # (h,)
+    H, h, _, _ = _layer4(table)
+    return source_coordinates(h, H, align_corners, raw=True)  # (h,)

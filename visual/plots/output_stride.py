@@ -21,7 +21,7 @@ from matplotlib.text import Text
 
 from visual.checks import check_choice, check_tensor
 from visual.cost import CostTable
-from visual.output_stride import RESNET_STAGES, StrideTable, upsampled_positions, upsampling_drift
+from visual.output_stride import RESNET_STAGES, StrideRow, StrideTable, upsampled_positions, upsampling_drift
 from visual.plots.core import get_axes
 
 __all__ = ["StageSizesArtists", "draw_stage_sizes", "update_stage_sizes", "plot_stage_sizes",
@@ -56,10 +56,10 @@ def _as_tables(tables: StrideTable | Sequence[StrideTable]) -> list[StrideTable]
     return tables
 
 
-def _row(table: Any, stage: Any):
+def _layer4(table: Any) -> StrideRow:
     if not isinstance(table, StrideTable):
         raise TypeError(f"table must be a StrideTable (visual.stride_table), got {type(table).__name__}")
-    return table[check_choice(stage, "stage", RESNET_STAGES)]
+    return table["layer4"]
 
 
 @dataclass
@@ -156,31 +156,30 @@ def _pixels(image: Any) -> np.ndarray:
     return (image.astype(np.float64).clip(0, 1) * 255).round().astype(np.uint8)  # (H, W[, C]), 8-bit
 
 
-def draw_feature_grid(ax: Axes, image: Any, table: StrideTable, *, stage: str = "layer4") -> FeatureGridArtists:
-    """A stage's feature grid to scale over the input: one ``s x s`` cell per feature, a dot on its centre.
+def draw_feature_grid(ax: Axes, image: Any, table: StrideTable) -> FeatureGridArtists:
+    """layer4's feature grid to scale over the input: one ``s x s`` cell per feature, a dot on its centre.
 
     Args:
         ax: where to draw.
         image: ``(3, H, W)`` tensor or ``(H, W, 3)`` / ``(H, W)`` array in ``[0, 1]``, any resolution.
-        table: a :class:`~visual.StrideTable`.
-        stage: which stage's grid (no dots beyond ``MAX_CENTRE_DOTS`` features).
+        table: a :class:`~visual.StrideTable` (no dots beyond ``MAX_CENTRE_DOTS`` features).
 
     Raises:
         TypeError, ValueError: a bad argument (named).
     """
-    _row(table, stage)
+    _layer4(table)
     artists = FeatureGridArtists(
         ax, ax.imshow(_pixels(image), cmap="gray", interpolation="antialiased"),
         ax.add_collection(LineCollection([], colors=GRID_COLOUR, linewidths=0.6, alpha=0.9)),
         ax.plot([], [], ".", color=CENTRE_COLOUR, label="feature centre")[0])
     ax.set(xlabel="x (input pixels)", ylabel="y (input pixels)")
-    update_feature_grid(artists, table, stage=stage)
+    update_feature_grid(artists, table)
     return artists
 
 
-def update_feature_grid(artists: FeatureGridArtists, table: StrideTable, *, stage: str = "layer4") -> None:
+def update_feature_grid(artists: FeatureGridArtists, table: StrideTable) -> None:
     """Redraw the grid of :func:`draw_feature_grid` for ``table`` (borders clipped to the input)."""
-    row = _row(table, stage)
+    row = _layer4(table)
     (H, W), (h, w), s, c = table.input_size, row.size, row.output_stride, row.start
     top, bottom, left, right = -0.5, H - 0.5, -0.5, W - 0.5
     ys = np.clip(c + s * (np.arange(h + 1) - 0.5), top, bottom)  # (h + 1,) borders between rows
@@ -192,13 +191,13 @@ def update_feature_grid(artists: FeatureGridArtists, table: StrideTable, *, stag
     artists.centres.set_markersize(min(3.0, max(1.0, s / 8 * 1.5)))  # dots shrink with the cells
     artists.image.set_extent((left, right, bottom, top))
     artists.ax.set(xlim=(left, right), ylim=(bottom, top))
-    artists.ax.set_title(f"{stage}: {h}×{w} features, stride {s}, on the {H}×{W} input", fontsize="medium")
+    artists.ax.set_title(f"layer4: {h}×{w} features, stride {s}, on the {H}×{W} input", fontsize="medium")
 
 
-def plot_feature_grid(image: Any, table: StrideTable, *, ax: Axes | None = None, stage: str = "layer4") -> Axes:
+def plot_feature_grid(image: Any, table: StrideTable, *, ax: Axes | None = None) -> Axes:
     """Static :func:`draw_feature_grid`; returns the Axes."""
     ax = get_axes(ax, (5.0, 5.0))
-    draw_feature_grid(ax, image, table, stage=stage)
+    draw_feature_grid(ax, image, table)
     return ax
 
 
@@ -212,19 +211,14 @@ class FeatureCentresArtists:
     markers: dict[str, Line2D]
 
 
-def draw_feature_centres(ax: Axes, table: StrideTable, *, stage: str = "layer4") -> FeatureCentresArtists:
-    """Where the last ``CENTRES_SHOWN`` feature centres land on the input grid: network vs upsampling.
+def draw_feature_centres(ax: Axes, table: StrideTable) -> FeatureCentresArtists:
+    """Where the last ``CENTRES_SHOWN`` layer4 features land on the input grid: network vs upsampling.
 
     Rows: the network's centre ``start + s i`` of feature ``i``, and where ``F.interpolate`` puts
     it with ``align_corners=True`` and ``False``; with ``H = s k + 1`` and True they coincide.
 
-    Args:
-        ax: where to draw.
-        table: a :class:`~visual.StrideTable`.
-        stage: which stage's features.
-
     Raises:
-        TypeError, ValueError: a bad argument (named).
+        TypeError: ``table`` is not a :class:`~visual.StrideTable`.
     """
     styles = {"network": ("o", SERIES_COLOURS[0], "network: feature i on pixel start + s·i"),
               "true": ("^", CENTRE_COLOUR, "F.interpolate, align_corners=True"),
@@ -237,17 +231,17 @@ def draw_feature_centres(ax: Axes, table: StrideTable, *, stage: str = "layer4")
     ax.set_yticks([ROWS["false"], ROWS["true"], ROWS["network"]],
                   ["align_corners=False", "align_corners=True", "network"])
     ax.set(ylim=ROW_LIMITS, xlabel="x (input pixels)")
-    update_feature_centres(artists, table, stage=stage)
+    update_feature_centres(artists, table)
     return artists
 
 
-def update_feature_centres(artists: FeatureCentresArtists, table: StrideTable, *, stage: str = "layer4") -> None:
+def update_feature_centres(artists: FeatureCentresArtists, table: StrideTable) -> None:
     """Redraw :func:`draw_feature_centres` for ``table``."""
-    row = _row(table, stage)
+    row = _layer4(table)
     s, h, H = row.output_stride, row.size[0], table.input_size[0]
     x = {"network": row.start + s * np.arange(h, dtype=np.float64),
-         "true": upsampled_positions(table, align_corners=True, stage=stage).numpy(),
-         "false": upsampled_positions(table, align_corners=False, stage=stage).numpy()}
+         "true": upsampled_positions(table, align_corners=True).numpy(),
+         "false": upsampled_positions(table, align_corners=False).numpy()}
     x0 = min(v[max(h - CENTRES_SHOWN, 0)] for v in x.values()) - s / 2
     x1 = H - 0.5 + s / 2
     for key, line in artists.markers.items():
@@ -265,10 +259,10 @@ def update_feature_centres(artists: FeatureCentresArtists, table: StrideTable, *
         f"(drift {last['false'] - last['network']:+.2f} px)", fontsize="medium")
 
 
-def plot_feature_centres(table: StrideTable, *, ax: Axes | None = None, stage: str = "layer4") -> Axes:
+def plot_feature_centres(table: StrideTable, *, ax: Axes | None = None) -> Axes:
     """Static :func:`draw_feature_centres`; returns the Axes."""
     ax = get_axes(ax, (8.0, 2.8))
-    draw_feature_centres(ax, table, stage=stage)
+    draw_feature_centres(ax, table)
     return ax
 
 
@@ -277,24 +271,18 @@ class DriftArtists:
     """What :func:`draw_upsampling_drift` made: per table, a line per ``align_corners`` value."""
 
     ax: Axes
-    stage: str
     lines: list[dict[bool, Line2D]]
 
 
-def draw_upsampling_drift(ax: Axes, tables: StrideTable | Sequence[StrideTable], *,
-                          stage: str = "layer4") -> DriftArtists:
-    """The drift (``upsampling_drift``) of every upsampled pixel: solid True, dashed False.
+def draw_upsampling_drift(ax: Axes, tables: StrideTable | Sequence[StrideTable]) -> DriftArtists:
+    """The drift (``upsampling_drift``) of every upsampled layer4 pixel: solid True, dashed False.
 
-    Args:
-        ax: where to draw.
-        tables: one :class:`~visual.StrideTable` (True orange) or several (one colour each).
-        stage: which stage's features.
+    ``tables``: one :class:`~visual.StrideTable` (True in orange) or several (one colour each).
 
     Raises:
-        TypeError, ValueError: a bad argument (named).
+        TypeError: ``tables`` is not a StrideTable or a non-empty list of them.
     """
     tables = _as_tables(tables)
-    check_choice(stage, "stage", RESNET_STAGES)
     lines = []
     for k, table in enumerate(tables):
         colour = CENTRE_COLOUR if k == 1 else SERIES_COLOURS[k % 4]
@@ -303,10 +291,10 @@ def draw_upsampling_drift(ax: Axes, tables: StrideTable | Sequence[StrideTable],
                                      color=CENTRE_COLOUR if align and len(tables) == 1 else colour)[0]
                       for align, style in ((True, "-"), (False, "--"))})
     ax.axhline(0, color="black", linewidth=0.6)
-    ax.set(xlabel="output pixel X (input pixels)", ylabel="drift: X − where its feature was computed (input px)")
+    ax.set(xlabel="output pixel X (input pixels)", ylabel="drift (input px)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small", ncol=2)
-    artists = DriftArtists(ax, stage, lines)
+    artists = DriftArtists(ax, lines)
     update_upsampling_drift(artists, tables)
     return artists
 
@@ -320,21 +308,20 @@ def update_upsampling_drift(artists: DriftArtists, tables: StrideTable | Sequenc
     for table, lines in zip(tables, artists.lines):
         H = table.input_size[0]
         for align, line in lines.items():
-            drift = upsampling_drift(table, align_corners=align, stage=artists.stage).numpy()  # (H,)
+            drift = upsampling_drift(table, align_corners=align).numpy()  # (H,)
             line.set_data(np.arange(H), drift)
             limit, width = max(limit, float(np.abs(drift).max())), max(width, H)
     artists.ax.set(xlim=(-0.5, width - 0.5), ylim=(-1.15 * limit, 1.15 * limit))
-    row = tables[0][artists.stage]
+    row = tables[0]["layer4"]
     artists.ax.set_title(f"Drift of every upsampled pixel, H = {tables[0].input_size[0]}, output stride "
                          f"{row.output_stride}, h = {row.size[0]} features" if len(tables) == 1 else
                          "Drift of every upsampled pixel: where it is minus where its feature was computed")
 
 
-def plot_upsampling_drift(tables: StrideTable | Sequence[StrideTable], *, ax: Axes | None = None,
-                          stage: str = "layer4") -> Axes:
+def plot_upsampling_drift(tables: StrideTable | Sequence[StrideTable], *, ax: Axes | None = None) -> Axes:
     """Static :func:`draw_upsampling_drift` (e.g. for 473 and 512 inputs); returns the Axes."""
     ax = get_axes(ax, (7.5, 3.6))
-    draw_upsampling_drift(ax, tables, stage=stage)
+    draw_upsampling_drift(ax, tables)
     return ax
 
 
