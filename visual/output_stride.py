@@ -11,11 +11,10 @@ minus where the feature ``X`` receives was computed (:func:`upsampling_drift`).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import html
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -259,7 +258,7 @@ def stride_table(
             replace_stride_with_dilation)
         stages = _arch_stages(arch, flags, schedule)
         sizes = _sizes([layers for _, layers in stages], hw, arch)
-        rows = tuple(dataclasses.replace(row, size=size) for (row, _), size in zip(stages, sizes))
+        rows = tuple(replace(row, size=size) for (row, _), size in zip(stages, sizes))
         return StrideTable(arch, hw, flags, schedule, rows)
     check_module(arch_or_model, "arch_or_model")
     missing = [stage for stage in RESNET_STAGES if not isinstance(getattr(arch_or_model, stage, None), nn.Module)]

@@ -37,8 +37,7 @@ RESNET_ARCHS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
     "resnet50": (Bottleneck, (3, 4, 6, 3)), "resnet101": (Bottleneck, (3, 4, 23, 3)),
     "resnet152": (Bottleneck, (3, 8, 36, 3))}
 DILATABLE_STAGES = ("layer2", "layer3", "layer4")  # the three replace_stride_with_dilation flags
-DILATION_SCHEDULES = ("torchvision", "semseg")
-"""Dilation schedules: torchvision's à trous rule, or hszhao/semseg's "dilate every 3x3 conv"."""
+DILATION_SCHEDULES = ("torchvision", "semseg")  # torchvision's à trous rule; hszhao/semseg's "dilate every 3x3"
 STAGE_STRIDE = 2  # the stride each of layer2..layer4 has in an undilated ResNet
 SEMSEG_STEM_CHANNELS = (64, 64, 128)  # hszhao/semseg model/resnet.py, deep_base=True
 CHECKPOINT_CONTAINER_KEYS = ("state_dict", "model")  # common wrappers around a state_dict

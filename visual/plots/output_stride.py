@@ -39,7 +39,6 @@ CENTRES_SHOWN = 5  # plot_feature_centres shows the last 5 features, at the far 
 ROWS, ROW_LIMITS = {"network": 2.0, "true": 1.0, "false": 0.0}, (-0.7, 2.7)  # y of plot_feature_centres' rows
 QUANTITIES = {
     "size": ("feature-map height h (pixels)", lambda row: row.size[0]),
-    "stride": ("output stride (input pixels)", lambda row: row.output_stride),
     "rf": ("theoretical receptive field (input pixels)", lambda row: row.rf),
     "positions": ("output positions h·w", lambda row: row.size[0] * row.size[1]),
 }
@@ -74,12 +73,12 @@ class StageSizesArtists:
 
 def draw_stage_sizes(ax: Axes, tables: StrideTable | Sequence[StrideTable], *, quantity: str = "size",
                      labels: Sequence[str] | None = None) -> StageSizesArtists:
-    """Grouped bars, one group per stage, one bar per table: feature-map size, stride, RF or positions.
+    """Grouped bars, one group per stage, one bar per table: feature-map size, RF or positions.
 
     Args:
         ax: where to draw.
         tables: one :class:`~visual.StrideTable` or several (e.g. with and without dilation).
-        quantity: ``"size"`` (feature-map height), ``"stride"``, ``"rf"`` or ``"positions"``.
+        quantity: ``"size"`` (feature-map height), ``"rf"`` or ``"positions"``.
         labels: legend entries, one per table; default: arch, output stride and flags (``FTT``).
 
     Raises:
