@@ -44,7 +44,7 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
         ``(intersection, union, target_area)``, three ``(K,)`` int64 tensors on ``pred``'s device.
 
     Raises:
-        TypeError, ValueError: a bad argument (named in the message), or labels outside ``[0, K)``.
+        TypeError, ValueError: a bad argument (named), or labels outside ``[0, K)``.
 
     Example:
         >>> intersection_and_union(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 255]]), 2)
@@ -104,8 +104,7 @@ class EvaluationResult:
         lines += [f"{i:>3}  {name:<{width}}  {iou:>6}  {acc:>6}" for i, name, iou, acc in rows]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.table()
+    __str__ = table
 
     def _repr_html_(self) -> str:
         body = "".join(f"<tr><td>{i}</td><td>{html.escape(name)}</td><td>{iou}</td><td>{acc}</td></tr>"
@@ -127,17 +126,10 @@ def _check_names(class_names: Any, num_classes: int) -> tuple[str, ...] | None:
 
 def metrics_from_sums(intersection: torch.Tensor, union: torch.Tensor, target_area: torch.Tensor,
                       class_names: Sequence[str] | None = None) -> EvaluationResult:
-    """mIoU, mAcc and allAcc from per-class sums, with the official code's ``1e-10`` guard.
+    """An :class:`EvaluationResult` from ``(K,)`` integer sums over a set, with the official ``1e-10`` guard.
 
-    Args:
-        intersection, union, target_area: ``(K,)`` integer sums over a set.
-        class_names: ``K`` names for the table, or ``None``.
-
-    Returns:
-        An :class:`EvaluationResult`.
-
-    Raises:
-        TypeError, ValueError: sums that are not 1-D integer tensors of one length, or bad names.
+    ``class_names``: ``K`` names for the table, or ``None``. Raises TypeError or ValueError for sums
+    that are not 1-D integer tensors of one length, or bad names.
     """
     sums = [check_tensor(t, name, ndim=1, layout="(K,)", dtype="integer").cpu().long()
             for t, name in ((intersection, "intersection"), (union, "union"), (target_area, "target_area"))]
@@ -183,20 +175,17 @@ def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
     Raises:
         TypeError, ValueError: a bad argument or dataset item (named in the message).
     """
-    model = check_module(model)
+    check_module(model)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
     class_names = _check_names(class_names, num_classes)
     ignore_index = check_int(ignore_index, "ignore_index")
-    if hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__"):  # a map-style Dataset
-        items = (dataset[i] for i in range(len(dataset)))
-    elif isinstance(dataset, Iterable):
-        items = dataset
-    else:
+    sized = hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")  # a map-style Dataset
+    if not sized and not isinstance(dataset, Iterable):
         raise TypeError(f"dataset must be a Dataset or an iterable of (image, label) pairs, "
                         f"got {type(dataset).__name__}")
+    items = (dataset[i] for i in range(len(dataset))) if sized else dataset
     if check_bool(progress, "progress"):
-        items = tqdm(items, total=len(dataset) if hasattr(dataset, "__len__") else None,
-                     desc="evaluating", leave=False)
+        items = tqdm(items, total=len(dataset) if sized else None, desc="evaluating", leave=False)
     totals = [torch.zeros(num_classes, dtype=torch.int64) for _ in range(3)]
     count = 0
     for item in items:
@@ -211,8 +200,7 @@ def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
         if not bool(valid.all()):
             raise ValueError(f"dataset label of item {count} must hold labels in [0, {num_classes - 1}] "
                              f"(num_classes={num_classes}) or ignore_index={ignore_index}")
-        probabilities = predict_probabilities(model, image, num_classes=num_classes, **protocol)  # (K, H, W)
-        pred = probabilities.argmax(dim=0).cpu()  # (H, W)
+        pred = predict_probabilities(model, image, num_classes=num_classes, **protocol).argmax(dim=0).cpu()  # (H, W)
         for total, part in zip(totals, intersection_and_union(pred, label.cpu(), num_classes, ignore_index)):
             total += part
         count += 1
