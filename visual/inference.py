@@ -32,6 +32,13 @@ CROP_BATCH = 8  # crops per forward pass by default: 4 windows + their mirrors (
 MAX_CLASSES = 1024  # far above ADE20K's 150; refuses a typo before allocating (num_classes, H, W)
 
 
+def _spans(side: int, crop: int, stride_rate: float) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each window along one axis of the canvas ``max(side, crop)``."""
+    canvas, stride = max(side, crop), math.ceil(crop * stride_rate)
+    ends = [min(i * stride + crop, canvas) for i in range(math.ceil((canvas - crop) / stride) + 1)]
+    return [(end - crop, end) for end in ends]  # the last window ends on the border
+
+
 def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 473,
                     stride_rate: float = 2 / 3) -> list[tuple[int, int, int, int]]:
     """The crops the official protocol runs on the padded canvas, row by row.
@@ -55,17 +62,8 @@ def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 
     width = check_int(width, "width", minimum=1, maximum=MAX_SIDE)
     crop_h, crop_w = as_size(crop_size, "crop_size")
     stride_rate = check_float(stride_rate, "stride_rate", minimum=0.0, maximum=1.0, open_minimum=True)
-    canvas_h, canvas_w = max(height, crop_h), max(width, crop_w)
-    stride_h, stride_w = math.ceil(crop_h * stride_rate), math.ceil(crop_w * stride_rate)
-    grid_h = math.ceil((canvas_h - crop_h) / stride_h) + 1
-    grid_w = math.ceil((canvas_w - crop_w) / stride_w) + 1
-    windows = []
-    for row in range(grid_h):
-        bottom = min(row * stride_h + crop_h, canvas_h)  # the last window ends on the border
-        for col in range(grid_w):
-            right = min(col * stride_w + crop_w, canvas_w)
-            windows.append((bottom - crop_h, right - crop_w, bottom, right))
-    return windows
+    return [(top, left, bottom, right) for top, bottom in _spans(height, crop_h, stride_rate)
+            for left, right in _spans(width, crop_w, stride_rate)]
 
 
 def scaled_size(height: int, width: int, long_side: int) -> tuple[int, int]:
@@ -85,11 +83,7 @@ def scaled_size(height: int, width: int, long_side: int) -> tuple[int, int]:
 
 def count_map(height: int, width: int, crop_size: int | tuple[int, int] = 473,
               stride_rate: float = 2 / 3) -> torch.Tensor:
-    """How many windows of :func:`sliding_windows` cover each pixel of the padded canvas.
-
-    Returns:
-        An ``(canvas_h, canvas_w)`` int64 tensor; every entry is at least 1.
-    """
+    """How many windows of :func:`sliding_windows` cover each pixel: a ``(canvas_h, canvas_w)`` int64 tensor, >= 1."""
     windows = sliding_windows(height, width, crop_size, stride_rate)
     canvas_h, canvas_w = max(b for _, _, b, _ in windows), max(r for _, _, _, r in windows)
     counts = torch.zeros(canvas_h, canvas_w, dtype=torch.int64)  # (H', W')
