@@ -154,9 +154,7 @@ def as_size(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_SIDE)
         >>> as_size((97, 131), "input_size")
         (97, 131)
     """
-    if isinstance(value, torch.Size):
-        value = tuple(value)
-    if isinstance(value, (tuple, list)):
+    if isinstance(value, (tuple, list)):  # torch.Size too
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair (H, W), got {len(value)} values: "
                              f"{_describe(value)}")

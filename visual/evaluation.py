@@ -1,14 +1,9 @@
 """Score a segmentation model as the paper's code does (hszhao/semseg ``util.intersectionAndUnion``).
 
-Per class ``c`` the whole test set is summed first: ``I_c`` (pixels predicted ``c`` whose label
-is ``c``), ``U_c`` (pixels predicted ``c`` or labelled ``c``) and ``T_c`` (pixels labelled ``c``);
-pixels labelled ``ignore_index`` (255) are left out of all three. Then
-
-    IoU_c = I_c / U_c,   Acc_c = I_c / T_c,   mIoU = mean_c IoU_c,   mAcc = mean_c Acc_c,
-    allAcc = sum_c I_c / sum_c T_c,
-
-the means taken over *all* classes (a class that never occurs scores 0: the official code divides
-by ``U_c + 1e-10``). Sums over the set, not means over images.
+Per class ``c``, summed over the whole test set (pixels labelled ``ignore_index`` left out): ``I_c``
+predicted and labelled ``c``, ``U_c`` predicted or labelled ``c``, ``T_c`` labelled ``c``. Then
+``IoU_c = I_c / U_c``, ``Acc_c = I_c / T_c``; mIoU and mAcc are their means over *all* ``K`` classes (an
+absent class scores 0: the official code divides by ``U_c + 1e-10``); ``allAcc = sum_c I_c / sum_c T_c``.
 """
 
 from __future__ import annotations
@@ -90,28 +85,21 @@ class EvaluationResult:
     target_area: torch.Tensor
     class_names: tuple[str, ...] | None = None
 
-    def _rows(self) -> list[tuple[str, str, str, str]]:
-        names = self.class_names or tuple(f"class {i}" for i in range(len(self.iou)))
-        return [(str(i), name, f"{float(iou):.4f}", f"{float(acc):.4f}")
-                for i, (name, iou, acc) in enumerate(zip(names, self.iou, self.acc))]
-
     def table(self) -> str:
         """A plain-text table: the three summary numbers, then IoU and accuracy per class."""
-        rows = self._rows()
-        width = max([len("class")] + [len(name) for _, name, _, _ in rows])
+        names = self.class_names or tuple(f"class {i}" for i in range(len(self.iou)))
+        width = max(len(name) for name in ("class", *names))
         lines = [f"mIoU {self.miou:.4f}   mAcc {self.macc:.4f}   allAcc {self.allacc:.4f}",
                  f"{'id':>3}  {'class':<{width}}  {'IoU':>6}  {'Acc':>6}"]
-        lines += [f"{i:>3}  {name:<{width}}  {iou:>6}  {acc:>6}" for i, name, iou, acc in rows]
+        lines += [f"{i:>3}  {name:<{width}}  {float(iou):>6.4f}  {float(acc):>6.4f}"
+                  for i, (name, iou, acc) in enumerate(zip(names, self.iou, self.acc))]
         return "\n".join(lines)
 
     __str__ = table
 
-    def _repr_html_(self) -> str:
-        body = "".join(f"<tr><td>{i}</td><td>{html.escape(name)}</td><td>{iou}</td><td>{acc}</td></tr>"
-                       for i, name, iou, acc in self._rows())
-        return (f"<p>mIoU <b>{self.miou:.4f}</b> &middot; mAcc <b>{self.macc:.4f}</b> &middot; "
-                f"allAcc <b>{self.allacc:.4f}</b></p><table><thead><tr><th>id</th><th>class</th>"
-                f"<th>IoU</th><th>Acc</th></tr></thead><tbody>{body}</tbody></table>")
+    def _repr_html_(self) -> str:  # Jupyter shows the same table
+        return f"<pre>{html.escape(self.table())}</pre>"
+
 
 
 def _check_names(class_names: Any, num_classes: int) -> tuple[str, ...] | None:
@@ -191,17 +179,13 @@ def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
     for item in items:
         if not isinstance(item, (tuple, list)) or len(item) != 2:
             raise ValueError(f"dataset items must be (image, label) pairs, got {type(item).__name__}")
-        image, label = _as_image255(item[0]), check_tensor(item[1], "dataset label", ndim=2, layout="(H, W)",
-                                                           dtype="integer")
-        if label.shape != image.shape[1:]:
-            raise ValueError(f"dataset label must be (H, W) = {tuple(image.shape[1:])} like its image, "
-                             f"got {tuple(label.shape)}")
-        valid = ((label >= 0) & (label < num_classes)) | (label == ignore_index)
-        if not bool(valid.all()):
-            raise ValueError(f"dataset label of item {count} must hold labels in [0, {num_classes - 1}] "
-                             f"(num_classes={num_classes}) or ignore_index={ignore_index}")
+        image, label = _as_image255(item[0]), check_tensor(item[1], "dataset label", dtype="integer")
         pred = predict_probabilities(model, image, num_classes=num_classes, **protocol).argmax(dim=0).cpu()  # (H, W)
-        for total, part in zip(totals, intersection_and_union(pred, label.cpu(), num_classes, ignore_index)):
+        try:  # the label's shape and values, checked where they are counted
+            parts = intersection_and_union(pred, label.cpu(), num_classes, ignore_index)
+        except ValueError as err:
+            raise ValueError(f"dataset label of item {count} is refused as the target: {err}") from None
+        for total, part in zip(totals, parts):
             total += part
         count += 1
     if count == 0:

@@ -58,8 +58,7 @@ def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 
         >>> sliding_windows(512, 683, 473, 2 / 3)
         [(0, 0, 473, 473), (0, 210, 473, 683), (39, 0, 512, 473), (39, 210, 512, 683)]
     """
-    height = check_int(height, "height", minimum=1, maximum=MAX_SIDE)
-    width = check_int(width, "width", minimum=1, maximum=MAX_SIDE)
+    height, width = as_size((height, width), "image size")
     crop_h, crop_w = as_size(crop_size, "crop_size")
     stride_rate = check_float(stride_rate, "stride_rate", minimum=0.0, maximum=1.0, open_minimum=True)
     return [(top, left, bottom, right) for top, bottom in _spans(height, crop_h, stride_rate)
@@ -73,8 +72,7 @@ def scaled_size(height: int, width: int, long_side: int) -> tuple[int, int]:
         >>> scaled_size(512, 683, 512)
         (384, 512)
     """
-    height = check_int(height, "height", minimum=1, maximum=MAX_SIDE)
-    width = check_int(width, "width", minimum=1, maximum=MAX_SIDE)
+    height, width = as_size((height, width), "image size")
     long_side = check_int(long_side, "long_side", minimum=1, maximum=MAX_SIDE)
     if height > width:
         return long_side, max(1, round(long_side / height * width))

@@ -37,8 +37,6 @@ class WindowGridArtists:
     first: Rectangle
     counts: AxesImage
     colorbar: Colorbar
-    ax_grid: Axes
-    ax_counts: Axes
 
 
 def window_grid_title(height: int, width: int, crop_size: int, stride_rate: float) -> tuple[str, str]:
@@ -87,7 +85,7 @@ def draw_window_grid(ax_grid: Axes, ax_counts: Axes, image: torch.Tensor, crop_s
     for ax in (ax_grid, ax_counts):
         ax.set_xlabel("x (pixels, padded canvas)")
         ax.set_ylabel("y (pixels)")
-    artists = WindowGridArtists(photo, windows, first, counts, colorbar, ax_grid, ax_counts)
+    artists = WindowGridArtists(photo, windows, first, counts, colorbar)
     update_window_grid(artists, image, crop_size, stride_rate)
     return artists
 
@@ -109,7 +107,7 @@ def update_window_grid(artists: WindowGridArtists, image: torch.Tensor, crop_siz
     artists.counts.set_extent(extent)
     artists.counts.set_clim(1, max(2, int(counts.max())))
     grid_title, counts_title = window_grid_title(h, w, crop_size, stride_rate)
-    for ax, title in ((artists.ax_grid, grid_title), (artists.ax_counts, counts_title)):
+    for ax, title in ((artists.photo.axes, grid_title), (artists.counts.axes, counts_title)):
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
         ax.title.set_text(title)  # keeps the height freeze_layout gave it
