@@ -1,16 +1,13 @@
-"""Argument checks shared by every public function: one helper per kind of check.
+"""Argument checks shared by every public function, at its boundary: one helper per kind of check.
 
-Each public function validates its arguments once, at its boundary, with these helpers, so a
-bad value gets the same kind of message everywhere: ``ValueError`` (or ``TypeError`` for a
-value of the wrong type) naming the argument, what is allowed and what was given::
+A bad value gets a ``ValueError`` (``TypeError`` for the wrong type) naming the argument::
 
     >>> check_int(0, "kernel_size", minimum=1)
     Traceback (most recent call last):
     ...
     ValueError: kernel_size must be an int >= 1, got 0
 
-Sizes are bounded (``MAX_SIDE`` pixels per side, ``MAX_ELEMENTS`` per tensor) so that a typo
-such as ``size=10**6`` is refused before anything is allocated.
+Sizes are bounded (``MAX_SIDE``, ``MAX_ELEMENTS``): a typo such as ``size=10**6`` is refused early.
 """
 
 from __future__ import annotations
@@ -50,18 +47,13 @@ def _describe(value: Any) -> str:
 def _bounds(minimum: float | None, maximum: float | None) -> str:
     if minimum is not None and maximum is not None:
         return f" in [{minimum}, {maximum}]"
-    if minimum is not None:
-        return f" >= {minimum}"
-    if maximum is not None:
-        return f" <= {maximum}"
-    return ""
+    return f" >= {minimum}" if minimum is not None else f" <= {maximum}" if maximum is not None else ""
 
 
 def check_int(value: Any, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Return ``value`` as a Python int if it is an integer (not a bool or float) in ``[minimum, maximum]``.
+    """Return ``value`` (an int, numpy or 0-d torch integer; not a bool) as an int in ``[minimum, maximum]``.
 
-    Numpy and 0-d torch integers are accepted. ``name`` is the argument's name in the message;
-    a bound of ``None`` is open. Raises TypeError for a non-integer, ValueError out of bounds.
+    A bound of ``None`` is open. Raises TypeError for a non-integer, ValueError out of bounds.
 
     Example:
         >>> check_int(3, "kernel_size", minimum=1)
@@ -98,12 +90,9 @@ def check_float(value: Any, name: str, *, minimum: float | None = None, maximum:
     number = float(value)
     low = "" if minimum is None else (f" > {minimum}" if open_minimum else f" >= {minimum}")
     high = "" if maximum is None else f" <= {maximum}"
-    allowed = f"a finite number{low}{' and' if low and high else ''}{high}"
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be {allowed}, got {number}")
     too_low = minimum is not None and (number <= minimum if open_minimum else number < minimum)
-    if too_low or (maximum is not None and number > maximum):
-        raise ValueError(f"{name} must be {allowed}, got {number}")
+    if not math.isfinite(number) or too_low or (maximum is not None and number > maximum):
+        raise ValueError(f"{name} must be a finite number{low}{' and' if low and high else ''}{high}, got {number}")
     return number
 
 
@@ -136,21 +125,17 @@ def check_ints(values: Any, name: str, *, minimum: int | None = None, maximum: i
                min_length: int = 1, max_length: int = 64) -> tuple[int, ...]:
     """Return a list, tuple, range or 1-D array of ints (not a string or a lone int) as a tuple.
 
-    Every entry is checked as :func:`check_int` with ``minimum``/``maximum``, the length against
-    ``[min_length, max_length]``. Raises TypeError or ValueError naming ``name`` (or ``name[i]``).
+    Each entry is checked by :func:`check_int`, the length against ``[min_length, max_length]``.
 
     Example:
         >>> check_ints([1, 2, 5], "dilations", minimum=1)
         (1, 2, 5)
     """
-    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, range, torch.Tensor)) \
-            and not hasattr(values, "tolist"):
+    if hasattr(values, "tolist") and not isinstance(values, (list, tuple, range)):
+        values = values.tolist()  # a tensor or array: a list, or a number if it is 0-d
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise TypeError(f"{name} must be a list or tuple of ints, got {_describe(values)} "
                         f"({type(values).__name__})")
-    if hasattr(values, "tolist") and not isinstance(values, (list, tuple, range)):
-        values = values.tolist()
-        if not isinstance(values, list):
-            raise TypeError(f"{name} must be a list or tuple of ints, got a 0-d array")
     if not min_length <= len(values) <= max_length:
         raise ValueError(f"{name} must have between {min_length} and {max_length} entries, "
                          f"got {len(values)}")
@@ -161,8 +146,7 @@ def check_ints(values: Any, name: str, *, minimum: int | None = None, maximum: i
 def as_size(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_SIDE) -> tuple[int, int]:
     """Parse an image or feature-map size, an int ``S`` (square) or a pair ``(H, W)``, into ``(H, W)``.
 
-    Raises TypeError for a bool, float, string or non-int side; ValueError for a sequence that is
-    not a pair or a side outside ``[minimum, maximum]``.
+    Raises TypeError for a non-int side; ValueError for not a pair or a side out of bounds.
 
     Example:
         >>> as_size(473, "input_size")
@@ -170,9 +154,7 @@ def as_size(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_SIDE)
         >>> as_size((97, 131), "input_size")
         (97, 131)
     """
-    if isinstance(value, torch.Size):
-        value = tuple(value)
-    if isinstance(value, (tuple, list)):
+    if isinstance(value, (tuple, list)):  # torch.Size too
         if len(value) != 2:
             raise ValueError(f"{name} must be an int or a pair (H, W), got {len(value)} values: "
                              f"{_describe(value)}")
@@ -183,10 +165,7 @@ def as_size(value: Any, name: str, *, minimum: int = 1, maximum: int = MAX_SIDE)
 
 
 def check_elements(count: int, name: str, maximum: int = MAX_ELEMENTS) -> int:
-    """Refuse (ValueError) a request ``name`` that needs ``count > maximum`` values, before allocating.
-
-    ``count`` is e.g. ``N * C * H_out * W_out`` for an interpolation.
-    """
+    """Refuse (ValueError) a request ``name`` needing ``count > maximum`` values (e.g. ``N*C*H*W``)."""
     if count > maximum:
         raise ValueError(f"{name} would need {count:,} values (> {maximum:,}, "
                          f"{maximum * 4 // 2**20} MiB of float32): ask for something smaller")
@@ -234,8 +213,7 @@ def check_module(value: Any, name: str = "model") -> nn.Module:
 def check_device(value: Any, name: str = "device") -> torch.device:
     """Parse a device that exists here (``"cpu"``, ``"cuda"``, ``"cuda:1"`` or a ``torch.device``).
 
-    Raises TypeError for a value that is not a string or device, ValueError for an unknown name
-    or CUDA where none is available.
+    Raises TypeError for a value not a string or device, ValueError for one that does not exist.
     """
     if not isinstance(value, (str, torch.device)):
         raise TypeError(f"{name} must be a string such as 'cpu' or 'cuda', or a torch.device, "

@@ -25,32 +25,26 @@ __all__ = ["DATASETS", "class_names", "class_palette", "class_source"]
 DATASETS = ("voc2012", "ade20k", "cityscapes")  # the paper's three benchmarks (Sec. 5)
 
 
-@cache
 def _load(dataset: str) -> dict:
-    text = resources.files("visual").joinpath("class_data", f"{dataset}.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    """The JSON of ``dataset`` (one of ``DATASETS``, else ValueError)."""
+    return _read(check_choice(dataset, "dataset", DATASETS))
+
+
+@cache
+def _read(dataset: str) -> dict:
+    return json.loads(resources.files("visual").joinpath("class_data", f"{dataset}.json").read_text("utf-8"))
 
 
 def class_names(dataset: str) -> tuple[str, ...]:
-    """The class names of ``dataset`` (one of ``DATASETS``) in label order: a tuple of ``K`` strings.
-
-    Raises:
-        ValueError: for an unknown dataset.
-    """
-    return tuple(_load(check_choice(dataset, "dataset", DATASETS))["names"])
+    """The class names of ``dataset`` (one of ``DATASETS``, else ValueError) in label order: ``K`` strings."""
+    return tuple(_load(dataset)["names"])
 
 
 def class_palette(dataset: str) -> torch.Tensor:
-    """The official colour of each class of ``dataset``: a ``(num_classes, 3)`` uint8 RGB tensor.
-
-    Raises:
-        ValueError: for an unknown dataset.
-    """
-    palette = _load(check_choice(dataset, "dataset", DATASETS))["palette"]
-    return torch.tensor(palette, dtype=torch.uint8)  # (K, 3)
+    """The official colour of each class of ``dataset``: a ``(K, 3)`` uint8 RGB tensor (ValueError if unknown)."""
+    return torch.tensor(_load(dataset)["palette"], dtype=torch.uint8)  # (K, 3)
 
 
 def class_source(dataset: str) -> str:
     """Where the names and colours of ``dataset`` come from (repository, commit and files)."""
-    return _load(check_choice(dataset, "dataset", DATASETS))["source"]
-
+    return _load(dataset)["source"]

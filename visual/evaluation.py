@@ -1,14 +1,9 @@
 """Score a segmentation model as the paper's code does (hszhao/semseg ``util.intersectionAndUnion``).
 
-Per class ``c`` the whole test set is summed first: ``I_c`` (pixels predicted ``c`` whose label
-is ``c``), ``U_c`` (pixels predicted ``c`` or labelled ``c``) and ``T_c`` (pixels labelled ``c``);
-pixels labelled ``ignore_index`` (255) are left out of all three. Then
-
-    IoU_c = I_c / U_c,   Acc_c = I_c / T_c,   mIoU = mean_c IoU_c,   mAcc = mean_c Acc_c,
-    allAcc = sum_c I_c / sum_c T_c,
-
-the means taken over *all* classes (a class that never occurs scores 0: the official code divides
-by ``U_c + 1e-10``). Sums over the set, not means over images.
+Per class ``c``, summed over the whole test set (pixels labelled ``ignore_index`` left out): ``I_c``
+predicted and labelled ``c``, ``U_c`` predicted or labelled ``c``, ``T_c`` labelled ``c``. Then
+``IoU_c = I_c / U_c``, ``Acc_c = I_c / T_c``; mIoU and mAcc are their means over *all* ``K`` classes (an
+absent class scores 0: the official code divides by ``U_c + 1e-10``); ``allAcc = sum_c I_c / sum_c T_c``.
 """
 
 from __future__ import annotations
@@ -44,7 +39,7 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
         ``(intersection, union, target_area)``, three ``(K,)`` int64 tensors on ``pred``'s device.
 
     Raises:
-        TypeError, ValueError: a bad argument (named in the message), or labels outside ``[0, K)``.
+        TypeError, ValueError: a bad argument (named), or labels outside ``[0, K)``.
 
     Example:
         >>> intersection_and_union(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 255]]), 2)
@@ -90,29 +85,21 @@ class EvaluationResult:
     target_area: torch.Tensor
     class_names: tuple[str, ...] | None = None
 
-    def _rows(self) -> list[tuple[str, str, str, str]]:
-        names = self.class_names or tuple(f"class {i}" for i in range(len(self.iou)))
-        return [(str(i), name, f"{float(iou):.4f}", f"{float(acc):.4f}")
-                for i, (name, iou, acc) in enumerate(zip(names, self.iou, self.acc))]
-
     def table(self) -> str:
         """A plain-text table: the three summary numbers, then IoU and accuracy per class."""
-        rows = self._rows()
-        width = max([len("class")] + [len(name) for _, name, _, _ in rows])
+        names = self.class_names or tuple(f"class {i}" for i in range(len(self.iou)))
+        width = max(len(name) for name in ("class", *names))
         lines = [f"mIoU {self.miou:.4f}   mAcc {self.macc:.4f}   allAcc {self.allacc:.4f}",
                  f"{'id':>3}  {'class':<{width}}  {'IoU':>6}  {'Acc':>6}"]
-        lines += [f"{i:>3}  {name:<{width}}  {iou:>6}  {acc:>6}" for i, name, iou, acc in rows]
+        lines += [f"{i:>3}  {name:<{width}}  {float(iou):>6.4f}  {float(acc):>6.4f}"
+                  for i, (name, iou, acc) in enumerate(zip(names, self.iou, self.acc))]
         return "\n".join(lines)
 
-    def __str__(self) -> str:
-        return self.table()
+    __str__ = table
 
-    def _repr_html_(self) -> str:
-        body = "".join(f"<tr><td>{i}</td><td>{html.escape(name)}</td><td>{iou}</td><td>{acc}</td></tr>"
-                       for i, name, iou, acc in self._rows())
-        return (f"<p>mIoU <b>{self.miou:.4f}</b> &middot; mAcc <b>{self.macc:.4f}</b> &middot; "
-                f"allAcc <b>{self.allacc:.4f}</b></p><table><thead><tr><th>id</th><th>class</th>"
-                f"<th>IoU</th><th>Acc</th></tr></thead><tbody>{body}</tbody></table>")
+    def _repr_html_(self) -> str:  # Jupyter shows the same table
+        return f"<pre>{html.escape(self.table())}</pre>"
+
 
 
 def _check_names(class_names: Any, num_classes: int) -> tuple[str, ...] | None:
@@ -127,17 +114,10 @@ def _check_names(class_names: Any, num_classes: int) -> tuple[str, ...] | None:
 
 def metrics_from_sums(intersection: torch.Tensor, union: torch.Tensor, target_area: torch.Tensor,
                       class_names: Sequence[str] | None = None) -> EvaluationResult:
-    """mIoU, mAcc and allAcc from per-class sums, with the official code's ``1e-10`` guard.
+    """An :class:`EvaluationResult` from ``(K,)`` integer sums over a set, with the official ``1e-10`` guard.
 
-    Args:
-        intersection, union, target_area: ``(K,)`` integer sums over a set.
-        class_names: ``K`` names for the table, or ``None``.
-
-    Returns:
-        An :class:`EvaluationResult`.
-
-    Raises:
-        TypeError, ValueError: sums that are not 1-D integer tensors of one length, or bad names.
+    ``class_names``: ``K`` names for the table, or ``None``. Raises TypeError or ValueError for sums
+    that are not 1-D integer tensors of one length, or bad names.
     """
     sums = [check_tensor(t, name, ndim=1, layout="(K,)", dtype="integer").cpu().long()
             for t, name in ((intersection, "intersection"), (union, "union"), (target_area, "target_area"))]
@@ -183,37 +163,29 @@ def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
     Raises:
         TypeError, ValueError: a bad argument or dataset item (named in the message).
     """
-    model = check_module(model)
+    check_module(model)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
     class_names = _check_names(class_names, num_classes)
     ignore_index = check_int(ignore_index, "ignore_index")
-    if hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__"):  # a map-style Dataset
-        items = (dataset[i] for i in range(len(dataset)))
-    elif isinstance(dataset, Iterable):
-        items = dataset
-    else:
+    sized = hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")  # a map-style Dataset
+    if not sized and not isinstance(dataset, Iterable):
         raise TypeError(f"dataset must be a Dataset or an iterable of (image, label) pairs, "
                         f"got {type(dataset).__name__}")
+    items = (dataset[i] for i in range(len(dataset))) if sized else dataset
     if check_bool(progress, "progress"):
-        items = tqdm(items, total=len(dataset) if hasattr(dataset, "__len__") else None,
-                     desc="evaluating", leave=False)
+        items = tqdm(items, total=len(dataset) if sized else None, desc="evaluating", leave=False)
     totals = [torch.zeros(num_classes, dtype=torch.int64) for _ in range(3)]
     count = 0
     for item in items:
         if not isinstance(item, (tuple, list)) or len(item) != 2:
             raise ValueError(f"dataset items must be (image, label) pairs, got {type(item).__name__}")
-        image, label = _as_image255(item[0]), check_tensor(item[1], "dataset label", ndim=2, layout="(H, W)",
-                                                           dtype="integer")
-        if label.shape != image.shape[1:]:
-            raise ValueError(f"dataset label must be (H, W) = {tuple(image.shape[1:])} like its image, "
-                             f"got {tuple(label.shape)}")
-        valid = ((label >= 0) & (label < num_classes)) | (label == ignore_index)
-        if not bool(valid.all()):
-            raise ValueError(f"dataset label of item {count} must hold labels in [0, {num_classes - 1}] "
-                             f"(num_classes={num_classes}) or ignore_index={ignore_index}")
-        probabilities = predict_probabilities(model, image, num_classes=num_classes, **protocol)  # (K, H, W)
-        pred = probabilities.argmax(dim=0).cpu()  # (H, W)
-        for total, part in zip(totals, intersection_and_union(pred, label.cpu(), num_classes, ignore_index)):
+        image, label = _as_image255(item[0]), check_tensor(item[1], "dataset label", dtype="integer")
+        pred = predict_probabilities(model, image, num_classes=num_classes, **protocol).argmax(dim=0).cpu()  # (H, W)
+        try:  # the label's shape and values, checked where they are counted
+            parts = intersection_and_union(pred, label.cpu(), num_classes, ignore_index)
+        except ValueError as err:
+            raise ValueError(f"dataset label of item {count} is refused as the target: {err}") from None
+        for total, part in zip(totals, parts):
             total += part
         count += 1
     if count == 0:

@@ -4,8 +4,8 @@ For each scale the image is resized (long side ``round(scale * base_size)``) and
 mean colour to at least one crop; crops slide over it with stride ``ceil(crop_size * stride_rate)``
 (the last one flush with the border); each crop's softmax (with ``flip``, averaged with its
 mirror's) is averaged where windows overlap; the padding is cut, the result resized back to
-``H x W`` and the scales averaged. The official ``cv2.INTER_LINEAR`` on float32 arrays is
-``F.interpolate(mode="bilinear", align_corners=False, antialias=False)`` up to float rounding.
+``H x W`` and the scales averaged. The official ``cv2.INTER_LINEAR`` is ``F.interpolate``'s
+half-pixel bilinear (``align_corners=False``) up to float rounding.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from visual.checks import (MAX_ELEMENTS, MAX_SIDE, as_size, check_bool, check_elements, check_float,
-                           check_int, check_module, check_tensor)
+                           check_int, check_tensor)
+from visual.metrics import model_device
 
 __all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "CROP_BATCH", "sliding_windows", "scaled_size", "count_map",
            "windows_per_pass", "predict_probabilities"]
@@ -29,6 +30,13 @@ IMAGENET_MEAN = (0.485 * 255, 0.456 * 255, 0.406 * 255)
 IMAGENET_STD = (0.229 * 255, 0.224 * 255, 0.225 * 255)
 CROP_BATCH = 8  # crops per forward pass by default: 4 windows + their mirrors (a 512x683 image at 473)
 MAX_CLASSES = 1024  # far above ADE20K's 150; refuses a typo before allocating (num_classes, H, W)
+
+
+def _spans(side: int, crop: int, stride_rate: float) -> list[tuple[int, int]]:
+    """The ``(start, end)`` of each window along one axis of the canvas ``max(side, crop)``."""
+    canvas, stride = max(side, crop), math.ceil(crop * stride_rate)
+    ends = [min(i * stride + crop, canvas) for i in range(math.ceil((canvas - crop) / stride) + 1)]
+    return [(end - crop, end) for end in ends]  # the last window ends on the border
 
 
 def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 473,
@@ -46,28 +54,15 @@ def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 
     Returns:
         A list of ``(top, left, bottom, right)`` windows (``bottom``/``right`` exclusive).
 
-    Raises:
-        TypeError, ValueError: a bad argument (named in the message).
-
     Example:
         >>> sliding_windows(512, 683, 473, 2 / 3)
         [(0, 0, 473, 473), (0, 210, 473, 683), (39, 0, 512, 473), (39, 210, 512, 683)]
     """
-    height = check_int(height, "height", minimum=1, maximum=MAX_SIDE)
-    width = check_int(width, "width", minimum=1, maximum=MAX_SIDE)
+    height, width = as_size((height, width), "image size")
     crop_h, crop_w = as_size(crop_size, "crop_size")
     stride_rate = check_float(stride_rate, "stride_rate", minimum=0.0, maximum=1.0, open_minimum=True)
-    canvas_h, canvas_w = max(height, crop_h), max(width, crop_w)
-    stride_h, stride_w = math.ceil(crop_h * stride_rate), math.ceil(crop_w * stride_rate)
-    grid_h = math.ceil((canvas_h - crop_h) / stride_h) + 1
-    grid_w = math.ceil((canvas_w - crop_w) / stride_w) + 1
-    windows = []
-    for row in range(grid_h):
-        bottom = min(row * stride_h + crop_h, canvas_h)  # the last window ends on the border
-        for col in range(grid_w):
-            right = min(col * stride_w + crop_w, canvas_w)
-            windows.append((bottom - crop_h, right - crop_w, bottom, right))
-    return windows
+    return [(top, left, bottom, right) for top, bottom in _spans(height, crop_h, stride_rate)
+            for left, right in _spans(width, crop_w, stride_rate)]
 
 
 def scaled_size(height: int, width: int, long_side: int) -> tuple[int, int]:
@@ -77,8 +72,7 @@ def scaled_size(height: int, width: int, long_side: int) -> tuple[int, int]:
         >>> scaled_size(512, 683, 512)
         (384, 512)
     """
-    height = check_int(height, "height", minimum=1, maximum=MAX_SIDE)
-    width = check_int(width, "width", minimum=1, maximum=MAX_SIDE)
+    height, width = as_size((height, width), "image size")
     long_side = check_int(long_side, "long_side", minimum=1, maximum=MAX_SIDE)
     if height > width:
         return long_side, max(1, round(long_side / height * width))
@@ -87,11 +81,7 @@ def scaled_size(height: int, width: int, long_side: int) -> tuple[int, int]:
 
 def count_map(height: int, width: int, crop_size: int | tuple[int, int] = 473,
               stride_rate: float = 2 / 3) -> torch.Tensor:
-    """How many windows of :func:`sliding_windows` cover each pixel of the padded canvas.
-
-    Returns:
-        An ``(canvas_h, canvas_w)`` int64 tensor; every entry is at least 1.
-    """
+    """How many windows of :func:`sliding_windows` cover each pixel: a ``(canvas_h, canvas_w)`` int64 tensor, >= 1."""
     windows = sliding_windows(height, width, crop_size, stride_rate)
     canvas_h, canvas_w = max(b for _, _, b, _ in windows), max(r for _, _, _, r in windows)
     counts = torch.zeros(canvas_h, canvas_w, dtype=torch.int64)  # (H', W')
@@ -113,25 +103,18 @@ def windows_per_pass(num_classes: int, crop_size: tuple[int, int], flip: bool, b
     return max(1, crops // 2) if flip else crops
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    for tensor in [*model.parameters(), *model.buffers()]:
-        return tensor.device
-    return torch.device("cpu")
-
-
 def _floats(values: Any, name: str, length: int | None = None, *, positive: bool = False) -> tuple[float, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, torch.Tensor)):
         raise TypeError(f"{name} must be a list or tuple of numbers, got {type(values).__name__}")
     values = values.tolist() if isinstance(values, torch.Tensor) else list(values)
-    if (length is not None and len(values) != length) or not 1 <= len(values) <= 64:
-        wanted = f"exactly {length}" if length is not None else "1 to 64"
-        raise ValueError(f"{name} must have {wanted} entries, got {len(values)}")
+    if len(values) != (length or len(values)) or not 1 <= len(values) <= 64:
+        raise ValueError(f"{name} must have {length or '1 to 64'} entries, got {len(values)}")
     return tuple(check_float(v, f"{name}[{i}]", minimum=0.0 if positive else None, open_minimum=positive)
                  for i, v in enumerate(values))
 
 
 def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """cv2.INTER_LINEAR as F.interpolate computes it: ``(C, h, w) -> (C, *size)``; same size: unchanged."""
+    """cv2.INTER_LINEAR as F.interpolate computes it: ``(C, h, w) -> (C, *size)``."""
     if tuple(x.shape[1:]) == tuple(size):  # half-pixel bilinear to the same size is the identity
         return x
     return F.interpolate(x[None], size=size, mode="bilinear", align_corners=False, antialias=False)[0]  # (C, H, W)
@@ -206,10 +189,9 @@ def predict_probabilities(model: nn.Module, image: torch.Tensor, *, num_classes:
         ``(K, H, W)`` float32 probabilities on the model's device (each pixel sums to 1).
 
     Raises:
-        TypeError, ValueError: a bad argument (named in the message), a ``meta`` model, or an
-            output without ``num_classes`` channels.
+        TypeError, ValueError: a bad argument (named), a ``meta`` model, or not ``num_classes`` outputs.
     """
-    model = check_module(model)
+    device = model_device(model)  # checks that model is a real nn.Module
     image = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="real", finite=True)
     if image.shape[0] != 3:
         raise ValueError(f"image must have shape (3, H, W) (RGB), got shape {tuple(image.shape)}")
@@ -222,16 +204,13 @@ def predict_probabilities(model: nn.Module, image: torch.Tensor, *, num_classes:
     base_size = check_int(base_size, "base_size", minimum=1, maximum=MAX_SIDE)
     scales = _floats(scales, "scales", positive=True)
     for i, scale in enumerate(scales):
-        if not 1 <= round(scale * base_size) <= MAX_SIDE:
-            raise ValueError(f"scales[{i}]={scale} gives a long side of {round(scale * base_size)} pixels; "
-                             f"scale * base_size must round to a value in [1, {MAX_SIDE}]")
+        check_int(round(scale * base_size), f"scales[{i}] * base_size (long side)", minimum=1, maximum=MAX_SIDE)
     flip = check_bool(flip, "flip")
     mean_values, std_values = _floats(mean, "mean", 3), _floats(std, "std", 3, positive=True)
     batch_size = check_int(batch_size, "batch_size", minimum=2 if flip else 1, maximum=1024)
     check_elements((2 if flip else 1) * num_classes * crop[0] * crop[1], "the outputs of one crop (K x crop)")
-    device = _model_device(model)
-    if device.type == "meta" or image.device.type == "meta":
-        raise ValueError("model and image must hold real data, not the 'meta' device, to predict")
+    if image.device.type == "meta":
+        raise ValueError("image must hold real data, not the 'meta' device, to predict")
     if image.is_floating_point() and (image.min() < 0 or image.max() > 255):
         raise ValueError("image must hold values in 0-255 (a float image in [0, 1]: multiply it by 255)")
 

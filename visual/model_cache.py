@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,25 +20,25 @@ from typing import Any
 import torch
 from torch import nn
 
+from visual.checks import check_module
+
 __all__ = ["CACHE_ENV", "cache_dir", "config_key", "cache_path", "cached_state_dict"]
 
 CACHE_ENV = "VISUAL_CACHE_DIR"  # overrides the cache folder (e.g. a shared classroom folder)
-CACHE_NAME = "visual-course"  # sub-folder of the user's cache directory
 
 
 def cache_dir() -> Path:
     """The folder cached models live in (not created here)."""
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / CACHE_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "visual-course"
 
 
 def config_key(config: dict[str, Any]) -> str:
     """A stable hash of a JSON-serialisable configuration (key order does not matter).
 
     Raises:
-        TypeError: if ``config`` is not a dict or holds values JSON cannot write.
+        TypeError, ValueError: ``config`` is not a dict, or holds values JSON cannot write or NaN.
     """
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
@@ -76,9 +75,7 @@ def cached_state_dict(config: dict[str, Any], build: Callable[[], nn.Module],
     path = cache_path(config)
     if not callable(build) or not callable(train):
         raise TypeError("build must be a callable returning an nn.Module and train a callable taking it")
-    model = build()
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"build() must return an nn.Module, got {type(model).__name__}")
+    model = check_module(build(), "build()")
     if path.is_file():
         state = torch.load(path, map_location="cpu", weights_only=True)
         try:
@@ -89,12 +86,7 @@ def cached_state_dict(config: dict[str, Any], build: Callable[[], nn.Module],
         return model.eval()
     train(model)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(model.state_dict(), file)
-        os.replace(temporary, path)  # atomic on one file system: readers see all of it or nothing
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")  # one per process: no two writers share it
+    torch.save(model.state_dict(), temporary)
+    os.replace(temporary, path)  # atomic on one file system: readers see all of it or nothing
     return model.eval()

@@ -14,7 +14,7 @@ import torch
 from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 from visual.checks import check_choice, check_int
-from visual.models.pspnet import PSPNet
+from visual.models.pspnet import MAX_CLASSES, PSPNet
 from visual.models.semseg_keys import from_semseg_keys
 
 __all__ = ["SEMSEG_LAYERS", "load_semseg_checkpoint"]
@@ -45,9 +45,8 @@ def load_semseg_checkpoint(path: str | os.PathLike[str], *, num_classes: int | N
         raise TypeError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
     check_choice(layers, "layers", SEMSEG_LAYERS)
     if num_classes is not None:
-        check_int(num_classes, "num_classes", minimum=1, maximum=10_000)
-    path = Path(path)
-    if not path.is_file():
+        check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
+    if not Path(path).is_file():
         raise FileNotFoundError(f"no checkpoint file at {str(path)!r} (nothing is downloaded: name a local file)")
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)

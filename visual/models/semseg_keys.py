@@ -29,15 +29,13 @@ SEMSEG_PREFIX_MAP = (
 
 def _rename(state_dict: Mapping[str, torch.Tensor], pairs: list[tuple[str, str]],
             what: str) -> dict[str, torch.Tensor]:
-    renamed: dict[str, torch.Tensor] = {}
-    unknown = []
+    renamed, unknown = {}, []
     for key, value in state_dict.items():
-        for old, new in pairs:
-            if key.startswith(old):
-                renamed[new + key[len(old):]] = value
-                break
-        else:
+        new = next((new + key[len(old):] for old, new in pairs if key.startswith(old)), None)
+        if new is None:
             unknown.append(key)
+        else:
+            renamed[new] = value
     if unknown:
         shown = ", ".join(repr(k) for k in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
         raise ValueError(f"{len(unknown)} key(s) are not {what} PSPNet names: {shown}")
@@ -47,8 +45,7 @@ def _rename(state_dict: Mapping[str, torch.Tensor], pairs: list[tuple[str, str]]
 def from_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Rename an official PSPNet state_dict (no ``module.`` prefix) to ``visual.PSPNet``'s names.
 
-    Raises:
-        ValueError: naming keys that are not official PSPNet names.
+    Raises ValueError naming keys that are not official PSPNet names.
 
     Example:
         >>> sorted(from_semseg_keys({"layer0.7.weight": 1, "cls.4.bias": 2}))
@@ -60,8 +57,7 @@ def from_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.
 def to_semseg_keys(state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Rename a deep-stem course PSPNet state_dict to the official names (inverse of ``from_semseg_keys``).
 
-    Raises:
-        ValueError: naming keys that have no official name (e.g. a 7x7-stem ``backbone.conv1.weight``).
+    Raises ValueError naming keys that have no official name (e.g. of a 7x7 stem).
 
     Example:
         >>> sorted(to_semseg_keys({"backbone.bn1.weight": 1, "ppm.stages.0.1.weight": 2}))

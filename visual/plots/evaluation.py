@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,19 +37,16 @@ class WindowGridArtists:
     first: Rectangle
     counts: AxesImage
     colorbar: Colorbar
-    ax_grid: Axes
-    ax_counts: Axes
 
 
 def window_grid_title(height: int, width: int, crop_size: int, stride_rate: float) -> tuple[str, str]:
     """The two panel titles: windows and stride, and the range of the count map."""
     windows = sliding_windows(height, width, crop_size, stride_rate)
-    stride = int(np.ceil(crop_size * stride_rate))
     rows = len({w[0] for w in windows})
-    grid = (f"{len(windows)} crops of {crop_size}x{crop_size} px ({rows} x {len(windows) // rows}), "
-            f"stride {stride} px")
     counts = count_map(height, width, crop_size, stride_rate)
-    return grid, f"windows per pixel: {int(counts.min())} to {int(counts.max())}"
+    return (f"{len(windows)} crops of {crop_size}x{crop_size} px ({rows} x {len(windows) // rows}), "
+            f"stride {math.ceil(crop_size * stride_rate)} px",
+            f"windows per pixel: {int(counts.min())} to {int(counts.max())}")
 
 
 def _canvas(image: torch.Tensor, crop_size: int) -> np.ndarray:
@@ -58,11 +56,6 @@ def _canvas(image: torch.Tensor, crop_size: int) -> np.ndarray:
     canvas = torch.tensor(IMAGENET_MEAN).div(255).view(3, 1, 1).expand(3, h + pad_h, w + pad_w).clone()
     canvas[:, pad_h // 2:pad_h // 2 + h, pad_w // 2:pad_w // 2 + w] = image.float().clamp(0, 1)
     return canvas.permute(1, 2, 0).numpy()  # (H', W', 3)
-
-
-def _boxes(windows: Sequence[tuple[int, int, int, int]]) -> list[list[tuple[float, float]]]:
-    return [[(l - 0.5, t - 0.5), (r - 0.5, t - 0.5), (r - 0.5, b - 0.5), (l - 0.5, b - 0.5)]
-            for t, l, b, r in windows]
 
 
 def draw_window_grid(ax_grid: Axes, ax_counts: Axes, image: torch.Tensor, crop_size: int = 473,
@@ -76,10 +69,7 @@ def draw_window_grid(ax_grid: Axes, ax_counts: Axes, image: torch.Tensor, crop_s
         stride_rate: stride as a fraction of the crop, in ``(0, 1]``.
 
     Returns:
-        The artists, for :func:`update_window_grid`.
-
-    Raises:
-        TypeError, ValueError: a bad argument (named in the message).
+        The artists, for :func:`update_window_grid`. Raises TypeError, ValueError for a bad argument.
     """
     image = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="float", finite=True)
     photo = ax_grid.imshow(_canvas(image, crop_size), interpolation="nearest")
@@ -95,7 +85,7 @@ def draw_window_grid(ax_grid: Axes, ax_counts: Axes, image: torch.Tensor, crop_s
     for ax in (ax_grid, ax_counts):
         ax.set_xlabel("x (pixels, padded canvas)")
         ax.set_ylabel("y (pixels)")
-    artists = WindowGridArtists(photo, windows, first, counts, colorbar, ax_grid, ax_counts)
+    artists = WindowGridArtists(photo, windows, first, counts, colorbar)
     update_window_grid(artists, image, crop_size, stride_rate)
     return artists
 
@@ -110,13 +100,14 @@ def update_window_grid(artists: WindowGridArtists, image: torch.Tensor, crop_siz
     extent = (-0.5, canvas_w - 0.5, canvas_h - 0.5, -0.5)
     artists.photo.set_data(_canvas(image, crop_size))
     artists.photo.set_extent(extent)
-    artists.windows.set_verts(_boxes(windows))
+    artists.windows.set_verts([[(l - 0.5, t - 0.5), (r - 0.5, t - 0.5), (r - 0.5, b - 0.5), (l - 0.5, b - 0.5)]
+                               for t, l, b, r in windows])  # pixel edges
     artists.first.set_bounds(-0.5, -0.5, crop_size, crop_size)
     artists.counts.set_data(counts)
     artists.counts.set_extent(extent)
     artists.counts.set_clim(1, max(2, int(counts.max())))
     grid_title, counts_title = window_grid_title(h, w, crop_size, stride_rate)
-    for ax, title in ((artists.ax_grid, grid_title), (artists.ax_counts, counts_title)):
+    for ax, title in ((artists.photo.axes, grid_title), (artists.counts.axes, counts_title)):
         ax.set_xlim(extent[0], extent[1])
         ax.set_ylim(extent[2], extent[3])
         ax.title.set_text(title)  # keeps the height freeze_layout gave it
@@ -124,12 +115,7 @@ def update_window_grid(artists: WindowGridArtists, image: torch.Tensor, crop_siz
 
 def plot_window_grid(image: torch.Tensor, crop_size: int = 473, stride_rate: float = 2 / 3,
                      *, axes: Sequence[Axes] | None = None) -> tuple[Axes, Axes]:
-    """Static figure: the windows over the photo and the overlap-count map, side by side.
-
-    Args:
-        image: ``(3, H, W)`` photo in ``[0, 1]``.
-        crop_size, stride_rate: the protocol's settings.
-        axes: two Axes to draw in; ``None`` makes a new figure.
+    """Static figure: :func:`draw_window_grid` in ``axes`` (two Axes; ``None``: a new figure).
 
     Returns:
         The two Axes ``(ax_grid, ax_counts)``.
@@ -152,10 +138,7 @@ def plot_protocol_costs(labels: Sequence[str], seconds: Sequence[float], passes:
         ax: where to draw; ``None`` makes a new figure.
 
     Returns:
-        The Axes.
-
-    Raises:
-        ValueError, TypeError: lists of different or zero lengths, or ``ax`` not an Axes.
+        The Axes. Raises ValueError, TypeError: lists of different or zero lengths, or a bad ``ax``.
     """
     if not len(labels) == len(seconds) == len(passes) or not labels:
         raise ValueError(f"labels, seconds and passes must have one equal, non-zero length, got "
