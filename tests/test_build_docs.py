@@ -153,3 +153,17 @@ def test_common_tex_that_mathtext_lacks_is_rewritten(tex):
     math = build_docs.MathRenderer()
     out = math(tex, display=False)
     assert math.failed == [] and math.rendered == 1 and out.startswith('<img class="math"')
+
+
+def test_solutions_fold_behind_a_show_solution_toggle():
+    from nbformat.v4 import new_code_cell
+
+    source = ('def rf(layers):\n    """Doc stays."""\n    ### BEGIN SOLUTION\n    total_marker = 1\n'
+              "    return total_marker\n    ### END SOLUTION\n\nprint(rf([3]))")
+    page = _rendered([new_code_cell(source, metadata={"nbgrader": {"solution": True, "grade_id": "01-x"}})])
+    assert page.body.count('<details class="solution"><summary>Show solution</summary>') == 1
+    shown, hidden = page.body.split("<details", 1)
+    assert "Doc stays." in shown and "total_marker" not in shown
+    hidden, after = hidden.split("</details>", 1)
+    assert hidden.count("total_marker") == 2 and "print" in after
+    assert "BEGIN SOLUTION" not in page.body and "VISUALSOLUTION" not in page.body

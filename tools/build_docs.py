@@ -3,9 +3,11 @@
     python tools/build_docs.py                      # all of notebooks/*.ipynb -> build/docs/
     python tools/build_docs.py --out /tmp/site notebooks/01_dilation_receptive_field.ipynb
 
-Each notebook is executed (nbclient) with ``VISUAL_DOCS=1`` and the inline backend, so every
-displayed ``visual`` explorer renders as a scrub-bar animation (``visual.widgets.animation``)
-instead of live widgets. nbconvert's ``HTMLExporter`` (the ``basic`` template, inside this
+Each notebook is executed (nbclient) with the inline backend and a first cell, added here and
+left off the page, that runs ``docs_animation.install()``: every displayed ``visual`` explorer
+then renders as a scrub-bar animation (``tools/docs_animation.py``) instead of live widgets.
+Each solution region (nbgrader's ``### BEGIN SOLUTION`` lines) is folded behind a "Show
+solution" ``<details>`` toggle. nbconvert's ``HTMLExporter`` (the ``basic`` template, inside this
 site's own small page shell) renders the cells; its ``TagRemovePreprocessor`` drops cells tagged
 ``remove-cell`` (the CI sweep cells). ``OfflinePreprocessor`` keeps every page self-contained:
 maths is typeset here with matplotlib's mathtext as SVG images (no MathJax CDN), matplotlib's
@@ -40,7 +42,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
+from pygments import highlight
 from pygments.formatters import HtmlFormatter
+from pygments.lexers import PythonLexer
 from tqdm.auto import tqdm
 from traitlets.config import Config
 
@@ -48,7 +52,8 @@ import headless_chromium
 from docs_check import (EXTERNAL, check_animation_offline, check_site_in_browser,  # noqa: F401 (re-exported)
                         external_references, site_size)
 from docs_math import MathRenderer, markdown_to_html, stash_maths, unstash_maths
-from visual.widgets.animation import DOCS_ENV_VAR, offline_jshtml
+from docs_animation import offline_jshtml
+from student_edition import BEGIN, END, solution_regions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "build" / "docs"
@@ -73,11 +78,16 @@ def builds_explorer(nb: nbformat.NotebookNode) -> bool:
                for cell in nb.cells)
 
 
+DOCS_SETUP = (f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+              "import docs_animation\ndocs_animation.install()")
+
+
 def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
-    """Run a notebook for the docs: inline figures, explorers as animations (``VISUAL_DOCS=1``).
+    """Run a notebook for the docs: inline figures, explorers as animations (``DOCS_SETUP``).
 
     The notebook on disk is not changed; ``%matplotlib widget`` becomes ``%matplotlib inline`` in
     the copy that runs, and widget state is not stored (it would need a widget CDN to show).
+    The added first cell is removed again after the run (and execution counts shifted back).
     """
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)
@@ -86,10 +96,17 @@ def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
         if cell.cell_type == "code" and WIDGET_BACKEND.search(cell.source):
             sources[index] = cell.source
             cell.source = WIDGET_BACKEND.sub(INLINE_BACKEND, cell.source)
-    os.environ[DOCS_ENV_VAR] = "1"           # inherited by the kernel nbclient starts
     os.environ.pop("MPLBACKEND", None)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(DOCS_SETUP))
     NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb.cells.pop(0)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.get("execution_count"):
+            cell.execution_count -= 1
+            for output in cell.outputs:
+                if output.get("execution_count"):
+                    output.execution_count -= 1
     for index, source in sources.items():    # the page shows the code as the student runs it
         nb.cells[index].source = source
     return nb
@@ -157,18 +174,43 @@ def offline_output(output: dict[str, Any], math: MathRenderer, rendered: dict[st
     return output
 
 
+SOLUTION_TOKEN = "# VISUALSOLUTION"
+_SOLUTION_LINE = re.compile(r'^[ \t]*(?:<span class="w">[ \t]*</span>)?<span class="c1">'
+                            + SOLUTION_TOKEN + r'(\d+)</span>\n?', re.MULTILINE)
+
+
+def fold_solutions(source: str, where: str, folded: list[str]) -> str:
+    """Each solution region becomes one token line; its code (highlighted) is appended to ``folded``."""
+    lines = source.splitlines()
+    for begin, end in reversed(solution_regions(source, where)):
+        code = "\n".join(lines[begin + 1:end]) + "\n"
+        folded.append(highlight(code, PythonLexer(), HtmlFormatter(nowrap=True)))
+        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+        lines[begin:end + 1] = [f"{indent}{SOLUTION_TOKEN}{len(folded) - 1}"]
+    return "\n".join(lines)
+
+
+def unfold_solutions(markup: str, folded: list[str]) -> str:
+    """Token lines -> a "Show solution" ``<details>`` between two halves of the cell's ``<pre>``."""
+    return _SOLUTION_LINE.sub(lambda m: ('</pre><details class="solution"><summary>Show solution</summary>'
+                                         f"<pre>{folded[int(m.group(1))]}</pre></details><pre>"), markup)
+
+
 class OfflinePreprocessor(Preprocessor):
-    """Maths to SVG (via tokens), outputs offline: run by ``HTMLExporter`` after TagRemove."""
+    """Maths to SVG (via tokens), solutions folded, outputs offline: run by ``HTMLExporter`` after TagRemove."""
 
     def __init__(self, math: MathRenderer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.math = math
         self.rendered: dict[str, str] = {}
+        self.folded: list[str] = []
 
     def preprocess_cell(self, cell: Any, resources: dict, index: int) -> tuple[Any, dict]:
         if cell.cell_type == "markdown":
             cell.source = stash_maths(cell.source, self.math, self.rendered)
         elif cell.cell_type == "code":
+            if BEGIN in cell.source or END in cell.source:
+                cell.source = fold_solutions(cell.source, f"cell {index}", self.folded)
             cell.outputs = [offline_output(o, self.math, self.rendered) for o in cell.get("outputs", [])]
         return cell, resources
 
@@ -203,7 +245,7 @@ def render_notebook(nb: nbformat.NotebookNode, stem: str, math: MathRenderer,
     exporter.register_preprocessor(offline, enabled=True)
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # the exporter edits cells: work on a copy
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(path)}})
-    body = unstash_maths(body, offline.rendered)
+    body = unfold_solutions(unstash_maths(body, offline.rendered), offline.folded)
     return Page(stem, notebook_title(nb, stem), body, body.count('class="visual-explorer-animation"'))
 
 
