@@ -167,3 +167,28 @@ def test_solutions_fold_behind_a_show_solution_toggle():
     hidden, after = hidden.split("</details>", 1)
     assert hidden.count("total_marker") == 2 and "print" in after
     assert "BEGIN SOLUTION" not in page.body and "VISUALSOLUTION" not in page.body
+
+
+def test_figures_get_their_description_as_alt_text_and_scrub_bars_a_label(tmp_path):
+    import matplotlib.pyplot as plt
+    from nbformat.v4 import new_code_cell, new_output
+
+    import docs_a11y
+
+    with plt.ioff():
+        fig, axes = plt.subplots(1, 2)
+    fig.suptitle("Receptive field $r$")
+    axes[0].set_title("growth")
+    axes[0].set_xlabel("layer")
+    assert docs_a11y.describe_figure(fig) == "Figure: Receptive field r; panel 1: growth (x: layer)"
+    plt.close(fig)
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    image = new_output("display_data", data={"image/png": png, "text/plain": 'Figure: a "b" <c>'})
+    page = _rendered([new_code_cell("plot()", outputs=[image])])
+    assert f'<img alt="Figure: a &quot;b&quot; &lt;c&gt;" src="data:image/png;base64,{png}">' in page.body
+    scrub = '<img id="_anim_img1"><input id="_anim_slider1" type="range">'
+    assert docs_a11y.label_scrub_bar(scrub, "x") == (
+        '<img alt="Frame of the x" id="_anim_img1"><input aria-label="Frame of the x" id="_anim_slider1" type="range">')
+    (tmp_path / "p.html").write_text('<img alt="ok" src="a"><img src="b"><img alt="" src="c">'
+                                     f'<img alt="{docs_a11y.NBCONVERT_PLACEHOLDER}" src="d">')
+    assert docs_a11y.images_without_alt(tmp_path / "p.html") == ["b", "c", "d"]

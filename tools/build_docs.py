@@ -17,7 +17,10 @@ references anything off the site:
 
 * statically: no attribute, stylesheet or script of any page points outside the site;
 * in headless Chromium with every network request blocked: each page with an animation
-  loads, makes no request, and moving the scrub bar changes the frame shown.
+  loads, makes no request, and moving the scrub bar changes the frame shown;
+* accessibility (``docs_a11y``): axe-core on every page finds no "serious" or "critical"
+  violation, and every image has alt text (a figure's is made of its titles and axis labels);
+  the counts by impact go to ``test-artifacts/axe-docs.json``.
 
 The index page is the course map of ``00_start_here.ipynb`` with links to the pages.
 """
@@ -49,21 +52,25 @@ from tqdm.auto import tqdm
 from traitlets.config import Config
 
 import headless_chromium
-from docs_check import (EXTERNAL, check_animation_offline, check_site_in_browser,  # noqa: F401 (re-exported)
-                        external_references, site_size)
+from docs_check import (EXTERNAL, browser_checks, check_animation_offline,  # noqa: F401 (re-exported)
+                        check_site_in_browser, external_references, site_size)
 from docs_math import MathRenderer, markdown_to_html, stash_maths, unstash_maths
+from docs_a11y import label_scrub_bar
 from docs_animation import offline_jshtml
 from student_edition import BEGIN, END, solution_regions
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "build" / "docs"
+AXE_REPORT = ROOT / "test-artifacts" / "axe-docs.json"
 NOTEBOOK_DIR = ROOT / "notebooks"
 COURSE_MAP_NOTEBOOK = "00_start_here.ipynb"
 SITE_TITLE = "The geometry of semantic-segmentation networks"
 REMOVE_TAG = "remove-cell"    # cells the pages (and a student edition) leave out: the CI sweeps
 CELL_TIMEOUT_S = 900          # notebook 04 trains for ~90 s in one cell on a laptop CPU
-INLINE_BACKEND = "%matplotlib inline"
-WIDGET_BACKEND = re.compile(r"^[ \t]*%matplotlib[ \t]+(widget|ipympl)[ \t]*$", re.MULTILINE)
+# Every %matplotlib line is commented out in the copy that runs: the setup cell selects the inline
+# backend once, because each %matplotlib call drops the formatters registered for Figure.
+MATPLOTLIB_MAGIC = re.compile(r"^([ \t]*)(%matplotlib\b.*)$", re.MULTILINE)
+INLINE_BACKEND = r"\1# \2  (docs: the inline backend is set by the setup cell)"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_REPR = re.compile(r"^[A-Z]\w*\((children|value|toolbar|layout|options|description)=")
 WIDGET_NOTE = ('<p class="widget-note">Interactive widget: run this notebook in JupyterLab '
@@ -78,24 +85,25 @@ def builds_explorer(nb: nbformat.NotebookNode) -> bool:
                for cell in nb.cells)
 
 
-DOCS_SETUP = (f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
-              "import docs_animation\ndocs_animation.install()")
+DOCS_SETUP = ("%matplotlib inline\n"
+              f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+              "import docs_a11y, docs_animation\ndocs_animation.install()\ndocs_a11y.install_figure_alt()")
 
 
 def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
     """Run a notebook for the docs: inline figures, explorers as animations (``DOCS_SETUP``).
 
-    The notebook on disk is not changed; ``%matplotlib widget`` becomes ``%matplotlib inline`` in
-    the copy that runs, and widget state is not stored (it would need a widget CDN to show).
+    The notebook on disk is not changed; in the copy that runs, ``%matplotlib`` lines become
+    comments (the setup cell selects the inline backend), and widget state is not stored (it would need a widget CDN to show).
     The added first cell is removed again after the run (and execution counts shifted back).
     """
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)
     sources = {}
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and WIDGET_BACKEND.search(cell.source):
+        if cell.cell_type == "code" and MATPLOTLIB_MAGIC.search(cell.source):
             sources[index] = cell.source
-            cell.source = WIDGET_BACKEND.sub(INLINE_BACKEND, cell.source)
+            cell.source = MATPLOTLIB_MAGIC.sub(INLINE_BACKEND, cell.source)
     os.environ.pop("MPLBACKEND", None)
     nb.cells.insert(0, nbformat.v4.new_code_cell(DOCS_SETUP))
     NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
@@ -165,8 +173,12 @@ def offline_output(output: dict[str, Any], math: MathRenderer, rendered: dict[st
         plain = _text(data.get("text/plain", ""))
         if not plain or WIDGET_REPR.match(plain):
             output["data"] = data = nbformat.from_dict({"text/html": WIDGET_NOTE})
+    image = next((kind for kind in ("image/png", "image/jpeg") if kind in data), None)
+    if image and "text/html" not in data:  # the figure's description (docs_a11y) as its alt text
+        alt = html.escape(_text(data.get("text/plain", "")).strip() or "Figure", quote=True)
+        data["text/html"] = f'<img alt="{alt}" src="data:{image};base64,{_text(data[image]).strip()}">'
     if "text/html" in data:
-        data["text/html"] = offline_jshtml(_text(data["text/html"]))
+        data["text/html"] = label_scrub_bar(offline_jshtml(_text(data["text/html"])))
     elif "text/markdown" in data:
         data["text/markdown"] = stash_maths(_text(data["text/markdown"]), math, rendered)
     elif "text/latex" in data:
@@ -373,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         if reason:
             print(f"warning: offline browser check skipped: {reason}")
         else:
-            problems += check_site_in_browser(args.out)
+            problems += browser_checks(args.out, AXE_REPORT)
     size = site_size(args.out)
     (args.out / "build.json").write_text(json.dumps({**summary, "bytes": size}, indent=1))
     if problems:

@@ -23,6 +23,7 @@ from matplotlib.animation import HTMLWriter
 import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
+from docs_a11y import label_scrub_bar
 from visual.checks import check_choice, check_float, check_int
 from visual.widgets.controls import control_values
 from visual.widgets.core import Explorer
@@ -245,8 +246,8 @@ def to_jshtml(explorer: Explorer, control: str | None = None, *, frames: int = D
                     writer.grab_frame()
         finally:
             widget.value = original
-        markup = offline_jshtml(path.read_text(encoding="utf-8"))
-    label = getattr(widget, "description", "") or name
+        label = getattr(widget, "description", "") or name
+        markup = label_scrub_bar(offline_jshtml(path.read_text(encoding="utf-8")), f"animation over {label}")
     caption = (f"<figcaption>Scrub <b>{html.escape(str(label))}</b> from "
                f"{html.escape(_format_value(values[0]))} to {html.escape(_format_value(values[-1]))} "
                f"({len(values)} frames, opening on the notebook's value "
