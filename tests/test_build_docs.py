@@ -192,3 +192,13 @@ def test_figures_get_their_description_as_alt_text_and_scrub_bars_a_label(tmp_pa
     (tmp_path / "p.html").write_text('<img alt="ok" src="a"><img src="b"><img alt="" src="c">'
                                      f'<img alt="{docs_a11y.NBCONVERT_PLACEHOLDER}" src="d">')
     assert docs_a11y.images_without_alt(tmp_path / "p.html") == ["b", "c", "d"]
+
+
+def test_tracebacks_lose_their_colours_for_contrast():
+    from nbformat.v4 import new_code_cell, new_output
+
+    error = new_output("error", ename="ValueError", evalue="bad",
+                       traceback=["\x1b[38;5;28mCell\x1b[0m In[3], line 1", "\x1b[31mValueError\x1b[0m: bad"])
+    page = _rendered([new_code_cell("raise ValueError('bad')", outputs=[error])])
+    assert "ValueError" in page.body and "Cell In[3]" in page.body
+    assert "ansi-" not in page.body and "color: rgb" not in page.body

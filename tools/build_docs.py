@@ -45,9 +45,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
-from pygments import highlight
 from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer
 from tqdm.auto import tqdm
 from traitlets.config import Config
 
@@ -57,7 +55,8 @@ from docs_check import (EXTERNAL, browser_checks, check_animation_offline,  # no
 from docs_math import MathRenderer, markdown_to_html, stash_maths, unstash_maths
 from docs_a11y import label_scrub_bar
 from docs_animation import offline_jshtml
-from student_edition import BEGIN, END, solution_regions
+from docs_solutions import fold_solutions, unfold_solutions
+from student_edition import BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "build" / "docs"
@@ -186,28 +185,7 @@ def offline_output(output: dict[str, Any], math: MathRenderer, rendered: dict[st
     return output
 
 
-SOLUTION_TOKEN = "# VISUALSOLUTION"
-_SOLUTION_LINE = re.compile(r'^[ \t]*(?:<span class="w">[ \t]*</span>)?<span class="c1">'
-                            + SOLUTION_TOKEN + r'(\d+)</span>\n?', re.MULTILINE)
-
-
-def fold_solutions(source: str, where: str, folded: list[str]) -> str:
-    """Each solution region becomes one token line; its code (highlighted) is appended to ``folded``."""
-    lines = source.splitlines()
-    for begin, end in reversed(solution_regions(source, where)):
-        code = "\n".join(lines[begin + 1:end]) + "\n"
-        folded.append(highlight(code, PythonLexer(), HtmlFormatter(nowrap=True)))
-        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
-        lines[begin:end + 1] = [f"{indent}{SOLUTION_TOKEN}{len(folded) - 1}"]
-    return "\n".join(lines)
-
-
-def unfold_solutions(markup: str, folded: list[str]) -> str:
-    """Token lines -> a "Show solution" ``<details>`` between two halves of the cell's ``<pre>``."""
-    return _SOLUTION_LINE.sub(lambda m: ('</pre><details class="solution"><summary>Show solution</summary>'
-                                         f"<pre>{folded[int(m.group(1))]}</pre></details><pre>"), markup)
-
-
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 class OfflinePreprocessor(Preprocessor):
     """Maths to SVG (via tokens), solutions folded, outputs offline: run by ``HTMLExporter`` after TagRemove."""
 
@@ -224,6 +202,9 @@ class OfflinePreprocessor(Preprocessor):
             if BEGIN in cell.source or END in cell.source:
                 cell.source = fold_solutions(cell.source, f"cell {index}", self.folded)
             cell.outputs = [offline_output(o, self.math, self.rendered) for o in cell.get("outputs", [])]
+            for output in cell.outputs:  # IPython's 256-colour tracebacks fail contrast on the error background
+                if output.get("output_type") == "error":
+                    output.traceback = [ANSI_COLOUR.sub("", line) for line in output.traceback]
         return cell, resources
 
 
