@@ -46,7 +46,7 @@ def test_aligned_environment_renders_line_by_line():
 def test_links_point_to_pages_and_external_links_become_text():
     markup = ('<p><a href="https://ipywidgets.readthedocs.io">ipywidgets</a>, '
               '<a href="02_output_stride.ipynb#3.-Cost">cost</a>, <code>01_dilation.ipynb</code>, '
-              '<code>09_missing.ipynb</code>, <a href="#local">here</a></p>')
+              '<code>09_missing.ipynb</code>, <a href="#local">here</a>, <a href="../docs/teaching.md">guide</a></p>')
     out = build_docs.rewrite_links(markup, {"01_dilation.html", "02_output_stride.html"})
     assert 'ipywidgets <span class="offline-link">(https://ipywidgets.readthedocs.io)</span>' in out
     assert 'href="https://' not in out
@@ -54,6 +54,7 @@ def test_links_point_to_pages_and_external_links_become_text():
     assert '<a href="01_dilation.html"><code>01_dilation.ipynb</code></a>' in out
     assert "<code>09_missing.ipynb</code>" in out and "09_missing.html" not in out
     assert '<a href="#local">here</a>' in out
+    assert 'guide <span class="offline-link">(in the repository: docs/teaching.md)</span>' in out
 
 
 def _rendered(cells):

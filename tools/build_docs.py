@@ -134,6 +134,8 @@ def rewrite_links(markup: str, pages: set[str]) -> str:
             shown = html.escape(html.unescape(href))
             return f'{text} <span class="offline-link">({shown})</span>'
         path, hash_, fragment = href.partition("#")
+        if path.startswith("../"):  # a repository file outside notebooks/ (e.g. the teacher's guide)
+            return f'{text} <span class="offline-link">(in the repository: {html.escape(path[3:])})</span>'
         if not path.endswith(".ipynb"):
             return match.group(0)
         target = f"{Path(path).stem}.html" + (hash_ + fragment)
