@@ -187,9 +187,11 @@ def test_figures_get_their_description_as_alt_text_and_scrub_bars_a_label(tmp_pa
     image = new_output("display_data", data={"image/png": png, "text/plain": "Figure: a <c>"})
     page = _rendered([new_code_cell("plot()", outputs=[image])])
     assert f'<img alt="Figure: a &lt;c&gt;" src="data:image/png;base64,{png}"' in page.body
-    scrub = '<img id="_anim_img1"><input id="_anim_slider1" type="range">'
+    scrub = ('<img id="_anim_img1"><input id="_anim_slider1" type="range">'
+             '<form title="Repetition mode" aria-label="Repetition mode" action="#n" name="_anim_loop_select1">')
     assert docs_a11y.label_scrub_bar(scrub, "x") == (
-        '<img alt="Frame of the x" id="_anim_img1"><input aria-label="Frame of the x" id="_anim_slider1" type="range">')
+        '<img alt="Frame of the x" id="_anim_img1"><input aria-label="Frame of the x" id="_anim_slider1" type="range">'
+        '<form title="Repetition mode" aria-label="Repetition mode of animation 1" action="#n" name="_anim_loop_select1">')
     (tmp_path / "p.html").write_text('<img alt="ok" src="a"><img src="b"><img alt="" src="c">'
                                      f'<img alt="{docs_a11y.NBCONVERT_PLACEHOLDER}" src="d">')
     assert docs_a11y.images_without_alt(tmp_path / "p.html") == ["b", "c", "d"]

@@ -262,7 +262,7 @@ def page_html(title: str, body: str, nav: str, footer: str) -> str:
 {pygments_css}</style>
 </head>
 <body>
-<header class="site"><a class="brand" href="index.html">{html.escape(SITE_TITLE)}</a><nav>{nav}</nav></header>
+<header class="site"><a class="brand" href="index.html">{html.escape(SITE_TITLE)}</a><nav aria-label="Course">{nav}</nav></header>
 <main>
 {body}
 <footer class="site">{footer}</footer>
@@ -309,7 +309,7 @@ def build_site(notebooks: list[Path], out: Path, *, executed: dict[str, nbformat
         nav = '<a href="index.html">Course map</a>'
         nav += f' <a href="{previous}.html">&larr; {previous}</a>' if previous else ""
         nav += f' <a href="{following}.html">{following} &rarr;</a>' if following else ""
-        pager = ('<nav class="pager">'
+        pager = ('<nav class="pager" aria-label="Previous and next page">'
                  + (f'<a href="{previous}.html">&larr; previous</a>' if previous else "<span></span>")
                  + (f'<a href="{following}.html">next &rarr;</a>' if following else "<span></span>")
                  + "</nav>")

@@ -57,10 +57,13 @@ def install_figure_alt(shell: Any = None) -> None:
 
 
 def label_scrub_bar(markup: str, label: str = "animation") -> str:
-    """Alt text on matplotlib's animation ``<img>`` and an ``aria-label`` on its range input."""
+    """Alt text on matplotlib's animation ``<img>``, an ``aria-label`` on its range input, a unique form label."""
     text = label.replace('"', "&quot;")
     markup = re.sub(r'<img id="_anim_img', f'<img alt="Frame of the {text}" id="_anim_img', markup)
-    return re.sub(r'<input id="_anim_slider', f'<input aria-label="Frame of the {text}" id="_anim_slider', markup)
+    markup = re.sub(r'<input id="_anim_slider', f'<input aria-label="Frame of the {text}" id="_anim_slider', markup)
+    # each animation's repetition-mode form is a landmark: give it a label of its own (axe: landmark-unique)
+    return re.sub(r'aria-label="Repetition mode"([^>]*name="_anim_loop_select(\w+)")',
+                  lambda m: f'aria-label="Repetition mode of animation {m.group(2)}"{m.group(1)}', markup)
 
 
 class _Images(HTMLParser):
