@@ -168,6 +168,10 @@ def test_solutions_fold_behind_a_show_solution_toggle():
     hidden, after = hidden.split("</details>", 1)
     assert hidden.count("total_marker") == 2 and "print" in after
     assert "BEGIN SOLUTION" not in page.body and "VISUALSOLUTION" not in page.body
+    top = _rendered([new_code_cell("### BEGIN SOLUTION\nanswer_marker = 31\n### END SOLUTION",
+                                   metadata={"nbgrader": {"solution": True, "grade_id": "01-y"}})])
+    assert top.body.count("<summary>Show solution</summary>") == 1 and "VISUALSOLUTION" not in top.body
+    assert top.body.split("<details")[0].count("answer_marker") == 0 and "answer_marker" in top.body
 
 
 def test_figures_get_their_description_as_alt_text_and_scrub_bars_a_label(tmp_path):

@@ -189,3 +189,12 @@ def test_nbgrader_metadata_follows_the_convention(path: Path):
         elif not nb.cells[following[0]].source.startswith(se.CHECK_MARK):
             problems.append(f"cell {following[0]}: a check cell must start with {se.CHECK_MARK}")
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_relative_path_that_breaks_in_build_student(path: Path):
+    """The student edition runs from build/student/: a path relative to notebooks/ would break there."""
+    nb = nbformat.read(path, as_version=4)
+    relative = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                and any(quote + "../" in c.source or quote + "notebooks/" in c.source for quote in "'\"")]
+    assert not relative, f"{path.name}: code cells {relative} use a relative path; use the package's data helpers"

@@ -18,8 +18,8 @@ from student_edition import solution_regions
 __all__ = ["fold_solutions", "unfold_solutions"]
 
 SOLUTION_TOKEN = "# VISUALSOLUTION"
-_SOLUTION_LINE = re.compile(r'^[ \t]*(?:<span class="w">[ \t]*</span>)?<span class="c1">'
-                            + SOLUTION_TOKEN + r'(\d+)</span>\n?', re.MULTILINE)
+_SOLUTION_LINE = re.compile(r'(?:^|(?<=<pre><span></span>))[ \t]*(?:<span class="w">[ \t]*</span>)?'
+                            r'<span class="c1">' + SOLUTION_TOKEN + r'(\d+)</span>\n?', re.MULTILINE)
 
 
 def fold_solutions(source: str, where: str, folded: list[str]) -> str:
@@ -35,5 +35,8 @@ def fold_solutions(source: str, where: str, folded: list[str]) -> str:
 
 def unfold_solutions(markup: str, folded: list[str]) -> str:
     """Token lines -> a "Show solution" ``<details>`` between two halves of the cell's ``<pre>``."""
-    return _SOLUTION_LINE.sub(lambda m: ('</pre><details class="solution"><summary>Show solution</summary>'
-                                         f"<pre>{folded[int(m.group(1))]}</pre></details><pre>"), markup)
+    markup = _SOLUTION_LINE.sub(lambda m: ('</pre><details class="solution"><summary>Show solution</summary>'
+                                           f"<pre>{folded[int(m.group(1))]}</pre></details><pre>"), markup)
+    if SOLUTION_TOKEN in markup:  # nbconvert's highlighting changed shape: fail loudly, never show the token
+        raise ValueError(f"a solution region could not be folded ({SOLUTION_TOKEN} left in the page)")
+    return markup

@@ -41,7 +41,7 @@ def test_built_pages_pass_axe_and_have_alt_text(site, browser):
     assert sorted(summary["pages"]) == ["07_lesson.html", "index.html", "positive_slider.html"]
     lesson = (site / "07_lesson.html").read_text()
     assert 'alt="Figure: panel 1: growth (x: layer)"' in lesson
-    assert "<summary>Show solution</summary>" in lesson
+    assert "<summary>Show solution</summary>" in lesson and "VISUALSOLUTION" not in lesson
 
 
 def test_negative_control_matplotlibs_scrub_bar_is_critical(tmp_path, browser):
