@@ -2,7 +2,7 @@
 #   make lab   - set everything up (.venv, package, Jupyter kernel) and open JupyterLab on the course
 #   make test  - set everything up the same way and run every test: unit tests + nbval on every
 #                notebook, then the browser suite (JupyterLab + headless Chromium; `make test-browser`)
-#   make docs  - execute every notebook and build the offline static site in build/docs/
+#   make docs  - execute every notebook, build the offline static site in build/docs/, check it (axe-core too)
 #   make student - write the student edition (solutions replaced by stubs) to build/student/
 #   make bench - run every benchmark against its target, write benchmarks/RESULTS.md (quiet machine!)
 # Variables (override on the command line or in the environment):
@@ -96,7 +96,7 @@ lesson-plan: $(STAMP) ## time the notebooks' core cells, rewrite the lesson-plan
 test-browser: $(STAMP) browser-setup ## browser suite only: sliders in JupyterLab, offline docs (screenshots in test-artifacts/)
 	$(VPY) -m pytest tests/browser -p no:randomly
 
-docs: $(STAMP) browser-setup ## execute every notebook, build the offline HTML site in build/docs/, check it
+docs: $(STAMP) browser-setup ## execute every notebook, build the offline site in build/docs/, check it (offline, axe-core)
 	$(VPY) tools/build_docs.py --out $(DOCS_DIR)
 
 bench: $(STAMP) ## run every benchmark vs its target, write benchmarks/RESULTS.md (BENCH_ARGS=--quick: fast check)

@@ -17,7 +17,10 @@ def _notebook() -> nbformat.NotebookNode:
     return new_notebook(cells=[
         new_markdown_cell("# Title\n\none two three"),
         new_code_cell("import time\ntime.sleep(0.3)"),
-        new_code_cell("x = 1", metadata={"nbgrader": {"solution": True, "grade_id": "09-x"}}),
+        new_code_cell("### BEGIN SOLUTION\nx = 1\ny = 2\n### END SOLUTION",
+                      metadata={"nbgrader": {"solution": True, "grade_id": "09-x"}}),
+        new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
+                      metadata={"nbgrader": {"solution": True, "grade_id": "09-f"}}),
         new_code_cell("sweep(explorer)", metadata={"tags": ["remove-cell"]}),
         new_markdown_cell("four five\n## Going further · 9. More\nnot counted at all"),
         new_code_cell("raise RuntimeError('not in the core')"),
@@ -26,8 +29,8 @@ def _notebook() -> nbformat.NotebookNode:
 
 def test_core_stops_at_going_further_and_drops_sweeps():
     cells = lesson_plan.core(_notebook()).cells
-    assert [c.source for c in cells] == ["# Title\n\none two three", "import time\ntime.sleep(0.3)", "x = 1",
-                                         "four five\n"]
+    assert [c.source[:12] for c in cells] == ["# Title\n\none", "import time\n", "### BEGIN SO",
+                                              "def f():\n   ", "four five\n"]
 
 
 def test_measure_runs_the_core_and_counts(tmp_path):
@@ -35,9 +38,9 @@ def test_measure_runs_the_core_and_counts(tmp_path):
     nbformat.write(_notebook(), path)
     row = lesson_plan.measure(path, timeout=60)
     assert 0.3 <= row["run_s"] < 10                      # the sleep was timed; the error cell never ran
-    assert row["words"] == 7 and row["exercises"] == 1
+    assert row["words"] == 7 and row["answers"] == 2 and row["code"] == 1
     assert row["minutes"] == pytest.approx(row["run_s"] / 60 + 7 / lesson_plan.WORDS_PER_MINUTE
-                                           + lesson_plan.MINUTES_PER_EXERCISE)
+                                           + 2 * lesson_plan.MINUTES_PER_ANSWER + lesson_plan.MINUTES_PER_CODE_EXERCISE)
     table = lesson_plan.table({"09_fixture": row})
     assert "| `09_fixture.ipynb` (core) |" in table and "**total**" in table
 

@@ -9,7 +9,10 @@ The core of a notebook is every cell before the first markdown heading ``## Goin
 nbclient, which records each cell's start and end (``metadata.execution``); a part's time is
 
     run time (sum over the core's code cells) + words of core prose / WORDS_PER_MINUTE
-    + exercises in the core * MINUTES_PER_EXERCISE
+    + MINUTES_PER_ANSWER per predicted answer + MINUTES_PER_CODE_EXERCISE per code exercise
+
+A solution region whose stub is ``NAME = ...`` lines (``tools/student_edition.py``'s rule) counts
+one predicted answer per name (the recap quiz has ten); any other region is one code exercise.
 
 Run it on a quiet machine: the run time is this machine's; trained models come from
 ``visual.model_cache`` (run the notebooks once first, or the first run includes training).
@@ -26,10 +29,14 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from student_edition import is_solution, solution_regions, stub  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-PARTS = ["01_dilation_receptive_field", "02_output_stride", "03_interpolation", "04_pspnet", "06_recap_quiz"]
-WORDS_PER_MINUTE = 150     # careful reading of technical prose with formulas (not skimming)
-MINUTES_PER_EXERCISE = 3   # read the question, answer or write ~10 lines, run the check once
+PARTS = ["00_start_here", "01_dilation_receptive_field", "02_output_stride", "03_interpolation", "04_pspnet", "06_recap_quiz"]
+WORDS_PER_MINUTE = 150          # careful reading of technical prose with formulas (not skimming)
+MINUTES_PER_ANSWER = 1.5        # read a question, work out one number, run the check
+MINUTES_PER_CODE_EXERCISE = 5   # write ~10-25 lines, run the check, fix once
 GOING_FURTHER = re.compile(r"^##\s+Going further", re.MULTILINE)
 BEGIN, END = "<!-- lesson-plan:begin -->", "<!-- lesson-plan:end -->"
 
@@ -57,6 +64,18 @@ def _seconds(cell: nbformat.NotebookNode) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
+def exercises(cell: nbformat.NotebookNode) -> tuple[int, int]:
+    """(predicted answers, code exercises) in one solution cell."""
+    lines, answers, code = cell.source.splitlines(), 0, 0
+    for begin, end in solution_regions(cell.source, "cell"):
+        stubbed = stub(lines[begin + 1:end], "")
+        if stubbed[0].endswith("# your answer"):
+            answers += len(stubbed)
+        else:
+            code += 1
+    return answers, code
+
+
 def measure(path: Path, timeout: int = 900) -> dict[str, float]:
     """Run one notebook's core; returns its run seconds, prose words, exercises and minutes."""
     nb = core(nbformat.read(path, as_version=4))
@@ -64,24 +83,25 @@ def measure(path: Path, timeout: int = 900) -> dict[str, float]:
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     run = sum(_seconds(c) for c in nb.cells if c.cell_type == "code")
     words = sum(len(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
-    exercises = sum(bool(c.get("metadata", {}).get("nbgrader", {}).get("solution")) for c in nb.cells)
-    minutes = run / 60 + words / WORDS_PER_MINUTE + exercises * MINUTES_PER_EXERCISE
-    return {"run_s": run, "words": words, "exercises": exercises, "minutes": minutes}
+    counts = [exercises(c) for c in nb.cells if is_solution(c)]
+    answers, code = sum(a for a, _ in counts), sum(c for _, c in counts)
+    minutes = run / 60 + words / WORDS_PER_MINUTE + answers * MINUTES_PER_ANSWER + code * MINUTES_PER_CODE_EXERCISE
+    return {"run_s": run, "words": words, "answers": answers, "code": code, "minutes": minutes}
 
 
 def table(rows: dict[str, dict[str, float]]) -> str:
-    lines = ["| part | core cells run (s) | core prose (words) | exercises | minutes |",
-             "| --- | ---: | ---: | ---: | ---: |"]
+    lines = ["| part | core cells run (s) | core prose (words) | answers to predict | code exercises | minutes |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in rows.items():
-        lines.append(f"| `{name}.ipynb` (core) | {r['run_s']:.0f} | {r['words']:.0f} | {r['exercises']:.0f} "
-                     f"| {r['minutes']:.0f} |")
-    total = sum(r["minutes"] for r in rows.values())
-    lines.append(f"| **total** | {sum(r['run_s'] for r in rows.values()):.0f} | "
-                 f"{sum(r['words'] for r in rows.values()):.0f} | "
-                 f"{sum(r['exercises'] for r in rows.values()):.0f} | **{total:.0f}** |")
+        lines.append(f"| `{name}.ipynb` (core) | {r['run_s']:.0f} | {r['words']:.0f} | {r['answers']:.0f} "
+                     f"| {r['code']:.0f} | {r['minutes']:.0f} |")
+    total = {key: sum(r[key] for r in rows.values()) for key in ("run_s", "words", "answers", "code", "minutes")}
+    lines.append(f"| **total** | {total['run_s']:.0f} | {total['words']:.0f} | {total['answers']:.0f} "
+                 f"| {total['code']:.0f} | **{total['minutes']:.0f}** |")
     stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
     lines.append(f"\nMeasured by `make lesson-plan` on {stamp}: run time of the core cells on this machine + "
-                 f"reading at {WORDS_PER_MINUTE} words/min + {MINUTES_PER_EXERCISE} min per exercise.")
+                 f"reading at {WORDS_PER_MINUTE} words/min + {MINUTES_PER_ANSWER} min per predicted answer + "
+                 f"{MINUTES_PER_CODE_EXERCISE} min per code exercise.")
     return "\n".join(lines)
 
 
