@@ -2,7 +2,8 @@
 #   make lab   - set everything up (.venv, package, Jupyter kernel) and open JupyterLab on the course
 #   make test  - set everything up the same way and run every test: unit tests + nbval on every
 #                notebook, then the browser suite (JupyterLab + headless Chromium; `make test-browser`)
-#   make docs  - execute every notebook and build the offline static site in build/docs/
+#   make docs  - execute every notebook, build the offline static site in build/docs/, check it (axe-core too)
+#   make student - write the student edition (solutions replaced by stubs) to build/student/
 #   make bench - run every benchmark against its target, write benchmarks/RESULTS.md (quiet machine!)
 # Variables (override on the command line or in the environment):
 #   PYTHON           Python 3.11+ used to create .venv            (default: python3.11, else python3)
@@ -34,10 +35,11 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 DOCS_DIR := build/docs
+STUDENT_DIR := build/student
 BENCH_ARGS ?=
 
 .PHONY: help setup browser-setup lab test test-unit test-notebooks test-notebook test-browser docs bench \
-        clean-notebooks clean
+        student test-student lesson-plan clean-notebooks clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -68,8 +70,9 @@ browser-setup: ## install Debian's chromium for the browser tests if missing (ro
 	         "will be skipped (install chromium, or set CHROMIUM=/path/to/chromium)"; \
 	fi
 
-test: $(STAMP) browser-setup ## set up, then run every test: unit tests, nbval on every notebook, browser suite
+test: $(STAMP) browser-setup ## set up, then run every test: unit tests, nbval on both editions, browser suite
 	$(VPY) -m pytest tests notebooks $(NBVAL_OPTS) --ignore=tests/browser
+	$(MAKE) --no-print-directory test-student
 	$(VPY) -m pytest tests/browser -p no:randomly
 
 test-unit: $(STAMP) ## unit tests only
@@ -81,10 +84,19 @@ test-notebooks: $(STAMP) ## nbval on every notebook only
 test-notebook: $(STAMP) ## nbval on one notebook: make test-notebook NB=notebooks/01_....ipynb
 	$(VPY) -m pytest $(NB) $(NBVAL_OPTS)
 
+student: $(STAMP) ## write the student edition to build/student/ (solutions -> stubs, outputs cleared)
+	$(VPY) tools/student_edition.py --out $(STUDENT_DIR)
+
+test-student: student ## nbval on the student edition: every notebook runs top to bottom (checks say "not yet")
+	$(VPY) -m pytest $(STUDENT_DIR)/*.ipynb $(NBVAL_OPTS) --rootdir=.
+
+lesson-plan: $(STAMP) ## time the notebooks' core cells, rewrite the lesson-plan table in docs/teaching.md
+	$(VPY) tools/lesson_plan.py --write docs/teaching.md
+
 test-browser: $(STAMP) browser-setup ## browser suite only: sliders in JupyterLab, offline docs (screenshots in test-artifacts/)
 	$(VPY) -m pytest tests/browser -p no:randomly
 
-docs: $(STAMP) browser-setup ## execute every notebook, build the offline HTML site in build/docs/, check it
+docs: $(STAMP) browser-setup ## execute every notebook, build the offline site in build/docs/, check it (offline, axe-core)
 	$(VPY) tools/build_docs.py --out $(DOCS_DIR)
 
 bench: $(STAMP) ## run every benchmark vs its target, write benchmarks/RESULTS.md (BENCH_ARGS=--quick: fast check)

@@ -2,7 +2,7 @@
 
 Every ``explore_*`` function of ``visual/widgets/*.py`` is built once with its default
 arguments (Agg backend), its figure drawn once (as when it is first displayed), then each of
-its controls is set to other values of its range (``Explorer.frame_values``) and back:
+its controls is set to other values of its range (``visual.widgets.controls.control_values``) and back:
 
 * **compute + artist update**: the time of ``control.value = v``, which runs the explorer's
   observer synchronously (pure functions, ``set_data``/``set_text``, ...). The canvas's
@@ -34,6 +34,7 @@ from benchmarks.profiling import describe, profile
 from benchmarks.report import REPO, table
 from benchmarks.suite import Context, Row, Section, Target, benchmark, fmt_stats, fmt_value
 from benchmarks.timing import summarize
+from visual.widgets.controls import control_values
 
 CALLBACK_TARGET = Target("<=", 20.0, "ms")  # benchmarks issue, item 2: compute + artist updates
 DRAW_TARGET = Target("<=", 100.0, "ms")  # benchmarks issue, item 2: including a full canvas draw
@@ -150,9 +151,11 @@ class ExplorerTimes:
 
 def _values(explorer: Any, name: str, frames: int) -> list[Any]:
     try:
-        return list(explorer.frame_values(name, frames))
+        values = control_values(explorer.controls[name], frames)
     except (ValueError, TypeError):
         return []
+    last = len(values) - 1  # at most ``frames`` of them, evenly spaced, ends included
+    return values if last < frames else [values[round(i * last / (frames - 1))] for i in range(frames)]
 
 
 def _ms(fn: Callable[[], object]) -> float:

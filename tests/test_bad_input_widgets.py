@@ -1,6 +1,6 @@
 """Issue 13, widgets area: bad arguments to the explorer machinery raise a clear, named error.
 
-Every public function of ``visual.widgets.core``, ``.animation``, ``.controls`` and
+Every public function of ``visual.widgets.core``, ``.controls``, ``tools/docs_animation.py`` and
 ``visual.plots.core`` is driven with each kind of bad value that applies (wrong type, bool for
 int, zero/negative, NaN/inf, oversized, unknown names) and must raise ``ValueError``/``TypeError`` naming the argument, quickly (a sweep
 of 10**9 steps is refused, not run).
@@ -9,7 +9,9 @@ of 10**9 steps is refused, not run).
 from __future__ import annotations
 
 import math
+import sys
 import time
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -17,8 +19,11 @@ import numpy as np
 import pytest
 
 from visual.plots.core import get_axes
-from visual.widgets import animation, controls, core
+from visual.widgets import controls, core
 from visual.widgets.core import Explorer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/ is not a package
+import docs_animation as animation  # noqa: E402
 
 NAN, INF = math.nan, math.inf
 
@@ -63,7 +68,7 @@ for kind, value in [("unknown", "gif"), ("case", "PNG"), ("int", 3), ("bool", Tr
                   "frame_format"))
 for kind, value in [("unknown", "nope"), ("int", 3), ("bool", True), ("list", ["k"])]:
     CASES.append((f"to_jshtml-control-{kind}", lambda e, v=value: animation.to_jshtml(e, v), "control"))
-    CASES.append((f"frame_values-control-{kind}", lambda e, v=value: e.frame_values(v), "control"))
+    CASES.append((f"frame_values-control-{kind}", lambda e, v=value: animation.frame_values(e, v), "control"))
 for kind, value in NOT_AN_EXPLORER:
     CASES.append((f"sweep-explorer-{kind}", lambda e, v=value: core.sweep(v), "explorer"))
     CASES.append((f"finish_explorer-explorer-{kind}", lambda e, v=value: core.finish_explorer(v), "explorer"))

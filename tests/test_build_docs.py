@@ -46,7 +46,7 @@ def test_aligned_environment_renders_line_by_line():
 def test_links_point_to_pages_and_external_links_become_text():
     markup = ('<p><a href="https://ipywidgets.readthedocs.io">ipywidgets</a>, '
               '<a href="02_output_stride.ipynb#3.-Cost">cost</a>, <code>01_dilation.ipynb</code>, '
-              '<code>09_missing.ipynb</code>, <a href="#local">here</a></p>')
+              '<code>09_missing.ipynb</code>, <a href="#local">here</a>, <a href="../docs/teaching.md">guide</a></p>')
     out = build_docs.rewrite_links(markup, {"01_dilation.html", "02_output_stride.html"})
     assert 'ipywidgets <span class="offline-link">(https://ipywidgets.readthedocs.io)</span>' in out
     assert 'href="https://' not in out
@@ -54,6 +54,7 @@ def test_links_point_to_pages_and_external_links_become_text():
     assert '<a href="01_dilation.html"><code>01_dilation.ipynb</code></a>' in out
     assert "<code>09_missing.ipynb</code>" in out and "09_missing.html" not in out
     assert '<a href="#local">here</a>' in out
+    assert 'guide <span class="offline-link">(in the repository: docs/teaching.md)</span>' in out
 
 
 def _rendered(cells):
@@ -153,3 +154,58 @@ def test_common_tex_that_mathtext_lacks_is_rewritten(tex):
     math = build_docs.MathRenderer()
     out = math(tex, display=False)
     assert math.failed == [] and math.rendered == 1 and out.startswith('<img class="math"')
+
+
+def test_solutions_fold_behind_a_show_solution_toggle():
+    from nbformat.v4 import new_code_cell
+
+    source = ('def rf(layers):\n    """Doc stays."""\n    ### BEGIN SOLUTION\n    total_marker = 1\n'
+              "    return total_marker\n    ### END SOLUTION\n\nprint(rf([3]))")
+    page = _rendered([new_code_cell(source, metadata={"nbgrader": {"solution": True, "grade_id": "01-x"}})])
+    assert page.body.count('<details class="solution"><summary>Show solution</summary>') == 1
+    shown, hidden = page.body.split("<details", 1)
+    assert "Doc stays." in shown and "total_marker" not in shown
+    hidden, after = hidden.split("</details>", 1)
+    assert hidden.count("total_marker") == 2 and "print" in after
+    assert "BEGIN SOLUTION" not in page.body and "VISUALSOLUTION" not in page.body
+    top = _rendered([new_code_cell("### BEGIN SOLUTION\nanswer_marker = 31\n### END SOLUTION",
+                                   metadata={"nbgrader": {"solution": True, "grade_id": "01-y"}})])
+    assert top.body.count("<summary>Show solution</summary>") == 1 and "VISUALSOLUTION" not in top.body
+    assert top.body.split("<details")[0].count("answer_marker") == 0 and "answer_marker" in top.body
+
+
+def test_figures_get_their_description_as_alt_text_and_scrub_bars_a_label(tmp_path):
+    import matplotlib.pyplot as plt
+    from nbformat.v4 import new_code_cell, new_output
+
+    import docs_a11y
+
+    with plt.ioff():
+        fig, axes = plt.subplots(1, 2)
+    fig.suptitle("Receptive field $r$")
+    axes[0].set_title("growth")
+    axes[0].set_xlabel("layer")
+    assert docs_a11y.describe_figure(fig) == "Figure: Receptive field r; panel 1: growth (x: layer)"
+    plt.close(fig)
+    png = base64.b64encode(b"\x89PNG fake").decode()
+    image = new_output("display_data", data={"image/png": png, "text/plain": "Figure: a <c>"})
+    page = _rendered([new_code_cell("plot()", outputs=[image])])
+    assert f'<img alt="Figure: a &lt;c&gt;" src="data:image/png;base64,{png}"' in page.body
+    scrub = ('<img id="_anim_img1"><input id="_anim_slider1" type="range">'
+             '<form title="Repetition mode" aria-label="Repetition mode" action="#n" name="_anim_loop_select1">')
+    assert docs_a11y.label_scrub_bar(scrub, "x") == (
+        '<img alt="Frame of the x" id="_anim_img1"><input aria-label="Frame of the x" id="_anim_slider1" type="range">'
+        '<form title="Repetition mode" aria-label="Repetition mode of animation 1" action="#n" name="_anim_loop_select1">')
+    (tmp_path / "p.html").write_text('<img alt="ok" src="a"><img src="b"><img alt="" src="c">'
+                                     f'<img alt="{docs_a11y.NBCONVERT_PLACEHOLDER}" src="d">')
+    assert docs_a11y.images_without_alt(tmp_path / "p.html") == ["b", "c", "d"]
+
+
+def test_tracebacks_lose_their_colours_for_contrast():
+    from nbformat.v4 import new_code_cell, new_output
+
+    error = new_output("error", ename="ValueError", evalue="bad",
+                       traceback=["\x1b[38;5;28mCell\x1b[0m In[3], line 1", "\x1b[31mValueError\x1b[0m: bad"])
+    page = _rendered([new_code_cell("raise ValueError('bad')", outputs=[error])])
+    assert "ValueError" in page.body and "Cell In[3]" in page.body
+    assert "ansi-" not in page.body and "color: rgb" not in page.body

@@ -1,4 +1,4 @@
-"""`sweep`, `freeze_layout`, `finish_explorer` and the docs-mode display of an `Explorer`."""
+"""`sweep`, `freeze_layout` and `finish_explorer` (the docs display: tests/test_docs_animation.py)."""
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -6,10 +6,7 @@ import numpy as np
 import pytest
 
 from visual import sweep
-from visual.widgets import animation
 from visual.widgets.core import Explorer, finish_explorer, freeze_layout
-
-X = np.linspace(0.0, 1.0, 20)
 
 
 def _explorer(callback):
@@ -53,38 +50,6 @@ def test_sweep_rejects_bad_arguments():
         sweep({})
     with pytest.raises(TypeError, match="explorer"):
         sweep(["not a widget"])
-
-
-def _slope_explorer():
-    with plt.ioff():
-        fig, ax = plt.subplots(figsize=(3, 2), dpi=100)
-    (line,) = ax.plot(X, 3 * X)
-    slider = widgets.IntSlider(value=3, min=1, max=9, step=2, description="slope")
-    slider.observe(lambda change: line.set_ydata(change["new"] * X), names="value")
-    return Explorer(widget=widgets.VBox([slider]), controls={"k": slider}, fig=fig, update=lambda: None)
-
-
-def test_display_switches_to_the_animation_in_docs_mode(monkeypatch):
-    import IPython.display
-
-    from visual.widgets import core
-
-    shown = []
-    monkeypatch.setattr(core, "display", lambda obj: shown.append(obj))
-    explorer = _slope_explorer()
-    monkeypatch.delenv(animation.DOCS_ENV_VAR, raising=False)
-    assert not animation.docs_mode() and not explorer.displayed
-    explorer._ipython_display_()
-    assert explorer.displayed and shown[-1] is explorer.widget
-    monkeypatch.setenv(animation.DOCS_ENV_VAR, "1")
-    assert animation.docs_mode()
-    explorer._ipython_display_()
-    assert isinstance(shown[-1], IPython.display.HTML)
-    assert shown[-1].data.count('"data:image/png;base64,') == 5 and "visual-explorer-animation" in shown[-1].data
-    # released from pyplot, so the inline backend cannot show it again as a stray static image
-    assert explorer.fig.number not in plt.get_fignums()
-    explorer.controls["k"].value = 5                           # still live for the sweep cell
-    np.testing.assert_array_equal(explorer.fig.axes[0].lines[0].get_ydata(), 5 * X)
 
 
 def _legend_figure(loc="best"):

@@ -3,9 +3,11 @@
     python tools/build_docs.py                      # all of notebooks/*.ipynb -> build/docs/
     python tools/build_docs.py --out /tmp/site notebooks/01_dilation_receptive_field.ipynb
 
-Each notebook is executed (nbclient) with ``VISUAL_DOCS=1`` and the inline backend, so every
-displayed ``visual`` explorer renders as a scrub-bar animation (``visual.widgets.animation``)
-instead of live widgets. nbconvert's ``HTMLExporter`` (the ``basic`` template, inside this
+Each notebook is executed (nbclient) with the inline backend and a first cell, added here and
+left off the page, that runs ``docs_animation.install()``: every displayed ``visual`` explorer
+then renders as a scrub-bar animation (``tools/docs_animation.py``) instead of live widgets.
+Each solution region (nbgrader's ``### BEGIN SOLUTION`` lines) is folded behind a "Show
+solution" ``<details>`` toggle. nbconvert's ``HTMLExporter`` (the ``basic`` template, inside this
 site's own small page shell) renders the cells; its ``TagRemovePreprocessor`` drops cells tagged
 ``remove-cell`` (the CI sweep cells). ``OfflinePreprocessor`` keeps every page self-contained:
 maths is typeset here with matplotlib's mathtext as SVG images (no MathJax CDN), matplotlib's
@@ -15,7 +17,10 @@ references anything off the site:
 
 * statically: no attribute, stylesheet or script of any page points outside the site;
 * in headless Chromium with every network request blocked: each page with an animation
-  loads, makes no request, and moving the scrub bar changes the frame shown.
+  loads, makes no request, and moving the scrub bar changes the frame shown;
+* accessibility (``docs_a11y``): axe-core on every page finds no "serious" or "critical"
+  violation, and every image has alt text (a figure's is made of its titles and axis labels);
+  the counts by impact go to ``test-artifacts/axe-docs.json``.
 
 The index page is the course map of ``00_start_here.ipynb`` with links to the pages.
 """
@@ -45,20 +50,26 @@ from tqdm.auto import tqdm
 from traitlets.config import Config
 
 import headless_chromium
-from docs_check import (EXTERNAL, check_animation_offline, check_site_in_browser,  # noqa: F401 (re-exported)
-                        external_references, site_size)
+from docs_check import (EXTERNAL, browser_checks, check_animation_offline,  # noqa: F401 (re-exported)
+                        check_site_in_browser, external_references, site_size)
 from docs_math import MathRenderer, markdown_to_html, stash_maths, unstash_maths
-from visual.widgets.animation import DOCS_ENV_VAR, offline_jshtml
+from docs_a11y import label_scrub_bar
+from docs_animation import offline_jshtml
+from docs_solutions import fold_solutions, unfold_solutions
+from student_edition import BEGIN, END
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "build" / "docs"
+AXE_REPORT = ROOT / "test-artifacts" / "axe-docs.json"
 NOTEBOOK_DIR = ROOT / "notebooks"
 COURSE_MAP_NOTEBOOK = "00_start_here.ipynb"
 SITE_TITLE = "The geometry of semantic-segmentation networks"
 REMOVE_TAG = "remove-cell"    # cells the pages (and a student edition) leave out: the CI sweeps
 CELL_TIMEOUT_S = 900          # notebook 04 trains for ~90 s in one cell on a laptop CPU
-INLINE_BACKEND = "%matplotlib inline"
-WIDGET_BACKEND = re.compile(r"^[ \t]*%matplotlib[ \t]+(widget|ipympl)[ \t]*$", re.MULTILINE)
+# Every %matplotlib line is commented out in the copy that runs: the setup cell selects the inline
+# backend once, because each %matplotlib call drops the formatters registered for Figure.
+MATPLOTLIB_MAGIC = re.compile(r"^([ \t]*)(%matplotlib\b.*)$", re.MULTILINE)
+INLINE_BACKEND = r"\1# \2  (docs: the inline backend is set by the setup cell)"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_REPR = re.compile(r"^[A-Z]\w*\((children|value|toolbar|layout|options|description)=")
 WIDGET_NOTE = ('<p class="widget-note">Interactive widget: run this notebook in JupyterLab '
@@ -73,23 +84,36 @@ def builds_explorer(nb: nbformat.NotebookNode) -> bool:
                for cell in nb.cells)
 
 
-def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
-    """Run a notebook for the docs: inline figures, explorers as animations (``VISUAL_DOCS=1``).
+DOCS_SETUP = ("%matplotlib inline\n"
+              f"import sys\nsys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+              "import docs_a11y, docs_animation\ndocs_animation.install()\ndocs_a11y.install_figure_alt()")
 
-    The notebook on disk is not changed; ``%matplotlib widget`` becomes ``%matplotlib inline`` in
-    the copy that runs, and widget state is not stored (it would need a widget CDN to show).
+
+def execute(path: Path, timeout: int = CELL_TIMEOUT_S) -> nbformat.NotebookNode:
+    """Run a notebook for the docs: inline figures, explorers as animations (``DOCS_SETUP``).
+
+    The notebook on disk is not changed; in the copy that runs, ``%matplotlib`` lines become
+    comments (the setup cell selects the inline backend), and widget state is not stored (it would need a widget CDN to show).
+    The added first cell is removed again after the run (and execution counts shifted back).
     """
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("widgets", None)
     sources = {}
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type == "code" and WIDGET_BACKEND.search(cell.source):
+        if cell.cell_type == "code" and MATPLOTLIB_MAGIC.search(cell.source):
             sources[index] = cell.source
-            cell.source = WIDGET_BACKEND.sub(INLINE_BACKEND, cell.source)
-    os.environ[DOCS_ENV_VAR] = "1"           # inherited by the kernel nbclient starts
+            cell.source = MATPLOTLIB_MAGIC.sub(INLINE_BACKEND, cell.source)
     os.environ.pop("MPLBACKEND", None)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(DOCS_SETUP))
     NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=False,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb.cells.pop(0)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and cell.get("execution_count"):
+            cell.execution_count -= 1
+            for output in cell.outputs:
+                if output.get("execution_count"):
+                    output.execution_count -= 1
     for index, source in sources.items():    # the page shows the code as the student runs it
         nb.cells[index].source = source
     return nb
@@ -110,6 +134,8 @@ def rewrite_links(markup: str, pages: set[str]) -> str:
             shown = html.escape(html.unescape(href))
             return f'{text} <span class="offline-link">({shown})</span>'
         path, hash_, fragment = href.partition("#")
+        if path.startswith("../"):  # a repository file outside notebooks/ (e.g. the teacher's guide)
+            return f'{text} <span class="offline-link">(in the repository: {html.escape(path[3:])})</span>'
         if not path.endswith(".ipynb"):
             return match.group(0)
         target = f"{Path(path).stem}.html" + (hash_ + fragment)
@@ -148,8 +174,12 @@ def offline_output(output: dict[str, Any], math: MathRenderer, rendered: dict[st
         plain = _text(data.get("text/plain", ""))
         if not plain or WIDGET_REPR.match(plain):
             output["data"] = data = nbformat.from_dict({"text/html": WIDGET_NOTE})
+    image = next((kind for kind in ("image/png", "image/jpeg") if kind in data), None)
+    if image and "text/html" not in data:  # the figure's description (docs_a11y) as its alt text
+        alt = html.escape(_text(data.get("text/plain", "")).strip() or "Figure", quote=True)
+        data["text/html"] = f'<img alt="{alt}" src="data:{image};base64,{_text(data[image]).strip()}">'
     if "text/html" in data:
-        data["text/html"] = offline_jshtml(_text(data["text/html"]))
+        data["text/html"] = label_scrub_bar(offline_jshtml(_text(data["text/html"])))
     elif "text/markdown" in data:
         data["text/markdown"] = stash_maths(_text(data["text/markdown"]), math, rendered)
     elif "text/latex" in data:
@@ -157,19 +187,26 @@ def offline_output(output: dict[str, Any], math: MathRenderer, rendered: dict[st
     return output
 
 
+ANSI_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 class OfflinePreprocessor(Preprocessor):
-    """Maths to SVG (via tokens), outputs offline: run by ``HTMLExporter`` after TagRemove."""
+    """Maths to SVG (via tokens), solutions folded, outputs offline: run by ``HTMLExporter`` after TagRemove."""
 
     def __init__(self, math: MathRenderer, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.math = math
         self.rendered: dict[str, str] = {}
+        self.folded: list[str] = []
 
     def preprocess_cell(self, cell: Any, resources: dict, index: int) -> tuple[Any, dict]:
         if cell.cell_type == "markdown":
             cell.source = stash_maths(cell.source, self.math, self.rendered)
         elif cell.cell_type == "code":
+            if BEGIN in cell.source or END in cell.source:
+                cell.source = fold_solutions(cell.source, f"cell {index}", self.folded)
             cell.outputs = [offline_output(o, self.math, self.rendered) for o in cell.get("outputs", [])]
+            for output in cell.outputs:  # IPython's 256-colour tracebacks fail contrast on the error background
+                if output.get("output_type") == "error":
+                    output.traceback = [ANSI_COLOUR.sub("", line) for line in output.traceback]
         return cell, resources
 
 
@@ -203,7 +240,7 @@ def render_notebook(nb: nbformat.NotebookNode, stem: str, math: MathRenderer,
     exporter.register_preprocessor(offline, enabled=True)
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))  # the exporter edits cells: work on a copy
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"path": str(path)}})
-    body = unstash_maths(body, offline.rendered)
+    body = unfold_solutions(unstash_maths(body, offline.rendered), offline.folded)
     return Page(stem, notebook_title(nb, stem), body, body.count('class="visual-explorer-animation"'))
 
 
@@ -225,7 +262,7 @@ def page_html(title: str, body: str, nav: str, footer: str) -> str:
 {pygments_css}</style>
 </head>
 <body>
-<header class="site"><a class="brand" href="index.html">{html.escape(SITE_TITLE)}</a><nav>{nav}</nav></header>
+<header class="site"><a class="brand" href="index.html">{html.escape(SITE_TITLE)}</a><nav aria-label="Course">{nav}</nav></header>
 <main>
 {body}
 <footer class="site">{footer}</footer>
@@ -272,7 +309,7 @@ def build_site(notebooks: list[Path], out: Path, *, executed: dict[str, nbformat
         nav = '<a href="index.html">Course map</a>'
         nav += f' <a href="{previous}.html">&larr; {previous}</a>' if previous else ""
         nav += f' <a href="{following}.html">{following} &rarr;</a>' if following else ""
-        pager = ('<nav class="pager">'
+        pager = ('<nav class="pager" aria-label="Previous and next page">'
                  + (f'<a href="{previous}.html">&larr; previous</a>' if previous else "<span></span>")
                  + (f'<a href="{following}.html">next &rarr;</a>' if following else "<span></span>")
                  + "</nav>")
@@ -331,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
         if reason:
             print(f"warning: offline browser check skipped: {reason}")
         else:
-            problems += check_site_in_browser(args.out)
+            problems += browser_checks(args.out, AXE_REPORT)
     size = site_size(args.out)
     (args.out / "build.json").write_text(json.dumps({**summary, "bytes": size}, indent=1))
     if problems:

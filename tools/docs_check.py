@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import headless_chromium
+from docs_a11y import axe_site
 
-__all__ = ["EXTERNAL", "external_references", "check_animation_offline", "check_site_in_browser", "site_size"]
+__all__ = ["EXTERNAL", "external_references", "check_animation_offline", "check_site_in_browser", "browser_checks",
+           "site_size"]
 
 EXTERNAL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)   # http://, https://, //host
 SAFE_SCHEMES = ("data:", "#", "mailto:", "javascript:")
@@ -156,6 +158,22 @@ def check_site_in_browser(site: Path, browser: Any | None = None) -> list[str]:
         else:
             print(f"  {name}: offline OK, scrub bar changes the frame ({result['frames']} frames)")
     return problems
+
+
+def browser_checks(site: Path, axe_report: Path) -> list[str]:
+    """Offline scrub-bar check + axe-core (no serious/critical violation, alt on every image)."""
+    from playwright.sync_api import sync_playwright  # test extra
+
+    with sync_playwright() as playwright:
+        browser = headless_chromium.launch(playwright)
+        try:
+            problems = check_site_in_browser(site, browser)
+            summary, axe_problems = axe_site(site, browser, axe_report)
+        finally:
+            browser.close()
+    print(f"  axe-core: violations by impact {summary['violations']} (nodes {summary['nodes']}); "
+          f"report {axe_report}")
+    return problems + axe_problems
 
 
 def site_size(site: Path) -> int:

@@ -12,11 +12,9 @@ from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.figure
-import matplotlib.pyplot as plt
-from IPython.display import HTML, display
+from IPython.display import display
 
 from visual.checks import check_int
-from visual.widgets import animation
 from visual.widgets.controls import control_values
 
 __all__ = ["Explorer", "sweep", "freeze_layout", "finish_explorer"]
@@ -44,19 +42,9 @@ class Explorer:
     state: dict[str, Any] = field(default_factory=dict)
     displayed: bool = field(default=False, repr=False, compare=False)
 
-    def frame_values(self, control: str | None = None, frames: int = animation.DOCS_FRAMES) -> list[Any]:
-        """The values the docs animation visits (``animation.frame_values``)."""
-        return animation.frame_values(self, control, frames)
-
     def _ipython_display_(self) -> None:
         self.displayed = True
-        if not animation.docs_mode():
-            display(self.widget)
-            return
-        display(HTML(animation.to_jshtml(self)))
-        # Inline backend: an open figure would be drawn again by the next plotting cell.
-        if self.fig is not None:
-            plt.close(self.fig)
+        display(self.widget)
 
 
 def _check_figure(fig: Any, name: str = "fig") -> matplotlib.figure.Figure:

@@ -1,8 +1,10 @@
-"""Docs rendering of an explorer: scrub-bar animations made with matplotlib's HTMLWriter."""
+"""Docs rendering of an explorer (tools/docs_animation.py): scrub-bar animations made with HTMLWriter."""
 
 import base64
 import io
 import re
+import sys
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.image as mpimg
@@ -10,8 +12,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from visual.widgets import animation
 from visual.widgets.core import Explorer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))  # tools/ is not a package
+import docs_animation as animation  # noqa: E402
 
 X = np.linspace(0.0, 1.0, 20)
 FRAME = re.compile(r'frames\[(\d+)\] = "data:image/png;base64,([^"]+)"')
@@ -64,30 +68,30 @@ def test_docs_control_prefers_sliders():
 
 def test_frame_values_cover_the_range_ends_included():
     explorer, _ = _slope_explorer()
-    assert explorer.frame_values(frames=8) == [1, 3, 5, 7, 9]   # only five stops exist
-    assert explorer.frame_values(frames=3) == [1, 3, 5, 9]       # ends, middle, and the value 3
+    assert animation.frame_values(explorer, frames=8) == [1, 3, 5, 7, 9]   # only five stops exist
+    assert animation.frame_values(explorer, frames=3) == [1, 3, 5, 9]       # ends, middle, and the value 3
     explorer.controls["k"].value = 5
     assert animation.frame_values(explorer, frames=3) == [1, 5, 9]
     floats = Explorer(widget=None, controls={"s": widgets.FloatSlider(value=0.3, min=0.0, max=1.0, step=0.1)},
                       fig=None, update=lambda: None)
-    assert floats.frame_values(frames=3) == pytest.approx([0.0, 0.3, 0.5, 1.0])
+    assert animation.frame_values(floats, frames=3) == pytest.approx([0.0, 0.3, 0.5, 1.0])
     drop = widgets.Dropdown(options=list("abcdefghij"), value="c")
-    assert Explorer(widget=None, controls={"d": drop}, fig=None,
-                    update=lambda: None).frame_values(frames=4) == ["a", "c", "d", "g", "j"]
+    assert animation.frame_values(Explorer(widget=None, controls={"d": drop}, fig=None, update=lambda: None),
+                                  frames=4) == ["a", "c", "d", "g", "j"]
     check = Explorer(widget=None, controls={"c": widgets.Checkbox(value=True)}, fig=None,
                      update=lambda: None)
-    assert check.frame_values() == [False, True]
+    assert animation.frame_values(check) == [False, True]
     window = Explorer(widget=None, controls={"w": widgets.IntRangeSlider(value=(2, 4), min=0, max=8)},
                       fig=None, update=lambda: None)
-    assert window.frame_values(frames=3) == [(0, 0), (0, 4), (0, 8)]
+    assert animation.frame_values(window, frames=3) == [(0, 0), (0, 4), (0, 8)]
 
 
 def test_frame_values_reject_bad_arguments():
     explorer, _ = _slope_explorer()
     with pytest.raises(ValueError, match="frames"):
-        explorer.frame_values(frames=1)
+        animation.frame_values(explorer, frames=1)
     with pytest.raises(ValueError, match="control must be one of"):
-        explorer.frame_values("nope")
+        animation.frame_values(explorer, "nope")
 
 
 def test_to_jshtml_frames_show_each_slider_value():
@@ -169,3 +173,31 @@ def test_to_jshtml_rejects_bad_arguments():
     with pytest.raises(ValueError, match="no figure"):
         animation.to_jshtml(Explorer(widget=None, controls=explorer.controls, fig=None, update=lambda: None))
     assert explorer.controls["k"].value == 3
+
+
+def test_install_makes_explorers_display_as_animations(monkeypatch):
+    """The docs kernel's hook (IPython's public formatter registry) wins over ``_ipython_display_``."""
+    import IPython.display
+    from IPython.core.formatters import DisplayFormatter
+
+    shown = []
+    monkeypatch.setattr(animation, "display", lambda obj: shown.append(obj))
+    explorer, _ = _slope_explorer()
+
+    class Shell:
+        display_formatter = DisplayFormatter()
+
+    assert Shell.display_formatter.format(explorer) == ({}, {})   # handled by _ipython_display_...
+    assert not shown and explorer.displayed                       # ...which displays the live widget
+    explorer.displayed = False
+    animation.install(Shell())
+    assert Shell.display_formatter.format(explorer) == ({}, {})
+    assert explorer.displayed and isinstance(shown[-1], IPython.display.HTML)
+    assert shown[-1].data.count('"data:image/png;base64,') == 5 and "visual-explorer-animation" in shown[-1].data
+    # released from pyplot, so the inline backend cannot show it again as a stray static image
+    assert explorer.fig.number not in plt.get_fignums()
+    explorer.controls["k"].value = 5                              # still live for the sweep cell
+    np.testing.assert_array_equal(explorer.fig.axes[0].lines[0].get_ydata(), 5 * X)
+    with pytest.raises(RuntimeError, match="IPython kernel"):
+        animation.install()                                       # no shell running in pytest
+

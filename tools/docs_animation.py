@@ -1,33 +1,36 @@
 """An explorer as an offline scrub-bar animation, for the static docs (``tools/build_docs.py``).
 
 Each frame is drawn by the explorer's own callback and grabbed with matplotlib's ``HTMLWriter``.
-With ``VISUAL_DOCS=1`` (set by the docs builder) an ``Explorer`` displays as this animation.
+This is docs machinery, not teaching code, so it lives in ``tools/``: the docs builder runs
+``install()`` in a first cell it adds to each notebook, which registers ``display_animation`` for
+``Explorer`` with IPython's public ``ipython_display_formatter.for_type`` hook (a registered
+printer wins over the object's own ``_ipython_display_``), so ``visual`` knows nothing of it.
 """
 
 from __future__ import annotations
 
 import html
 import io
-import os
 import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import matplotlib.figure
 from matplotlib.animation import HTMLWriter
 
+import matplotlib.pyplot as plt
+from IPython.display import HTML, display
+
+from docs_a11y import label_scrub_bar
 from visual.checks import check_choice, check_float, check_int
 from visual.widgets.controls import control_values
+from visual.widgets.core import Explorer
 
-if TYPE_CHECKING:  # pragma: no cover - typing only (core imports this module)
-    from visual.widgets.core import Explorer
+__all__ = ["install", "display_animation", "offline_jshtml", "docs_control", "frame_values",
+           "pick_frame_format", "to_jshtml"]
 
-__all__ = ["docs_mode", "offline_jshtml", "docs_control", "frame_values", "pick_frame_format",
-           "to_jshtml"]
-
-DOCS_ENV_VAR = "VISUAL_DOCS"  # "1": an Explorer displays as the static animation
 DOCS_FRAMES = 8  # frames per docs animation: enough to see the trend, pages stay small
 MAX_FRAMES = 60  # each frame is a full-figure image in the page
 DOCS_INTERVAL_MS = 600  # delay between frames (ms): slow enough to read the numbers
@@ -50,9 +53,28 @@ ICON_TEXT = {  # Font Awesome icon -> text glyph, backward and forward buttons i
 }
 
 
-def docs_mode() -> bool:
-    """Whether explorers display as static animations (``VISUAL_DOCS=1``, set by the docs builder)."""
-    return os.environ.get(DOCS_ENV_VAR, "") == "1"
+def install(shell: Any = None) -> None:
+    """Make every ``Explorer`` displayed from now on in this IPython kernel a docs animation.
+
+    Args:
+        shell: the running ``InteractiveShell``; ``None``: ``IPython.get_ipython()``.
+    """
+    if shell is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    if shell is None:
+        raise RuntimeError("install() needs a running IPython kernel (the docs builder's first cell)")
+    shell.display_formatter.ipython_display_formatter.for_type(Explorer, display_animation)
+
+
+def display_animation(explorer: Explorer) -> None:
+    """Display an explorer as its scrub-bar animation (``to_jshtml``), then release its figure."""
+    explorer.displayed = True
+    display(HTML(to_jshtml(explorer)))
+    # Inline backend: an open figure would be drawn again by the next plotting cell.
+    if explorer.fig is not None:
+        plt.close(explorer.fig)
 
 
 def offline_jshtml(markup: str) -> str:
@@ -82,7 +104,7 @@ def _controls(explorer: Any) -> Mapping[str, Any]:
     return controls
 
 
-def docs_control(explorer: "Explorer") -> str:
+def docs_control(explorer: Explorer) -> str:
     """The control the docs animation scrubs: the first slider, else the first with options, else the first.
 
     Raises:
@@ -110,13 +132,13 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _pick_control(explorer: "Explorer", control: str | None) -> str:
+def _pick_control(explorer: Explorer, control: str | None) -> str:
     if control is None:
         return docs_control(explorer)
     return check_choice(control, "control", sorted(_controls(explorer)))
 
 
-def frame_values(explorer: "Explorer", control: str | None = None, frames: int = DOCS_FRAMES) -> list[Any]:
+def frame_values(explorer: Explorer, control: str | None = None, frames: int = DOCS_FRAMES) -> list[Any]:
     """The values the docs animation visits: ``frames`` points over one control's range.
 
     Args:
@@ -177,7 +199,7 @@ def _format_value(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def to_jshtml(explorer: "Explorer", control: str | None = None, *, frames: int = DOCS_FRAMES,
+def to_jshtml(explorer: Explorer, control: str | None = None, *, frames: int = DOCS_FRAMES,
               interval_ms: float = DOCS_INTERVAL_MS, dpi: float = DOCS_DPI,
               frame_format: str | None = None) -> str:
     """Render an explorer as an offline scrub-bar animation: one ``grab_frame()`` per ``frame_values``.
@@ -224,8 +246,8 @@ def to_jshtml(explorer: "Explorer", control: str | None = None, *, frames: int =
                     writer.grab_frame()
         finally:
             widget.value = original
-        markup = offline_jshtml(path.read_text(encoding="utf-8"))
-    label = getattr(widget, "description", "") or name
+        label = getattr(widget, "description", "") or name
+        markup = label_scrub_bar(offline_jshtml(path.read_text(encoding="utf-8")), f"animation over {label}")
     caption = (f"<figcaption>Scrub <b>{html.escape(str(label))}</b> from "
                f"{html.escape(_format_value(values[0]))} to {html.escape(_format_value(values[-1]))} "
                f"({len(values)} frames, opening on the notebook's value "
