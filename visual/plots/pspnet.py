@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib import patheffects
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -135,11 +136,10 @@ def windows_per_cell(in_size: int, bin_size: int) -> np.ndarray:
 
 @dataclass
 class PyramidBinsArtists:
-    """The photo, the overlap overlay and the window outlines (black rim, white line)."""
+    """The photo, the overlap overlay and the window outlines (white lines with a black rim)."""
 
     photo: AxesImage
     overlay: AxesImage
-    rim: PolyCollection
     outline: PolyCollection
     output_stride: int
 
@@ -149,8 +149,8 @@ def draw_pyramid_bins(ax: Axes, image: Any, *, output_stride: int = 8) -> Pyrami
     overlay lies above the outlines, so that one shared cell (8 px at 512 px) stays visible."""
     artists = PyramidBinsArtists(
         ax.imshow(image_hwc(image)), ax.imshow(np.zeros((1, 1, 4)), interpolation="nearest", zorder=3),
-        ax.add_collection(PolyCollection([], facecolors="none", edgecolors="black", linewidths=2.0)),
-        ax.add_collection(PolyCollection([], facecolors="none", edgecolors="white", linewidths=0.8)),
+        ax.add_collection(PolyCollection([], facecolors="none", edgecolors="white", linewidths=0.8, path_effects=[
+            patheffects.withStroke(linewidth=2.0, foreground="black")])),
         check_int(output_stride, "output_stride", minimum=1, maximum=64))
     handles = [Patch(facecolor=colour, edgecolor="black", label=f"cell in {count} windows")
                for count, colour in OVERLAP_COLOURS.items()]
@@ -175,7 +175,6 @@ def update_pyramid_bins(artists: PyramidBinsArtists, bin_size: int, feature_size
     artists.overlay.set_extent((-half, feature[1] * stride - half, feature[0] * stride - half, -half))
     polygons = [[(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
                 for x0, y0, w, h in bin_window_boxes(feature, bin_size, stride)]
-    artists.rim.set_verts(polygons)
     artists.outline.set_verts(polygons)
     per_axis = windows_per_cell(feature[1], bin_size)  # along one row
     shared = int((per_axis > 1).sum())
@@ -191,11 +190,8 @@ def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = N
     """Draw over an image the windows each output of a ``b x b`` pyramid bin averages.
 
     Args:
-        image: ``(3, H, W)`` or ``(H, W, 3)``.
-        bin_size: 1 to ``MAX_BIN``.
-        feature_size: cells of the feature map; ``None``: ``ceil(H / output_stride)``.
-        output_stride: input pixels per feature cell.
-        ax: where to draw; ``None``: a new figure.
+        image: ``(3, H, W)`` or ``(H, W, 3)``; ``bin_size``: 1 to ``MAX_BIN``; ``ax``: ``None`` for a new figure.
+        feature_size: cells of the feature map; ``None``: ``ceil(H / output_stride)``, the input pixels per cell.
 
     Returns:
         The Axes; cells in two windows are orange, in four red.
@@ -218,9 +214,7 @@ def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins:
     Args:
         features: one ``(C', b, b)`` tensor per bin (``pyramid_features(model, x)[i][0]``).
         image: ``(3, H, W)`` or ``(H, W, 3)``.
-        bins: the bin sizes.
-        feature_size: layer4's ``(h, w)``.
-        align_corners: of the upsampling.
+        bins, feature_size, align_corners: the bin sizes, layer4's ``(h, w)``, the upsampling's flag.
         fig: where to draw; ``None``: a new figure.
 
     Returns:
@@ -237,8 +231,7 @@ def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins:
     vmin = min(float(n.min()) for n in norms)  # one colour scale for all bins, stretched to their range
     vmax = max(max(float(n.max()) for n in norms), vmin + 1e-6)
     # feature cell (i, j) sits on input pixel (i * sy, j * sx) (align_corners geometry, 8 at 8k+1 sizes)
-    sy = (height - 1) / max(feature_size[0] - 1, 1)
-    sx = (width - 1) / max(feature_size[1] - 1, 1)
+    sy, sx = ((side - 1) / max(n - 1, 1) for side, n in zip((height, width), feature_size))
     cells = (-sx / 2, (feature_size[1] - 0.5) * sx, (feature_size[0] - 0.5) * sy, -sy / 2)
     for i, (size, norm) in enumerate(zip(bins, norms)):
         up = F.interpolate(norm[None, None], size=feature_size, mode="bilinear",
@@ -270,17 +263,24 @@ def _bar_label(ax: Axes, x: float, y: float) -> Text:
     return ax.text(x, y, "", va="center", fontsize="small")
 
 
+def _paired_bars(ax: Axes, names: Sequence[str], widths: tuple[Any, Any], colours: tuple[str, str],
+                 labels: tuple[str, str], edge: str = "white") -> tuple[Any, Any, np.ndarray, float]:
+    """Two horizontal bars per name, top to bottom (the first hatched); returns both, the rows, the height."""
+    y, height = np.arange(len(names)), 0.38
+    first = ax.barh(y - height / 2, widths[0], height, color=colours[0], hatch="//", edgecolor="white",
+                    label=labels[0])
+    second = ax.barh(y + height / 2, widths[1], height, color=colours[1], edgecolor=edge, label=labels[1])
+    ax.set_yticks(y, list(names))
+    ax.invert_yaxis()
+    ax.legend(loc="lower right", fontsize="small")
+    return first, second, y, height
+
+
 def draw_part_costs(ax: Axes, parts: Sequence[str]) -> BarsArtists:
     """Empty bars of the parameter share (hatched) and the FLOP share of each part."""
-    y, height = np.arange(len(parts)), 0.38
-    params = ax.barh(y - height / 2, np.zeros(len(parts)), height, color=PARAMS_COLOUR, label="parameters",
-                     hatch="//", edgecolor="white")
-    flops = ax.barh(y + height / 2, np.zeros(len(parts)), height, color=FLOPS_COLOUR, label="FLOPs (forward)",
-                    edgecolor="white")
-    ax.set_yticks(y, list(parts))
-    ax.invert_yaxis()
+    params, flops, y, height = _paired_bars(ax, parts, (np.zeros(len(parts)),) * 2, (PARAMS_COLOUR, FLOPS_COLOUR),
+                                            ("parameters", "FLOPs (forward)"))
     ax.set(xlim=(0, 110), xlabel="share of the whole network (%)")
-    ax.legend(loc="lower right", fontsize="small")
     return BarsArtists(params, [_bar_label(ax, 0, yy - height / 2) for yy in y], flops,
                        [_bar_label(ax, 0, yy + height / 2) for yy in y])
 
@@ -333,17 +333,12 @@ def update_size_bars(artists: BarsArtists, sides: Sequence[int], title: str) -> 
 
 def draw_gradient_norms(ax: Axes, main: Mapping[str, float], aux: Mapping[str, float]) -> BarsArtists:
     """Fixed bars of ``||g_main||`` per part and bars for ``||alpha g_aux||`` (log scale, zero drawn at a floor)."""
-    parts, y, height = list(main), np.arange(len(main)), 0.38
     positive = [v for v in [*main.values(), *aux.values()] if v > 0] or [1.0]
     floor = min(positive) / 10  # bars of zero gradient are drawn down to this floor
-    fixed = ax.barh(y - height / 2, [max(main[p], floor) for p in parts], height, color=PARAMS_COLOUR, hatch="//",
-                    edgecolor="white", label="main loss: ||g_main||")
-    bars = ax.barh(y + height / 2, [floor] * len(parts), height, color=AUX_COLOUR, edgecolor="black",
-                   label="auxiliary loss: ||alpha g_aux||")
-    ax.set_yticks(y, parts)
-    ax.invert_yaxis()
+    fixed, bars, _, _ = _paired_bars(ax, list(main), ([max(v, floor) for v in main.values()], [floor] * len(main)),
+                                     (PARAMS_COLOUR, AUX_COLOUR),
+                                     ("main loss: ||g_main||", "auxiliary loss: ||alpha g_aux||"), edge="black")
     ax.set(xscale="log", xlim=(floor, max(positive) * 3), xlabel="gradient L2 norm (log scale)")
-    ax.legend(loc="lower right", fontsize="small")
     return BarsArtists(bars, [], fixed, [], floor)
 
 
