@@ -42,6 +42,7 @@ def test_pyramid_bins_plot_draws_windows_and_overlaps():
     np.testing.assert_array_equal(overlay[..., 3] > 0, window_coverage(9, 6) > 1)
     assert len(ax.collections[-1].get_paths()) == 36
     assert "9x9" in ax.get_title() and ax.get_xlabel() == "x (input pixels)"
+    assert ax.images[1].get_zorder() > ax.collections[-1].get_zorder()  # shared cells stay visible over outlines
     tiled = plot_pyramid_bins(load_sample_image(473), 6)
     assert not tiled.images[1].get_array()[..., 3].any()  # 60 / 6 tiles: nothing shaded
 
@@ -80,6 +81,14 @@ def test_architecture_diagram_labels_come_from_the_trace():
         assert expected in texts, expected
     assert sum(t in ("bin 1", "bin 3") for t in texts) == 2
     assert len(ax.patches) == 1 + 6 + 2 + 1 + 1 + 1 + 1  # input, 6 stages, 2 bins, concat, head, aux, output
+    from matplotlib.text import Annotation
+
+    arrows = [t for t in ax.texts if isinstance(t, Annotation)]
+    # input -> conv1 ... -> layer4 (6), layer4 -> bins -> concat (2 x 2), ONE identity arrow into concat,
+    # concat -> head, head -> output, layer3 -> aux head; no second layer4 -> concat/head arrow
+    assert len(arrows) == 6 + 4 + 1 + 1 + 1 + 1
+    assert sum("identity" in t for t in texts) == 1
+    assert min(t.get_fontsize() for t in ax.texts if t.get_text()) >= 11  # readable on a projector
 
 
 def test_pyramid_bins_update_moves_the_artists_it_was_given():
@@ -90,7 +99,7 @@ def test_pyramid_bins_update_moves_the_artists_it_was_given():
     _, ax = plt.subplots()
     artists = draw_pyramid_bins(ax, torch.rand(3, 65, 65))
     update_pyramid_bins(artists, 6, 9)  # 9 cells, 6 bins: windows overlap (hand maths: 3 shared cells)
-    assert len(artists.outline.get_paths()) == 36 and len(artists.rim.get_paths()) == 36
+    assert len(artists.outline.get_paths()) == 36
     np.testing.assert_array_equal(artists.overlay.get_array()[..., 3] > 0, window_coverage(9, 6) > 1)
     assert "3 cells per axis in 2 windows" in ax.get_title()
     update_pyramid_bins(artists, 2, 60, side=(473, 473))

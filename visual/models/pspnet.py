@@ -238,7 +238,7 @@ def pspnet_loss(outputs: Mapping[str, torch.Tensor], target: torch.Tensor, aux_w
     Args:
         outputs: the model's dict, ``"out"`` (and optionally ``"aux"``) of shape ``(N, K, H, W)``.
         target: int64 class indices ``(N, H, W)``, in ``[0, K)`` or ``ignore_index``.
-        aux_weight: alpha (paper Sec. 4: 0.4), ``>= 0``.
+        aux_weight: alpha, ``>= 0`` (paper Sec. 4 and Table 2: 0.4 is best).
         ignore_index: label of pixels counted in neither term (semseg: 255).
 
     Returns:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
+from matplotlib import patheffects
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -23,97 +24,77 @@ from visual.models.pspnet import MAX_BIN, adaptive_pool_windows
 from visual.plots.core import get_axes
 from visual.plots.segmentation import image_hwc
 
-__all__ = ["ARCHITECTURE_NODES", "plot_pspnet_architecture", "bin_window_boxes", "window_coverage",
-           "PyramidBinsArtists", "draw_pyramid_bins", "update_pyramid_bins", "plot_pyramid_bins",
-           "plot_pyramid_features", "BarsArtists", "draw_part_costs", "update_part_costs", "plot_part_costs",
-           "draw_size_bars", "update_size_bars", "draw_gradient_norms", "update_gradient_norms"]
+__all__ = ["plot_pspnet_architecture", "bin_window_boxes", "window_coverage", "windows_per_cell", "PyramidBinsArtists",
+           "draw_pyramid_bins", "update_pyramid_bins", "plot_pyramid_bins", "plot_pyramid_features", "BarsArtists",
+           "draw_part_costs", "update_part_costs", "plot_part_costs", "draw_size_bars", "update_size_bars",
+           "draw_gradient_norms", "update_gradient_norms"]
 
-OVERLAP_COLOURS = {2: (1.0, 0.55, 0.0, 0.55), 4: (0.85, 0.0, 0.0, 0.65)}  # cells in 2 / 4 windows
+OVERLAP_COLOURS = {2: (1.0, 0.55, 0.0, 0.8), 4: (0.85, 0.0, 0.0, 0.85)}  # cells in 2 / 4 windows
 PARAMS_COLOUR, FLOPS_COLOUR, AUX_COLOUR = "#3b528b", "#5ec962", "#fde725"
-
-
-# (trace row name, short label, column, row offset, part) of each box in the architecture diagram
-ARCHITECTURE_NODES = (
-    ("backbone.conv1", "conv1", 1, 0.0, "backbone"),
-    ("backbone.maxpool", "maxpool", 2, 0.0, "backbone"),
-    ("backbone.layer1", "layer1", 3, 0.0, "backbone"),
-    ("backbone.layer2", "layer2", 4, 0.0, "backbone"),
-    ("backbone.layer3", "layer3", 5, 0.0, "backbone"),
-    ("backbone.layer4", "layer4", 6, 0.0, "backbone"),
-    ("ppm", "concat", 8, 0.0, "ppm"),
-    ("head", "head", 9, 0.0, "head"),
-    ("aux_head", "aux head\n(training)", 7.0, -4.3, "aux_head"),
-)
 PART_COLOURS = {"input": "#d9d9d9", "backbone": "#3b528b", "ppm": "#5ec962", "head": "#21918c",
                 "aux_head": "#b5de2b", "output": "#d9d9d9"}
-PART_TEXT = {"backbone": "white", "head": "white"}  # dark boxes get white text
-BOX_WIDTH = 0.78
-BRANCH_SPACING = 1.55  # vertical distance between pyramid branches in the diagram
+# (trace row name, label, column, row, part) of each box of the diagram; the pyramid branches go in column 7
+NODES = (*((f"backbone.{name}", name, i + 1, 0.0, "backbone")
+           for i, name in enumerate(("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4"))),
+         ("ppm", "concat", 8, 0.0, "ppm"), ("head", "head", 9, 0.0, "head"),
+         ("aux_head", "aux head\n(training)", 6.4, -4.3, "aux_head"))
+BOX_WIDTH, BRANCH_SPACING = 0.84, 1.55  # box width and vertical distance between pyramid branches
+LABEL_FONT, NOTE_FONT = 13, 11  # points: readable on a projector at the notebook's 14 x 6.5 inches
+ARROW = {"arrowstyle": "->", "color": "0.25", "lw": 1.3}
 
 
 def plot_pspnet_architecture(trace: Any, *, ax: Axes | None = None) -> Axes:
     """A block diagram of PSPNet, one box per stage labelled ``H x W x C``, from ``visual.trace(model)``."""
-    ax = get_axes(ax, (14.0, 6.0))
+    ax = get_axes(ax, (14.0, 6.5))
     height, width = trace.input_size
     branches = sorted((name for name in trace if name.count(".") == 2 and name.startswith("ppm.stages.")),
                       key=lambda n: int(n.split(".")[2]))  # the b x b output of each branch
-
-    def box_height(side: int) -> float:
-        return 0.45 + 2.2 * (side / height) ** 0.5
-
+    offsets = [((len(branches) - 1) / 2 - i) * BRANCH_SPACING for i in range(len(branches))]  # bin 1 on top
     boxes: dict[str, tuple[float, float, float]] = {}
 
     def draw(key: str, x: float, y: float, side: tuple[int, int], channels: int, label: str, part: str) -> None:
-        h = box_height(side[0])
+        h = 0.45 + 2.2 * (side[0] / height) ** 0.5
         ax.add_patch(FancyBboxPatch((x - BOX_WIDTH / 2, y - h / 2), BOX_WIDTH, h, boxstyle="round,pad=0.02",
                                     facecolor=PART_COLOURS[part], edgecolor="black", lw=1.0))
-        ax.text(x, y, label, ha="center", va="center", fontsize="small", color=PART_TEXT.get(part, "black"))
-        ax.text(x, y - h / 2 - 0.12, f"{side[0]}x{side[1]}\nx{channels}", ha="center", va="top", fontsize="x-small")
+        ax.text(x, y, label, ha="center", va="center", fontsize=LABEL_FONT,
+                color="white" if part in ("backbone", "head") else "black")
+        ax.text(x, y - h / 2 - 0.1, f"{side[0]}x{side[1]}\nx{channels}", ha="center", va="top", fontsize=NOTE_FONT)
         boxes[key] = (x, y, h)
 
-    def arrow(a: str, b: str, text: str = "") -> None:
+    def arrow(a: str, b: str) -> None:
         (xa, ya, _), (xb, yb, _) = boxes[a], boxes[b]
-        ax.annotate("", xy=(xb - BOX_WIDTH / 2, yb), xytext=(xa + BOX_WIDTH / 2, ya),
-                    arrowprops={"arrowstyle": "->", "color": "0.25", "lw": 1.0})
-        if text:
-            ax.text((xa + xb) / 2, (ya + yb) / 2 + 0.15, text, ha="center", va="bottom", fontsize="x-small")
+        ax.annotate("", xy=(xb - BOX_WIDTH / 2, yb), xytext=(xa + BOX_WIDTH / 2, ya), arrowprops=ARROW)
 
     draw("input", 0, 0.0, (height, width), 3, "image", "input")
     previous = "input"
-    for name, label, column, row, part in ARCHITECTURE_NODES:
-        if name not in trace:
-            continue
-        r = trace[name]
-        draw(name, column, row, r.size, r.channels, label, part)
-        if name not in ("aux_head", "ppm"):
-            arrow(previous, name)
-            previous = name
-    offsets = [((len(branches) - 1) / 2 - i) * BRANCH_SPACING for i in range(len(branches))]  # bin 1 on top
+    for name, label, column, row, part in NODES:
+        if name in trace:
+            draw(name, column, row, trace[name].size, trace[name].channels, label, part)
+            if name != "aux_head":
+                if name != "ppm":  # the concatenation's inputs are drawn below
+                    arrow(previous, name)
+                previous = name
     for branch, offset in zip(branches, offsets):
-        r = trace[branch]
-        draw(branch, 7, offset, r.size, r.channels, f"bin {r.size[0]}", "ppm")
+        draw(branch, 7, offset, trace[branch].size, trace[branch].channels, f"bin {trace[branch].size[0]}", "ppm")
         arrow("backbone.layer4", branch)
         arrow(branch, "ppm")
-    if "ppm" in boxes:
-        # the identity path, above the branches: layer4's features are concatenated unchanged
+    if "ppm" in boxes:  # the one identity path, above the branches: layer4 is concatenated unchanged
         (x4, y4, h4), (xc, yc, hc) = boxes["backbone.layer4"], boxes["ppm"]
-        top = max(offsets, default=0.0) + 0.9
-        ax.plot([x4, x4, xc], [y4 + h4 / 2, top, top], color="0.25", lw=1.0)
-        ax.annotate("", xy=(xc, yc + hc / 2), xytext=(xc, top),
-                    arrowprops={"arrowstyle": "->", "color": "0.25", "lw": 1.0})
-        ax.text((x4 + xc) / 2, top + 0.08, "identity (layer4 features)", ha="center", va="bottom",
-                fontsize="x-small")
-        arrow("ppm", "head")
-        ax.text(7.5, min(offsets, default=0.0) - 0.95, "branch: adaptive avg-pool to b x b, 1x1 conv, BN, ReLU;\n"
-                "bilinear upsampling back to layer4's size", ha="center", va="top", fontsize="x-small")
-    draw("output", 10.4, 0.0, (height, width), trace["head"].channels, "output", "output")
-    arrow("head", "output", "bilinear\nupsampling")
+        top = max(offsets, default=0.0) + 1.0
+        ax.plot([x4, x4, xc], [y4 + h4 / 2, top, top], color="0.25", lw=ARROW["lw"])
+        ax.annotate("", xy=(xc, yc + hc / 2), xytext=(xc, top), arrowprops=ARROW)
+        ax.text((x4 + xc) / 2, top + 0.08, "identity: layer4 itself", ha="center", va="bottom", fontsize=NOTE_FONT)
+        ax.text(8.7, min(offsets, default=0.0) - 1.05, "each branch: adaptive avg-pool to b x b, 1x1 conv, BN, "
+                "ReLU,\nbilinear upsampling back to layer4's size", ha="center", va="top", fontsize=NOTE_FONT)
+    draw("output", 10.5, 0.0, (height, width), trace["head"].channels, "output", "output")
+    arrow("head", "output")
+    (xh, yh, _), (xo, _, _) = boxes["head"], boxes["output"]
+    ax.text((xh + xo) / 2, yh + 0.15, "bilinear\nupsampling", ha="center", va="bottom", fontsize=NOTE_FONT)
     if "aux_head" in boxes:
         (xa, ya, _), (x3, y3, h3) = boxes["aux_head"], boxes["backbone.layer3"]
-        ax.annotate("", xy=(xa - BOX_WIDTH / 2, ya), xytext=(x3, y3 - h3 / 2 - 0.5),
-                    arrowprops={"arrowstyle": "->", "color": "0.25", "lw": 1.0, "ls": "--"})
-    ax.set(xlim=(-0.7, 11.0), ylim=(-5.6, 3.9), aspect="auto",
-           title=f"PSPNet at {height}x{width}: every size from visual.trace (H x W x channels)")
+        ax.annotate("", xy=(xa - BOX_WIDTH / 2, ya), xytext=(x3, y3 - h3 / 2 - 0.7), arrowprops={**ARROW, "ls": "--"})
+    ax.set(xlim=(-0.6, 11.1), ylim=(-5.7, 4.1), aspect="auto")
+    ax.set_title(f"PSPNet at {height}x{width}: every size from visual.trace (H x W x channels)", fontsize=LABEL_FONT)
     ax.axis("off")
     return ax
 
@@ -141,34 +122,36 @@ def window_coverage(feature_size: int | tuple[int, int], bin_size: int) -> np.nd
         >>> window_coverage(5, 2)[0].tolist()
         [1, 1, 2, 1, 1]
     """
-    h, w = as_size(feature_size, "feature_size")
-    rows, cols = np.zeros(h, dtype=int), np.zeros(w, dtype=int)
-    for start, end in adaptive_pool_windows(h, bin_size):
-        rows[start:end] += 1
-    for start, end in adaptive_pool_windows(w, bin_size):
-        cols[start:end] += 1
+    rows, cols = (windows_per_cell(n, bin_size) for n in as_size(feature_size, "feature_size"))
     return rows[:, None] * cols[None, :]  # (h, w)
+
+
+def windows_per_cell(in_size: int, bin_size: int) -> np.ndarray:
+    """How many pooling windows hold each of ``in_size`` cells along one axis: ``(in_size,)`` ints."""
+    counts = np.zeros(in_size, dtype=int)
+    for start, end in adaptive_pool_windows(in_size, bin_size):
+        counts[start:end] += 1
+    return counts
 
 
 @dataclass
 class PyramidBinsArtists:
-    """The photo, the overlap overlay and the window outlines (black rim, white line)."""
+    """The photo, the overlap overlay and the window outlines (white lines with a black rim)."""
 
     photo: AxesImage
     overlay: AxesImage
-    rim: PolyCollection
     outline: PolyCollection
     output_stride: int
 
 
 def draw_pyramid_bins(ax: Axes, image: Any, *, output_stride: int = 8) -> PyramidBinsArtists:
-    """Draw the photo and empty window artists; :func:`update_pyramid_bins` fills them."""
-    artists = PyramidBinsArtists(ax.imshow(image_hwc(image)), ax.imshow(np.zeros((1, 1, 4)), interpolation="nearest"),
-                                 ax.add_collection(PolyCollection([], facecolors="none", edgecolors="black",
-                                                                  linewidths=3.0)),
-                                 ax.add_collection(PolyCollection([], facecolors="none", edgecolors="white",
-                                                                  linewidths=1.4)),
-                                 check_int(output_stride, "output_stride", minimum=1, maximum=64))
+    """Draw the photo and empty window artists; :func:`update_pyramid_bins` fills them. The overlap
+    overlay lies above the outlines, so that one shared cell (8 px at 512 px) stays visible."""
+    artists = PyramidBinsArtists(
+        ax.imshow(image_hwc(image)), ax.imshow(np.zeros((1, 1, 4)), interpolation="nearest", zorder=3),
+        ax.add_collection(PolyCollection([], facecolors="none", edgecolors="white", linewidths=0.8, path_effects=[
+            patheffects.withStroke(linewidth=2.0, foreground="black")])),
+        check_int(output_stride, "output_stride", minimum=1, maximum=64))
     handles = [Patch(facecolor=colour, edgecolor="black", label=f"cell in {count} windows")
                for count, colour in OVERLAP_COLOURS.items()]
     ax.legend(handles=handles, loc="upper right", fontsize="small", framealpha=0.85)
@@ -192,16 +175,14 @@ def update_pyramid_bins(artists: PyramidBinsArtists, bin_size: int, feature_size
     artists.overlay.set_extent((-half, feature[1] * stride - half, feature[0] * stride - half, -half))
     polygons = [[(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
                 for x0, y0, w, h in bin_window_boxes(feature, bin_size, stride)]
-    artists.rim.set_verts(polygons)
     artists.outline.set_verts(polygons)
-    windows = adaptive_pool_windows(feature[0], bin_size)
-    overlap = sum(max(0, a_end - b_start) for (_, a_end), (b_start, _) in zip(windows, windows[1:]))
-    verdict = "windows tile the map" if not overlap else f"{overlap} cells per axis in 2 windows"
-    shown = ", ".join(f"[{s}, {e})" for s, e in windows[:6]) + (", ..." if bin_size > 6 else "")
+    per_axis = windows_per_cell(feature[1], bin_size)  # along one row
+    shared = int((per_axis > 1).sum())
     ax = artists.photo.axes
     ax.set(xlim=(-0.5, width - 0.5), ylim=(height - 0.5, -0.5))
-    ax.set_title(f"input {height} px -> layer4 {feature[0]}x{feature[1]}, bin {bin_size}x{bin_size}: {verdict}\n"
-                 f"windows (cells): {shown}", fontsize="medium")
+    ax.set_title(f"{height} px, layer4 {feature[0]}x{feature[1]}, bin {bin_size}x{bin_size}:\n"
+                 + (f"{shared} cells per axis in {'2' if per_axis.max() == 2 else '2 or more'} windows" if shared
+                    else "windows tile the map"), fontsize="medium")
 
 
 def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = None, output_stride: int = 8,
@@ -209,11 +190,8 @@ def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = N
     """Draw over an image the windows each output of a ``b x b`` pyramid bin averages.
 
     Args:
-        image: ``(3, H, W)`` or ``(H, W, 3)``.
-        bin_size: 1 to ``MAX_BIN``.
-        feature_size: cells of the feature map; ``None``: ``ceil(H / output_stride)``.
-        output_stride: input pixels per feature cell.
-        ax: where to draw; ``None``: a new figure.
+        image: ``(3, H, W)`` or ``(H, W, 3)``; ``bin_size``: 1 to ``MAX_BIN``; ``ax``: ``None`` for a new figure.
+        feature_size: cells of the feature map; ``None``: ``ceil(H / output_stride)``, the input pixels per cell.
 
     Returns:
         The Axes; cells in two windows are orange, in four red.
@@ -236,9 +214,7 @@ def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins:
     Args:
         features: one ``(C', b, b)`` tensor per bin (``pyramid_features(model, x)[i][0]``).
         image: ``(3, H, W)`` or ``(H, W, 3)``.
-        bins: the bin sizes.
-        feature_size: layer4's ``(h, w)``.
-        align_corners: of the upsampling.
+        bins, feature_size, align_corners: the bin sizes, layer4's ``(h, w)``, the upsampling's flag.
         fig: where to draw; ``None``: a new figure.
 
     Returns:
@@ -255,8 +231,7 @@ def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins:
     vmin = min(float(n.min()) for n in norms)  # one colour scale for all bins, stretched to their range
     vmax = max(max(float(n.max()) for n in norms), vmin + 1e-6)
     # feature cell (i, j) sits on input pixel (i * sy, j * sx) (align_corners geometry, 8 at 8k+1 sizes)
-    sy = (height - 1) / max(feature_size[0] - 1, 1)
-    sx = (width - 1) / max(feature_size[1] - 1, 1)
+    sy, sx = ((side - 1) / max(n - 1, 1) for side, n in zip((height, width), feature_size))
     cells = (-sx / 2, (feature_size[1] - 0.5) * sx, (feature_size[0] - 0.5) * sy, -sy / 2)
     for i, (size, norm) in enumerate(zip(bins, norms)):
         up = F.interpolate(norm[None, None], size=feature_size, mode="bilinear",
@@ -288,17 +263,24 @@ def _bar_label(ax: Axes, x: float, y: float) -> Text:
     return ax.text(x, y, "", va="center", fontsize="small")
 
 
+def _paired_bars(ax: Axes, names: Sequence[str], widths: tuple[Any, Any], colours: tuple[str, str],
+                 labels: tuple[str, str], edge: str = "white") -> tuple[Any, Any, np.ndarray, float]:
+    """Two horizontal bars per name, top to bottom (the first hatched); returns both, the rows, the height."""
+    y, height = np.arange(len(names)), 0.38
+    first = ax.barh(y - height / 2, widths[0], height, color=colours[0], hatch="//", edgecolor="white",
+                    label=labels[0])
+    second = ax.barh(y + height / 2, widths[1], height, color=colours[1], edgecolor=edge, label=labels[1])
+    ax.set_yticks(y, list(names))
+    ax.invert_yaxis()
+    ax.legend(loc="lower right", fontsize="small")
+    return first, second, y, height
+
+
 def draw_part_costs(ax: Axes, parts: Sequence[str]) -> BarsArtists:
     """Empty bars of the parameter share (hatched) and the FLOP share of each part."""
-    y, height = np.arange(len(parts)), 0.38
-    params = ax.barh(y - height / 2, np.zeros(len(parts)), height, color=PARAMS_COLOUR, label="parameters",
-                     hatch="//", edgecolor="white")
-    flops = ax.barh(y + height / 2, np.zeros(len(parts)), height, color=FLOPS_COLOUR, label="FLOPs (forward)",
-                    edgecolor="white")
-    ax.set_yticks(y, list(parts))
-    ax.invert_yaxis()
+    params, flops, y, height = _paired_bars(ax, parts, (np.zeros(len(parts)),) * 2, (PARAMS_COLOUR, FLOPS_COLOUR),
+                                            ("parameters", "FLOPs (forward)"))
     ax.set(xlim=(0, 110), xlabel="share of the whole network (%)")
-    ax.legend(loc="lower right", fontsize="small")
     return BarsArtists(params, [_bar_label(ax, 0, yy - height / 2) for yy in y], flops,
                        [_bar_label(ax, 0, yy + height / 2) for yy in y])
 
@@ -351,17 +333,12 @@ def update_size_bars(artists: BarsArtists, sides: Sequence[int], title: str) -> 
 
 def draw_gradient_norms(ax: Axes, main: Mapping[str, float], aux: Mapping[str, float]) -> BarsArtists:
     """Fixed bars of ``||g_main||`` per part and bars for ``||alpha g_aux||`` (log scale, zero drawn at a floor)."""
-    parts, y, height = list(main), np.arange(len(main)), 0.38
     positive = [v for v in [*main.values(), *aux.values()] if v > 0] or [1.0]
     floor = min(positive) / 10  # bars of zero gradient are drawn down to this floor
-    fixed = ax.barh(y - height / 2, [max(main[p], floor) for p in parts], height, color=PARAMS_COLOUR, hatch="//",
-                    edgecolor="white", label="main loss: ||g_main||")
-    bars = ax.barh(y + height / 2, [floor] * len(parts), height, color=AUX_COLOUR, edgecolor="black",
-                   label="auxiliary loss: ||alpha g_aux||")
-    ax.set_yticks(y, parts)
-    ax.invert_yaxis()
+    fixed, bars, _, _ = _paired_bars(ax, list(main), ([max(v, floor) for v in main.values()], [floor] * len(main)),
+                                     (PARAMS_COLOUR, AUX_COLOUR),
+                                     ("main loss: ||g_main||", "auxiliary loss: ||alpha g_aux||"), edge="black")
     ax.set(xscale="log", xlim=(floor, max(positive) * 3), xlabel="gradient L2 norm (log scale)")
-    ax.legend(loc="lower right", fontsize="small")
     return BarsArtists(bars, [], fixed, [], floor)
 
 
