@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import torch
 
+from visual.class_info import class_palette
 from visual.label_upsampling import toy_label_map, upsample_segmentation
 from visual.plots.label_upsampling import draw_class_map, label_colours, plot_class_map, update_class_map
 
@@ -28,3 +29,12 @@ def test_update_keeps_colours_and_marks_invented_classes():
     rgba = torch.as_tensor(artists.image.get_array())
     assert torch.allclose(rgba[0, 0].double(), torch.tensor(label_colours(range(21))[0], dtype=torch.float64))
     assert any(t.get_text().endswith("(invented)") for t in ax.get_legend().get_texts())
+
+
+def test_label_colours_are_the_qualitative_voc_palette():
+    palette = class_palette("voc2012").double() / 255.0  # (21, 3)
+    colours = label_colours(range(21))
+    for cid in (0, 8, 15):
+        assert torch.allclose(torch.tensor(colours[cid][:3], dtype=torch.float64), palette[cid])
+    assert len({colours[c] for c in range(21)}) == 21  # every class its own colour
+    assert label_colours([300])[300] == (0.5, 0.5, 0.5, 1.0)  # beyond the palette: grey

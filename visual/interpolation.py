@@ -81,7 +81,10 @@ def source_coordinates(out_size: int, in_size: int, align_corners: bool, scale_f
             ``False``: ``src = (i + 0.5) * scale - 0.5`` (edges meet), ``scale = in_size / out_size``.
         scale_factor: ``F.interpolate``'s factor; if given, ``scale = 1 / scale_factor``.
         dtype: ``torch.float64`` (default) or ``torch.float32``.
-        raw: the bare formula; else where PyTorch reads (clamped to ``[0, in_size - 1]``, ``i`` if sizes agree).
+        raw: the bare formula; else the position whose value PyTorch returns (``i`` if sizes agree). PyTorch
+            clamps the coordinate below at 0 only and guards the upper neighbour (``min(index0 + 1,
+            in_size - 1)``), so a read beyond ``in_size - 1`` returns the last sample: reported here as
+            ``in_size - 1``.
 
     Returns:
         Tensor of shape ``(out_size,)`` on the CPU.
@@ -125,7 +128,8 @@ def linear_weights(out_size: int, in_size: int, align_corners: bool, scale_facto
                    *, dtype: torch.dtype | None = None, device: torch.device | str | None = None) -> LinearWeights:
     """The two neighbours of every output sample of 1-D linear interpolation, and their weights.
 
-    ``index0 = min(floor(src), in_size - 1)``, ``index1 = min(index0 + 1, in_size - 1)``,
+    ``src = max(src, 0)`` (clamped below only), ``index0 = min(floor(src), in_size - 1)``,
+    ``index1 = min(index0 + 1, in_size - 1)`` (the upper guard),
     ``weight1 = clamp(src - index0, 0, 1)``, ``weight0 = 1 - weight1``.
 
     Args:

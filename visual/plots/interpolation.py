@@ -316,14 +316,15 @@ def draw_feature_alignment(ax: Axes) -> AlignmentArtists:
 
 
 def update_feature_alignment(artists: AlignmentArtists, in_size: int, output_stride: int, align_corners: bool) -> None:
-    """One stem per feature, at height ``landed - stride * i`` (pixels)."""
+    """One stem per feature at its drift, ``landed - stride * i`` (pixels; positive: moved right/down,
+    notebook 02's sign)."""
     drift = feature_drift(in_size, output_stride, align_corners).tolist()
     worst = max(abs(d) for d in drift)
     artists.stems.set_segments([[(i, 0.0), (i, d)] for i, d in enumerate(drift)])
     artists.heads.set_data(list(range(len(drift))), drift)
     limit = max(1.0, 1.15 * worst)
     artists.ax.set(xlim=(-1, len(drift)), ylim=(-limit, limit), xlabel="feature index i",
-                   ylabel=f"landed \u2212 {output_stride}\u00b7i (px)")
+                   ylabel=f"drift: landed \u2212 {output_stride}\u00b7i\n(px, + = moved right)")
     artists.ax.set_title(f"{in_size} px \u2192 {len(drift)} features (stride {output_stride}), "
                          f"align_corners={align_corners}:\nfeatures land up to {worst:.2f} px from where they "
                          "were computed")

@@ -1,4 +1,4 @@
-"""Pictures of PASCAL VOC label maps (notebook 03, section 6): one colour per class id, kept across maps."""
+"""Pictures of PASCAL VOC label maps (notebook 03, section 5): one colour per class id, kept across maps."""
 
 from __future__ import annotations
 
@@ -6,25 +6,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import matplotlib
 import numpy as np
 import torch
 from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
 from visual.checks import check_tensor
+from visual.class_info import class_palette
 from visual.label_upsampling import VOC_CLASSES
 from visual.plots.core import get_axes
-from visual.plots.interpolation import ANNOTATE_MAX_CELLS, SEQUENTIAL_CMAP, plot_data
+from visual.plots.interpolation import ANNOTATE_MAX_CELLS, plot_data
 
 __all__ = ["label_colours", "ClassMapArtists", "draw_class_map", "update_class_map", "plot_class_map"]
 
 
 def label_colours(class_ids: Sequence[int]) -> dict[int, tuple[float, float, float, float]]:
-    """One colour per class id, evenly spread along the (greyscale-safe) cividis map."""
-    cmap = matplotlib.colormaps[SEQUENTIAL_CMAP]
-    ids = sorted(set(int(i) for i in class_ids))
-    return {cid: cmap(k / max(len(ids) - 1, 1)) for k, cid in enumerate(ids)}
+    """One colour per class id: PASCAL VOC's own qualitative palette (``class_palette("voc2012")``),
+    as a matplotlib ``ListedColormap``; ids beyond it (bilinear on labels can make them) are grey."""
+    cmap = ListedColormap(class_palette("voc2012").numpy() / 255.0, name="voc2012")  # (21, 3) RGB in [0, 1]
+    return {cid: cmap(cid) if 0 <= cid < cmap.N else (0.5, 0.5, 0.5, 1.0)
+            for cid in sorted(set(int(i) for i in class_ids))}
 
 
 @dataclass
