@@ -200,6 +200,8 @@ def draw_gridding(ax: Axes, kernel_size: int, dilations: Sequence[int], **kwargs
                       **kwargs)
     ax.set_xlabel("input column offset (pixels)")
     ax.set_ylabel("input row offset (pixels)")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))  # offsets are whole pixels
     artists = GriddingArtists(ax, image)
     update_gridding(artists, kernel_size, dilations)
     return artists
@@ -225,7 +227,8 @@ def plot_gridding(kernel_size: int, dilations: Sequence[int], *, ax: Axes | None
     """Count map of dilated ``k x k`` convs (rates first layer first): paths from each input pixel to
     one output; holes (pixels inside the receptive field that never reach the output) are white."""
     ax = get_axes(ax, figsize=(4.5, 4.5))
-    draw_gridding(ax, kernel_size, dilations, **kwargs)
+    artists = draw_gridding(ax, kernel_size, dilations, **kwargs)
+    ax.figure.colorbar(artists.image, ax=ax, label="paths to the output", ticks=MaxNLocator(integer=True))
     return ax
 
 
