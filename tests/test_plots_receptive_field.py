@@ -96,6 +96,10 @@ def test_plot_gridding_marks_holes_as_missing():
     assert holes.sum() == 169 - 49  # 13 x 13 field, only the 7 x 7 even offsets are reached
     assert "120 of 169 pixels are holes" in ax.get_title() and "violated" in ax.get_title()
     assert "no holes" in plot_gridding(3, [1, 2, 5]).get_title()
+    ticks = ax.get_xticks()
+    assert np.array_equal(ticks, np.round(ticks))  # whole-pixel offsets only
+    colorbars = [a for a in ax.figure.axes if a is not ax]
+    assert len(colorbars) == 1 and "paths" in colorbars[0].get_ylabel()
 
 
 def test_plot_receptive_field_growth_one_line_per_stack():
@@ -103,6 +107,13 @@ def test_plot_receptive_field_growth_one_line_per_stack():
     assert [line.get_label() for line in ax.get_lines()] == ["3x3", "dilated"]
     np.testing.assert_array_equal(ax.get_lines()[1].get_ydata(), [3, 7, 15])
     assert ax.get_legend() is not None and "pixels" in ax.get_ylabel()
+
+
+def test_plot_receptive_field_growth_flags_a_curve_hidden_under_another():
+    ax = plot_receptive_field_growth({"strided": [3, 7, 15], "3x3": [3, 5, 7], "dilated": [3, 7, 15]})
+    lines = ax.get_lines()
+    assert [line.get_linestyle() for line in lines] == ["-", "-", "--"]
+    assert "= strided" in lines[2].get_label() and lines[0].get_label() == "strided"
 
 
 def test_plot_effective_receptive_field_box_matches_trace():

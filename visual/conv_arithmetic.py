@@ -2,7 +2,8 @@
 
 Sources: PyTorch's ``nn.Conv2d`` / ``nn.MaxPool2d`` docs ("Shape") for the output size; Dumoulin &
 Visin (2016), Sec. 5.1, for the effective kernel; Araujo et al. (2019), Distill, Eq. 1-2, for the
-receptive-field recurrence; Wang et al. (2018), WACV, Sec. 3.3.2, for gridding and the HDC rule.
+receptive-field recurrence; Wang et al. (2018), WACV, section "Hybrid Dilated Convolution (HDC)", for
+gridding and the HDC rule.
 """
 
 from __future__ import annotations
@@ -216,7 +217,7 @@ def has_holes(kernel_size: int, dilations: Sequence[int]) -> bool:
 
 
 def hdc_max_distance(dilations: Sequence[int]) -> int:
-    """``M_2`` of the Hybrid Dilated Convolution rule (Wang et al. 2018, Sec. 3.3.2).
+    """``M_2`` of the Hybrid Dilated Convolution rule (Wang et al. 2018, section "Hybrid Dilated Convolution").
 
     With :math:`M_n = r_n` and, going down the stack,
 
@@ -246,6 +247,9 @@ def hdc_max_distance(dilations: Sequence[int]) -> int:
 
 def satisfies_hdc(dilations: Sequence[int], kernel_size: int = 3) -> bool:
     """The HDC design rule: first rate 1 and ``M_2 <= kernel_size`` (Wang et al. 2018).
+
+    Sufficient for no holes (checked for all triples of rates 1..9, K = 3 and 5); for ``kernel_size=3``
+    and non-decreasing rates also necessary.
 
     Example:
         >>> satisfies_hdc([1, 2, 5]), satisfies_hdc([1, 2, 9]), satisfies_hdc([2, 4, 8])

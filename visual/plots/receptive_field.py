@@ -200,6 +200,8 @@ def draw_gridding(ax: Axes, kernel_size: int, dilations: Sequence[int], **kwargs
                       **kwargs)
     ax.set_xlabel("input column offset (pixels)")
     ax.set_ylabel("input row offset (pixels)")
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))  # offsets are whole pixels
     artists = GriddingArtists(ax, image)
     update_gridding(artists, kernel_size, dilations)
     return artists
@@ -225,7 +227,8 @@ def plot_gridding(kernel_size: int, dilations: Sequence[int], *, ax: Axes | None
     """Count map of dilated ``k x k`` convs (rates first layer first): paths from each input pixel to
     one output; holes (pixels inside the receptive field that never reach the output) are white."""
     ax = get_axes(ax, figsize=(4.5, 4.5))
-    draw_gridding(ax, kernel_size, dilations, **kwargs)
+    artists = draw_gridding(ax, kernel_size, dilations, **kwargs)
+    ax.figure.colorbar(artists.image, ax=ax, label="paths to the output", ticks=MaxNLocator(integer=True))
     return ax
 
 
@@ -312,7 +315,7 @@ def plot_receptive_field_growth(
     xlabel: str = "number of layers", ylabel: str = "receptive field (pixels)",
     title: str = "Receptive field growth", **kwargs: Any,
 ) -> Axes:
-    """Line plot of receptive-field sizes per layer, one line per stack.
+    """Line plot of receptive-field sizes per layer, one line per stack (a repeated curve is dashed).
 
     Args:
         curves: label -> RF values (finite numbers, pixels), one per entry of ``x``.
@@ -326,6 +329,7 @@ def plot_receptive_field_growth(
         raise TypeError(f"curves must be a non-empty dict label -> values, got {type(curves).__name__}")
     xs_given = None if x is None else [check_float(v, f"x[{i}]") for i, v in enumerate(x)]
     ax = get_axes(ax, figsize=(5.5, 4.0))
+    drawn: dict[tuple[float, ...], str] = {}  # curves already drawn, to flag one hidden under another
     for i, (label, values) in enumerate(curves.items()):
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
             raise TypeError(f"curves[{label!r}] must be a sequence of numbers, got {type(values).__name__}")
@@ -333,7 +337,9 @@ def plot_receptive_field_growth(
         xs = list(range(1, len(ys) + 1)) if xs_given is None else xs_given
         if len(xs) != len(ys):
             raise ValueError(f"curves[{label!r}] has {len(ys)} values for {len(xs)} x positions")
-        ax.plot(xs, ys, marker="osD^vP*X"[i % 8], label=label, **kwargs)
+        same = drawn.setdefault(tuple(ys), label)
+        style = {} if same == label else {"linestyle": "--", "label": f"{label} (= {same}, drawn on top)"}
+        ax.plot(xs, ys, marker="osD^vP*X"[i % 8], **{"label": label, **kwargs, **style})
     ax.set(xlabel=xlabel, ylabel=ylabel, title=title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize="small")
