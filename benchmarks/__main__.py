@@ -38,6 +38,7 @@ MODULES = (
     "benchmarks.bench_evaluation",
     "benchmarks.bench_import",
     "benchmarks.bench_segment",
+    "benchmarks.bench_context",
 )
 RESULTS = report.REPO / "benchmarks" / "RESULTS.md"
 SCRATCH = report.REPO / "build" / "bench"

@@ -69,6 +69,12 @@ from visual.data import (
     load_sample_image,
     SyntheticShapes,
 )
+from visual.context_shapes import (
+    ABLATION_MODELS,
+    ContextShapes,
+    PerPixelNet,
+    train_context_model,
+)
 from visual.metrics import (
     confusion_matrix,
     evaluate,

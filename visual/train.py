@@ -3,6 +3,7 @@ scale: SGD, the "poly" schedule, the auxiliary loss; and where each loss sends g
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,7 @@ class TrainConfig:
     """Training settings; the defaults are the paper's (Zhao et al. 2017, Sec. 5.1), each with its source.
 
     :data:`NEW_LAYERS` train at ``head_lr_multiplier * base_lr``; held-out evaluation runs every
-    ``eval_every`` steps and at the end; ``None`` turns ``eval_every``/``seed``/``stop_at_miou`` off.
+    ``eval_every`` steps and at the end; ``None`` turns ``eval_every``/``seed``/``stop_at_miou``/``patience`` off.
     """
 
     steps: int = 150_000  # paper Sec. 5.1: 150K iterations on ImageNet scene parsing (ADE20K)
@@ -47,6 +48,7 @@ class TrainConfig:
     eval_batch_size: int = 16  # ours: inference batch, any size gives the same metrics
     seed: int | None = 0  # ours: reproducible runs
     stop_at_miou: float | None = None  # ours: run the whole schedule, as the paper does
+    patience: int | None = None  # ours: stop after this many evaluations without a better mIoU, keep the best
 
     def __post_init__(self) -> None:
         for name, minimum in (("steps", 1), ("batch_size", 1), ("eval_batch_size", 1), ("ignore_index", None)):
@@ -56,7 +58,7 @@ class TrainConfig:
                                         ("weight_decay", None, False), ("aux_weight", None, False)):
             check_float(getattr(self, name), name, minimum=0.0, maximum=maximum, open_minimum=positive)
         for name, check, bounds in (("eval_every", check_int, (1, None)), ("seed", check_int, (0, None)),
-                                    ("stop_at_miou", check_float, (0.0, 1.0))):
+                                    ("stop_at_miou", check_float, (0.0, 1.0)), ("patience", check_int, (1, None))):
             if getattr(self, name) is not None:  # None: the feature is off
                 check(getattr(self, name), name, minimum=bounds[0], maximum=bounds[1])
 
@@ -91,7 +93,8 @@ def poly_lr(base_lr: float, step: int, steps: int, power: float = PAPER_TRAINING
 @dataclass
 class History:
     """What :func:`train_model` did: per step ``loss`` and backbone ``lr``; per evaluation ``miou``,
-    ``pixel_accuracy`` and cumulative ``train_seconds``; the last ``metrics``; total ``seconds``."""
+    ``pixel_accuracy`` and cumulative ``train_seconds``; the last (with ``patience``: the best)
+    ``metrics`` and its ``best_step``; total ``seconds``."""
 
     step: list[int] = field(default_factory=list)
     loss: list[float] = field(default_factory=list)
@@ -101,6 +104,7 @@ class History:
     pixel_accuracy: list[float] = field(default_factory=list)
     train_seconds: list[float] = field(default_factory=list)
     metrics: SegmentationMetrics | None = None
+    best_step: int | None = None
     seconds: float = 0.0
 
 
@@ -154,12 +158,12 @@ def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config:
     optimizer = torch.optim.SGD(groups, lr=config.base_lr, momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     scheduler = PolynomialLR(optimizer, total_iters=config.steps, power=config.lr_power)  # once per step
-    history = History()
+    history, best, stopped = History(), None, False  # best: weights of the best evaluation (patience)
     start, train_seconds, step = time.perf_counter(), 0.0, 0
     model.train()
     bar = tqdm(total=config.steps, desc="training", unit="step", disable=not progress)
     try:
-        while step < config.steps:
+        while step < config.steps and not stopped:
             for images, targets in loader:
                 tick = time.perf_counter()
                 outputs = model(images.to(device))
@@ -182,18 +186,24 @@ def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config:
                 if val_dataset is not None and (due or step == config.steps):
                     metrics = evaluate(model, val_dataset, num_classes, batch_size=config.eval_batch_size,
                                        device=device, ignore_index=config.ignore_index)
-                    history.metrics = metrics
                     history.eval_step.append(step)
                     history.miou.append(metrics.miou)
                     history.pixel_accuracy.append(metrics.pixel_accuracy)
                     history.train_seconds.append(train_seconds)
                     bar.set_postfix(loss=f"{history.loss[-1]:.3f}", mIoU=f"{metrics.miou:.3f}")  # shown at once
+                    if config.patience is None or history.metrics is None or metrics.miou > history.metrics.miou:
+                        history.metrics, history.best_step = metrics, step
+                        best = copy.deepcopy(model.state_dict()) if config.patience is not None else None
                     if config.stop_at_miou is not None and metrics.miou >= config.stop_at_miou:
                         return history
-                if step == config.steps:
+                    stale = len(history.eval_step) - 1 - history.eval_step.index(history.best_step)
+                    stopped = config.patience is not None and stale >= config.patience
+                if step == config.steps or stopped:
                     break
     finally:
         bar.close()
+        if best is not None:
+            model.load_state_dict(best)
         history.seconds = time.perf_counter() - start
     return history
 
