@@ -21,6 +21,7 @@ from visual.output_stride import (StrideTable, dilation_flags, stride_table, ups
 from visual.plots.output_stride import (draw_feature_centres, draw_feature_grid, draw_stage_sizes,
     draw_upsampling_drift, update_feature_centres, update_feature_grid, update_stage_sizes,
     update_upsampling_drift)
+from visual.widgets.controls import slider
 from visual.widgets.core import Explorer, finish_explorer
 
 __all__ = ["output_stride_summary", "alignment_summary", "explore_output_stride", "explore_alignment"]
@@ -97,12 +98,6 @@ def _check_size(value: Any, name: str = "input_size") -> int:
     return check_int(value, name, minimum=MIN_INPUT_SIZE, maximum=MAX_INPUT_SIZE)
 
 
-def _size_slider(value: int) -> widgets.IntSlider:
-    return widgets.IntSlider(value=value, min=MIN_INPUT_SIZE, max=MAX_INPUT_SIZE, step=1,
-                             description="input size H (px)", continuous_update=True,
-                             style={"description_width": "initial"}, layout={"width": "420px"})
-
-
 def explore_output_stride(
     image: Any = None,
     *,
@@ -146,7 +141,7 @@ def explore_output_stride(
     controls = {
         "arch": widgets.Dropdown(options=list(RESNET_ARCHS), value=arch, description="arch",
                                  layout={"width": "180px"}),
-        "input_size": _size_slider(input_size),
+        "input_size": slider(widgets.IntSlider, input_size, MIN_INPUT_SIZE, MAX_INPUT_SIZE, "input size H (px)"),
         "layer2": widgets.Checkbox(value=flags[0], description="dilate layer2 (conv3_x)", indent=False),
         "layer3": widgets.Checkbox(value=flags[1], description="dilate layer3 (conv4_x)", indent=False),
         "layer4": widgets.Checkbox(value=flags[2], description="dilate layer4 (conv5_x)", indent=False),
@@ -209,9 +204,9 @@ def explore_alignment(input_size: int = 512, output_stride: int = 8) -> Explorer
         drift = draw_upsampling_drift(ax_drift, summary["table"])
 
     controls = {
-        "input_size": _size_slider(input_size),
+        "input_size": slider(widgets.IntSlider, input_size, MIN_INPUT_SIZE, MAX_INPUT_SIZE, "input size H (px)"),
         "output_stride": widgets.ToggleButtons(options=list(OUTPUT_STRIDES), value=output_stride,
-                                               description="output stride", style={"description_width": "initial"}),
+                                               description="output stride"),
     }
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
