@@ -467,8 +467,9 @@ class NotebookDriver:
         knob, box = handle.bounding_box(), track.bounding_box()
         if knob and box and box["width"] > 0:
             x, y = knob["x"] + knob["width"] / 2, knob["y"] + knob["height"] / 2
-            # towards the farther end, a third of the track: several steps on every slider
-            target = x + box["width"] / 3 if x < box["x"] + box["width"] / 2 else x - box["width"] / 3
+            # near the farther end: a change on every slider, even one with two stops
+            left = x < box["x"] + box["width"] / 2
+            target = box["x"] + box["width"] * (0.9 if left else 0.1)
             self.page.mouse.move(x, y)
             self.page.mouse.down()
             self.page.mouse.move(target, y, steps=5)
