@@ -1,4 +1,4 @@
-"""The values a slider explorer's control can take: what ``sweep`` and the docs frames visit."""
+"""An explorer's controls: a checked slider, a layout a mouse can drag, the values ``sweep`` visits."""
 
 from __future__ import annotations
 
@@ -6,11 +6,44 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from visual.checks import check_int
+from visual.checks import check_float, check_int
 
-__all__ = ["control_values"]
+__all__ = ["control_values", "slider", "lay_out_controls"]
 
 MAX_STEPS = 1000  # the most points ``control_values`` takes over one range
+MIN_TRACK_PX = 150  # the narrowest slider track a mouse can drag (issue 16)
+TRACK_PX = 200  # the track width asked for: above the minimum, with room for rounding
+READOUT_PX = 90  # the readout plus the margins around the track (ipywidgets 8's default CSS)
+CHAR_PX = 8  # a generous width of one character of a 13 px label (wide letters included)
+
+
+def slider(kind: type, value: Any, low: Any, high: Any, description: str, *, name: str | None = None,
+           step: Any = 1) -> Any:
+    """A continuously updating slider; with ``name``, ``value`` is checked to lie in ``[low, high]``.
+
+    Raises:
+        TypeError, ValueError: ``value`` is not a number in range (the message names ``name``).
+    """
+    if name is not None:
+        check = check_int if kind is widgets.IntSlider else check_float
+        value = check(value, name, minimum=low, maximum=high)
+    return kind(value=value, min=low, max=high, step=step, description=description, continuous_update=True)
+
+
+def lay_out_controls(controls: list[Any]) -> None:
+    """Give every control a label as wide as the longest one and each slider a draggable track.
+
+    Sliders get ``layout.width = label + TRACK_PX + READOUT_PX`` pixels (never narrower), so the track
+    keeps at least ``MIN_TRACK_PX``; checkboxes keep their own label, beside the box.
+    """
+    labelled = [c for c in controls if getattr(c, "description", "") and not isinstance(c, widgets.Checkbox)]
+    longest = max((len(c.description) for c in labelled), default=0)
+    label_px = CHAR_PX * longest + 12
+    for control in labelled:
+        control.style.description_width = f"{label_px}px"
+        if isinstance(control, (widgets.IntSlider, widgets.FloatSlider, widgets.IntRangeSlider,
+                                widgets.FloatRangeSlider, widgets.SelectionSlider)):
+            control.layout.width = control.layout.min_width = f"{label_px + TRACK_PX + READOUT_PX}px"
 
 
 def control_values(control: Any, steps: int) -> list[Any]:

@@ -12,14 +12,16 @@ from typing import Any
 
 import ipywidgets as widgets
 import matplotlib.figure
+import matplotlib.pyplot as plt
 from IPython.display import display
 
 from visual.checks import check_int
-from visual.widgets.controls import control_values
+from visual.widgets.controls import control_values, lay_out_controls
 
-__all__ = ["Explorer", "sweep", "freeze_layout", "finish_explorer"]
+__all__ = ["Explorer", "sweep", "freeze_layout", "finish_explorer", "figure"]
 
 MAX_SWEEP_STEPS = 50  # the most values ``sweep`` visits on one slider: every code path, never a hang
+MAX_FIG_WIDTH_IN = 8.0  # 800 px at dpi 100: fits a JupyterLab column in a 1024 px window
 
 
 @dataclass
@@ -51,6 +53,12 @@ def _check_figure(fig: Any, name: str = "fig") -> matplotlib.figure.Figure:
     if not isinstance(fig, matplotlib.figure.Figure):
         raise TypeError(f"{name} must be a matplotlib Figure, got {type(fig).__name__}")
     return fig
+
+
+def figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kwargs: Any) -> tuple[Any, Any]:
+    """``plt.subplots(nrows, ncols, figsize=..., layout="constrained", **kwargs)`` under ``plt.ioff()``."""
+    with plt.ioff():
+        return plt.subplots(nrows, ncols, figsize=figsize, layout="constrained", **kwargs)
 
 
 def freeze_layout(fig: matplotlib.figure.Figure) -> None:
@@ -96,6 +104,8 @@ def finish_explorer(explorer: Explorer, *, rows: Iterable[Iterable[Any]] | None 
                     readouts: Iterable[Any] = ()) -> Explorer:
     """Wire an explorer's controls to its callback, draw it once, freeze its layout, pack it in a ``VBox``.
 
+    Controls are laid out by ``lay_out_controls``; a figure wider than ``MAX_FIG_WIDTH_IN`` is scaled down.
+
     Args:
         explorer: with ``controls``, ``fig`` and ``update`` set; ``widget`` is replaced.
         rows: controls per row, in display order; default: all of them in one row.
@@ -113,12 +123,19 @@ def finish_explorer(explorer: Explorer, *, rows: Iterable[Iterable[Any]] | None 
         _check_figure(explorer.fig, "explorer.fig")
     for control in explorer.controls.values():
         control.observe(explorer.update, names="value")
+    lay_out_controls(list(explorer.controls.values()))
     layout_rows = [list(explorer.controls.values())] if rows is None else [list(row) for row in rows]
-    children: list[Any] = [widgets.HBox(row) for row in layout_rows]
+    # rows wrap in a narrow column instead of squeezing the tracks
+    children: list[Any] = [widgets.HBox(row, layout={"flex_flow": "row wrap"}) for row in layout_rows]
     children.extend(readouts)
+    if explorer.fig is not None:
+        width, height = explorer.fig.get_size_inches()
+        if width > MAX_FIG_WIDTH_IN:  # keep the aspect ratio, fit the notebook column
+            explorer.fig.set_size_inches(MAX_FIG_WIDTH_IN, height * MAX_FIG_WIDTH_IN / width)
     canvas = getattr(explorer.fig, "canvas", None)
     if isinstance(canvas, widgets.DOMWidget):  # `%matplotlib widget`: the canvas is a widget
         canvas.header_visible = False
+        canvas.layout.max_width = "100%"
         children.append(canvas)
     explorer.widget = widgets.VBox(children)
     explorer.update()

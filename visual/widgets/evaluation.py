@@ -6,7 +6,6 @@ import math
 from typing import Any
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
@@ -14,7 +13,8 @@ from visual.checks import check_float, check_int, check_tensor
 from visual.data import load_sample_image
 from visual.inference import count_map, scaled_size, sliding_windows
 from visual.plots.evaluation import draw_window_grid, update_window_grid
-from visual.widgets.core import Explorer, finish_explorer
+from visual.widgets.controls import slider
+from visual.widgets.core import Explorer, figure, finish_explorer
 
 __all__ = ["MIN_CROP", "MAX_CROP", "window_summary", "scaled_photo", "explore_sliding_windows"]
 
@@ -81,16 +81,11 @@ def explore_sliding_windows(image: torch.Tensor | None = None, *, crop_size: int
     stride_rate = check_float(stride_rate, "stride_rate", minimum=MIN_RATE, maximum=MAX_RATE)
     photo = scaled_photo(load_sample_image() if image is None else image, base_size)
     _, height, width = photo.shape
-    with plt.ioff():
-        fig, (ax_grid, ax_counts) = plt.subplots(1, 2, figsize=(11.0, 5.4), layout="constrained")
-        artists = draw_window_grid(ax_grid, ax_counts, photo, crop_size, stride_rate)
+    fig, (ax_grid, ax_counts) = figure((11.0, 5.4), 1, 2)
+    artists = draw_window_grid(ax_grid, ax_counts, photo, crop_size, stride_rate)
     controls = {
-        "crop_size": widgets.IntSlider(value=crop_size, min=MIN_CROP, max=MAX_CROP, step=CROP_STEP,
-                                       description="crop size (px)", style={"description_width": "initial"},
-                                       layout={"width": "420px"}),
-        "stride_rate": widgets.FloatSlider(value=stride_rate, min=MIN_RATE, max=MAX_RATE, step=0.01,
-                                           description="stride rate", readout_format=".2f",
-                                           style={"description_width": "initial"}, layout={"width": "360px"}),
+        "crop_size": slider(widgets.IntSlider, crop_size, MIN_CROP, MAX_CROP, "crop size (px)", step=CROP_STEP),
+        "stride_rate": slider(widgets.FloatSlider, stride_rate, MIN_RATE, MAX_RATE, "stride rate", step=0.01),
     }
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)

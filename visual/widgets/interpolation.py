@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 import torch.nn.functional as F
 
 from visual.checks import check_bool, check_choice, check_float, check_int, check_tensor
@@ -20,7 +19,8 @@ from visual.plots.interpolation import (draw_bilinear_neighbours, draw_feature_a
                                         update_interpolation_matrix, update_linear_interpolation, update_resampling,
                                         update_sample_grids)
 from visual.plots.label_upsampling import draw_class_map, update_class_map
-from visual.widgets.core import Explorer, finish_explorer
+from visual.widgets.controls import slider
+from visual.widgets.core import Explorer, figure, finish_explorer
 
 __all__ = ["explore_linear_interpolation", "explore_align_corners", "explore_bilinear_point", "explore_resampling",
            "explore_interpolation_matrix", "explore_segmentation_upsampling", "explore_feature_alignment"]
@@ -29,20 +29,6 @@ DEFAULT_SIGNAL = (10.0, 20.0, 15.0, 5.0)  # a small 1-D signal with a peak and a
 # value[r, c] = (r + 1) * (c + 1) is bilinear in (x, y): bilinear interpolation reproduces it exactly.
 DEFAULT_POINT_IMAGE = tuple(tuple(float((r + 1) * (c + 1)) for c in range(4)) for r in range(4))  # (4, 4)
 PHOTO_SIDE = 256  # the sample photo is resized once to this square before exploring
-LAYOUT = {"width": "auto"}  # let ipywidgets size the controls
-
-
-def _figure(figsize: tuple[float, float], ncols: int = 1) -> tuple[Any, Any]:
-    with plt.ioff():
-        return plt.subplots(1, ncols, figsize=figsize, layout="constrained")
-
-
-def _slider(kind: type, value: Any, name: str, description: str, low: Any, high: Any, step: Any = 1) -> Any:
-    """A slider whose initial ``value`` must lie in ``[low, high]`` (checked, never clamped)."""
-    check = check_int if kind is widgets.IntSlider else check_float
-    value = check(value, name, minimum=low, maximum=high)
-    return kind(value=value, min=low, max=high, step=step, description=description, continuous_update=True,
-                layout=LAYOUT)
 
 
 def _checkbox(value: Any) -> Any:
@@ -58,10 +44,10 @@ def explore_linear_interpolation(values: Any = DEFAULT_SIGNAL, size: int = 7, *,
         An ``Explorer``; ``state`` holds ``out_val`` ``(size,)`` and ``max_error``.
     """
     max_size = check_int(max_size, "max_size", minimum=1, maximum=512)
-    controls = {"size": _slider(widgets.IntSlider, size, "size", "output size", 1, max_size),
+    controls = {"size": slider(widgets.IntSlider, size, 1, max_size, "output size", name="size"),
                 "align_corners": _checkbox(align_corners)}
     signal = plot_data(values, "values", 1, "(L,)")  # checked before a figure exists
-    fig, ax = _figure((7.0, 3.6))
+    fig, ax = figure((7.0, 3.6))
     artists = draw_linear_interpolation(ax, signal)
     state: dict[str, Any] = {}
 
@@ -85,10 +71,10 @@ def explore_align_corners(in_size: int = 4, scale_factor: float = 2.0, *, align_
         An ``Explorer``; ``state`` holds ``out_size`` and ``out_centres`` (input pixels).
     """
     in_size = check_int(in_size, "in_size", minimum=1, maximum=64)
-    controls = {"scale_factor": _slider(widgets.FloatSlider, scale_factor, "scale_factor", "scale factor",
-                                        0.5, 4.0, 0.25),
+    controls = {"scale_factor": slider(widgets.FloatSlider, scale_factor, 0.5, 4.0, "scale factor",
+                                       name="scale_factor", step=0.25),
                 "align_corners": _checkbox(align_corners)}
-    fig, ax = _figure((5.2, 5.6))
+    fig, ax = figure((5.2, 5.6))
     artists = draw_sample_grids(ax, in_size)
     state: dict[str, Any] = {}
 
@@ -110,9 +96,9 @@ def explore_bilinear_point(image: Any = DEFAULT_POINT_IMAGE, x: float = 1.3, y: 
     """
     img = plot_data(image, "image", 2, "(H, W)")
     h, w = img.shape
-    controls = {"x": _slider(widgets.FloatSlider, x, "x", "x", 0.0, w - 1.0, 0.05),
-                "y": _slider(widgets.FloatSlider, y, "y", "y", 0.0, h - 1.0, 0.05)}
-    fig, ax = _figure((5.0, 4.8))
+    controls = {"x": slider(widgets.FloatSlider, x, 0.0, w - 1.0, "x", name="x", step=0.05),
+                "y": slider(widgets.FloatSlider, y, 0.0, h - 1.0, "y", name="y", step=0.05)}
+    fig, ax = figure((5.0, 4.8))
     artists = draw_bilinear_neighbours(ax, img)
     state: dict[str, Any] = {}
 
@@ -136,10 +122,10 @@ def explore_resampling(image: Any = None, size: int = 48, method: str = "bilinea
     if image is None:
         image = load_sample_image(PHOTO_SIDE)
     photo = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="float").detach().float().cpu()
-    controls = {"size": _slider(widgets.IntSlider, size, "size", "output side", 8, 128, 8),
+    controls = {"size": slider(widgets.IntSlider, size, 8, 128, "output side", name="size", step=8),
                 "method": widgets.Dropdown(options=list(RESAMPLING_METHODS), description="method",
                                            value=check_choice(method, "method", RESAMPLING_METHODS))}
-    fig, axes = _figure((7.5, 4.0), ncols=2)
+    fig, axes = figure((7.5, 4.0), ncols=2)
     update_resampling(draw_resampling(axes[0]), photo, "original")
     artists = draw_resampling(axes[1])
     state: dict[str, Any] = {}
@@ -159,10 +145,10 @@ def explore_interpolation_matrix(out_size: int = 8, in_size: int = 4, *, align_c
     Returns:
         An ``Explorer``; ``state`` holds the ``matrix``.
     """
-    controls = {"out_size": _slider(widgets.IntSlider, out_size, "out_size", "output size", 1, 24),
-                "in_size": _slider(widgets.IntSlider, in_size, "in_size", "input size", 1, 12),
+    controls = {"out_size": slider(widgets.IntSlider, out_size, 1, 24, "output size", name="out_size"),
+                "in_size": slider(widgets.IntSlider, in_size, 1, 12, "input size", name="in_size"),
                 "align_corners": _checkbox(align_corners)}
-    fig, ax = _figure((4.6, 5.0))
+    fig, ax = figure((4.6, 5.0))
     artists = draw_interpolation_matrix(ax)
     state: dict[str, Any] = {}
 
@@ -185,10 +171,10 @@ def explore_segmentation_upsampling(labels: Any = None, factor: int = 4, method:
     source = toy_label_map() if labels is None else check_tensor(labels, "labels", ndim=2, layout="(H, W)",
                                                                  dtype="integer").detach().long().cpu()
     original = set(source.flatten().tolist())
-    controls = {"factor": _slider(widgets.IntSlider, factor, "factor", "factor", 1, 8),
+    controls = {"factor": slider(widgets.IntSlider, factor, 1, 8, "factor", name="factor"),
                 "method": widgets.Dropdown(options=list(SEGMENTATION_UPSAMPLING), description="method",
                                            value=check_choice(method, "method", SEGMENTATION_UPSAMPLING))}
-    fig, ax = _figure((6.2, 4.4))
+    fig, ax = figure((6.2, 4.4))
     artists = draw_class_map(ax)
     state: dict[str, Any] = {}
 
@@ -210,11 +196,11 @@ def explore_feature_alignment(in_size: int = 473, output_stride: int = 8, *, ali
     Returns:
         An ``Explorer``; ``state`` holds ``feature_size`` and ``max_drift`` (pixels).
     """
-    controls = {"in_size": _slider(widgets.IntSlider, in_size, "in_size", "input side", 225, 545),
+    controls = {"in_size": slider(widgets.IntSlider, in_size, 225, 545, "input side", name="in_size"),
                 "output_stride": widgets.Dropdown(options=[8, 16], description="output stride",
                                                   value=check_choice(output_stride, "output_stride", (8, 16))),
                 "align_corners": _checkbox(align_corners)}
-    fig, ax = _figure((7.0, 3.2))
+    fig, ax = figure((7.0, 3.2))
     artists = draw_feature_alignment(ax)
     state: dict[str, Any] = {}
 

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 
 from visual.checks import check_choice, check_int
 from visual.data import load_sample_image
@@ -21,7 +20,8 @@ from visual.output_stride import (StrideTable, dilation_flags, stride_table, ups
 from visual.plots.output_stride import (draw_feature_centres, draw_feature_grid, draw_stage_sizes,
     draw_upsampling_drift, update_feature_centres, update_feature_grid, update_stage_sizes,
     update_upsampling_drift)
-from visual.widgets.core import Explorer, finish_explorer
+from visual.widgets.controls import slider
+from visual.widgets.core import Explorer, figure, finish_explorer
 
 __all__ = ["output_stride_summary", "alignment_summary", "explore_output_stride", "explore_alignment"]
 
@@ -97,12 +97,6 @@ def _check_size(value: Any, name: str = "input_size") -> int:
     return check_int(value, name, minimum=MIN_INPUT_SIZE, maximum=MAX_INPUT_SIZE)
 
 
-def _size_slider(value: int) -> widgets.IntSlider:
-    return widgets.IntSlider(value=value, min=MIN_INPUT_SIZE, max=MAX_INPUT_SIZE, step=1,
-                             description="input size H (px)", continuous_update=True,
-                             style={"description_width": "initial"}, layout={"width": "420px"})
-
-
 def explore_output_stride(
     image: Any = None,
     *,
@@ -135,18 +129,16 @@ def explore_output_stride(
     check_choice(schedule, "schedule", DILATION_SCHEDULES)
     image = load_sample_image(SAMPLE_IMAGE_SIZE) if image is None else image
     summary = output_stride_summary(arch, input_size, flags, schedule)
-    with plt.ioff():
-        fig, (ax_grid, ax_bars) = plt.subplots(1, 2, figsize=(11.0, 5.2), layout="constrained",
-                                               width_ratios=[1.0, 1.35])
-        grid = draw_feature_grid(ax_grid, image, summary["table"])
-        bars = draw_stage_sizes(ax_bars, [summary["reference"], summary["table"]],
-                                labels=["without dilation (OS 32)", "current settings"])
+    fig, (ax_grid, ax_bars) = figure((11.0, 5.2), 1, 2, width_ratios=[1.0, 1.35])
+    grid = draw_feature_grid(ax_grid, image, summary["table"])
+    bars = draw_stage_sizes(ax_bars, [summary["reference"], summary["table"]],
+                            labels=["without dilation (OS 32)", "current settings"])
     grid.image.set_interpolation("nearest")  # a quarter of a redraw less than antialiasing
 
     controls = {
         "arch": widgets.Dropdown(options=list(RESNET_ARCHS), value=arch, description="arch",
                                  layout={"width": "180px"}),
-        "input_size": _size_slider(input_size),
+        "input_size": slider(widgets.IntSlider, input_size, MIN_INPUT_SIZE, MAX_INPUT_SIZE, "input size H (px)"),
         "layer2": widgets.Checkbox(value=flags[0], description="dilate layer2 (conv3_x)", indent=False),
         "layer3": widgets.Checkbox(value=flags[1], description="dilate layer3 (conv4_x)", indent=False),
         "layer4": widgets.Checkbox(value=flags[2], description="dilate layer4 (conv5_x)", indent=False),
@@ -201,17 +193,15 @@ def explore_alignment(input_size: int = 512, output_stride: int = 8) -> Explorer
     _check_size(input_size)
     check_choice(check_int(output_stride, "output_stride"), "output_stride", OUTPUT_STRIDES)
     summary = alignment_summary(input_size, output_stride)
-    with plt.ioff():
-        fig, (ax_centres, ax_drift) = plt.subplots(2, 1, figsize=(10.0, 6.4), layout="constrained",
-                                                   height_ratios=[1.1, 1.0])
-        centres = draw_feature_centres(ax_centres, summary["table"])
-        ax_centres.legend(loc="upper left", fontsize="x-small", ncol=3, bbox_to_anchor=(0, -0.25))
-        drift = draw_upsampling_drift(ax_drift, summary["table"])
+    fig, (ax_centres, ax_drift) = figure((10.0, 6.4), 2, 1, height_ratios=[1.1, 1.0])
+    centres = draw_feature_centres(ax_centres, summary["table"])
+    ax_centres.legend(loc="upper left", fontsize="x-small", ncol=3, bbox_to_anchor=(0, -0.25))
+    drift = draw_upsampling_drift(ax_drift, summary["table"])
 
     controls = {
-        "input_size": _size_slider(input_size),
+        "input_size": slider(widgets.IntSlider, input_size, MIN_INPUT_SIZE, MAX_INPUT_SIZE, "input size H (px)"),
         "output_stride": widgets.ToggleButtons(options=list(OUTPUT_STRIDES), value=output_stride,
-                                               description="output stride", style={"description_width": "initial"}),
+                                               description="output stride"),
     }
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)

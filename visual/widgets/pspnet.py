@@ -30,14 +30,14 @@ from visual.plots.pspnet import (
 )
 from visual.plots.segmentation import draw_class_legend, draw_segmentation, update_segmentation
 from visual.train import check_gradients, combined_gradient_norms
-from visual.widgets.core import Explorer, finish_explorer
+from visual.widgets.controls import slider
+from visual.widgets.core import Explorer, figure, finish_explorer
 
 __all__ = ["size_summary", "bins_summary", "explore_pspnet_sizes", "explore_pyramid_bins", "explore_part_costs",
            "explore_aux_weight", "explore_predictions"]
 
 OUTPUT_STRIDE = 8  # PSPNet: dilated ResNet, layer4 at 1/8 of the input (paper Sec. 3.3)
 MIN_INPUT = 64  # smallest input on the sizes slider: from here on every bin has >= 1 cell of its own
-LAYOUT = {"width": "auto"}
 SIZE_ROWS = ("input", "backbone.conv1", "backbone.maxpool", "backbone.layer1", "backbone.layer2",
              "backbone.layer3", "backbone.layer4", "ppm", "head", "out")
 
@@ -79,17 +79,6 @@ def bins_summary(feature_size: int, bin_size: int) -> dict[str, Any]:
             "input_size": OUTPUT_STRIDE * (feature_size - 1) + 1}
 
 
-def _figure(figsize: tuple[float, float]) -> tuple[Any, Any]:
-    with plt.ioff():
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    return fig, ax
-
-
-def _slider(kind: Any, value: Any, low: Any, high: Any, description: str, **kwargs: Any) -> Any:
-    return kind(value=value, min=low, max=high, description=description, continuous_update=True,
-                layout=LAYOUT, **kwargs)
-
-
 def explore_pspnet_sizes(input_size: int = DEFAULTS.input_size, *, bins: Sequence[int] = DEFAULTS.bins,
                          max_size: int = 713) -> Explorer:
     """Slide the input size (``MIN_INPUT`` to ``max_size``); see every stage's side and which bins tile
@@ -97,9 +86,9 @@ def explore_pspnet_sizes(input_size: int = DEFAULTS.input_size, *, bins: Sequenc
     max_size = check_int(max_size, "max_size", minimum=MIN_INPUT, maximum=MAX_SIDE)
     input_size = check_int(input_size, "input_size", minimum=MIN_INPUT, maximum=max_size)
     bins = check_ints(bins, "bins", minimum=1, maximum=MAX_BIN)
-    fig, ax = _figure((7.5, 4.2))
+    fig, ax = figure((7.5, 4.2))
     artists = draw_size_bars(ax, SIZE_ROWS, max_size)
-    controls = {"input_size": _slider(widgets.IntSlider, input_size, MIN_INPUT, max_size, "input size")}
+    controls = {"input_size": slider(widgets.IntSlider, input_size, MIN_INPUT, max_size, "input size")}
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:
@@ -125,10 +114,10 @@ def explore_pyramid_bins(image: torch.Tensor | None = None, *, bin_size: int = 6
     max_feature = check_int(max_feature, "max_feature", minimum=1, maximum=MAX_SIDE // OUTPUT_STRIDE)
     bin_size = check_int(bin_size, "bin_size", minimum=1, maximum=max_bin)
     feature_size = check_int(feature_size, "feature_size", minimum=1, maximum=max_feature)
-    fig, ax = _figure((5.6, 6.0))
+    fig, ax = figure((5.6, 6.0))
     artists = draw_pyramid_bins(ax, load_sample_image(473) if image is None else image, output_stride=OUTPUT_STRIDE)
-    controls = {"bin_size": _slider(widgets.IntSlider, bin_size, 1, max_bin, "bin size b"),
-                "feature_size": _slider(widgets.IntSlider, feature_size, 1, max_feature, "layer4 size n")}
+    controls = {"bin_size": slider(widgets.IntSlider, bin_size, 1, max_bin, "bin size b"),
+                "feature_size": slider(widgets.IntSlider, feature_size, 1, max_feature, "layer4 size n")}
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:
@@ -148,7 +137,7 @@ def explore_part_costs(costs: Mapping[str, Sequence[PartCost]]) -> Explorer:
             for rows in costs.values()):
         raise ValueError("costs must map at least one backbone name to its list of PartCost rows (part_costs)")
     names = list(costs)
-    fig, ax = _figure((7.0, 3.4))
+    fig, ax = figure((7.0, 3.4))
     artists = draw_part_costs(ax, [row.part for row in costs[names[0]] if row.part != "total"])
     controls = {"backbone": widgets.Dropdown(options=names, value=names[0], description="backbone")}
     state: dict[str, Any] = {}
@@ -176,9 +165,9 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, torch.Tensor]], *,
     # ||g_main + alpha g_aux||^2 = ||g_main||^2 + 2 alpha <g_main, g_aux> + alpha^2 ||g_aux||^2:
     # one dot product per part here, so a slider change is scalar arithmetic, not a pass over the weights.
     cross = {p: float((gradients["main"][p].double() * gradients["aux"][p].double()).sum()) for p in parts}
-    fig, ax = _figure((7.5, 4.0))
+    fig, ax = figure((7.5, 4.0))
     artists = draw_gradient_norms(ax, main, aux_only)
-    controls = {"aux_weight": _slider(widgets.FloatSlider, aux_weight, 0.0, 1.0, "alpha", step=0.05)}
+    controls = {"aux_weight": slider(widgets.FloatSlider, aux_weight, 0.0, 1.0, "alpha", step=0.05)}
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:
@@ -222,7 +211,7 @@ def explore_predictions(model: nn.Module, dataset: Dataset, *, count: int = 16,
         fig = plt.figure(figsize=(8.0, 3.4), layout="constrained")
     artists = draw_segmentation(fig.subplots(1, 3), images[0], targets[0], predictions[0], len(class_names))
     draw_class_legend(fig, class_names)
-    controls = {"index": _slider(widgets.IntSlider, 0, 0, count - 1, "image")}
+    controls = {"index": slider(widgets.IntSlider, 0, 0, count - 1, "image")}
     state: dict[str, Any] = {}
 
     def update(change: Any = None) -> None:

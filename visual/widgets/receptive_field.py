@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
 
 from visual.checks import check_choice, check_int, check_ints
 from visual.conv_arithmetic import (
@@ -28,7 +27,8 @@ from visual.plots.receptive_field import (
     update_dilated_kernel, update_effective_receptive_field, update_gridding, update_receptive_field_stack,
 )
 from visual.trace import trace
-from visual.widgets.core import Explorer, finish_explorer
+from visual.widgets.controls import slider
+from visual.widgets.core import Explorer, figure, finish_explorer
 
 __all__ = [
     "receptive_field_summary", "gridding_summary", "gradient_rf_summary", "effective_rf_summary",
@@ -146,13 +146,6 @@ def _effective_rf_summary(n_layers: int, activation: str, weights: str, input_si
             "std": std, "rf": traced.rf[0], "box": traced.output.box(), "ratio": 4 * std[0] / traced.rf[0]}
 
 
-def _slider(name: str, value: int, high: int, description: str | None = None) -> widgets.IntSlider:
-    """An int slider ``1..high`` for ``value``, checked first (``ValueError`` naming ``name``)."""
-    value = check_int(value, name, minimum=1, maximum=high)
-    return widgets.IntSlider(value=value, min=1, max=high, step=1, description=description or LABELS[name],
-                             continuous_update=True, style={"description_width": "initial"})
-
-
 def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int = 1, n_layers: int = 3) -> Explorer:
     """Sliders for kernel size (1..7), dilation (1..4), stride (1..2) and depth (1..5): footprint and cone.
 
@@ -160,12 +153,11 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
     for an initial value out of range.
     """
     values = {"kernel_size": kernel_size, "dilation": dilation, "stride": stride, "n_layers": n_layers}
-    controls = {name: _slider(name, value, RF_MAX[name]) for name, value in values.items()}
-    with plt.ioff():
-        fig, (ax_kernel, ax_cone) = plt.subplots(
-            1, 2, figsize=(10.5, 4.2), layout="constrained", gridspec_kw={"width_ratios": [1, 2.2]})
-        kernel = draw_dilated_kernel(ax_kernel, kernel_size, dilation)
-        cone = draw_receptive_field_stack(ax_cone, kernel_size, stride, dilation, n_layers)
+    controls = {name: slider(widgets.IntSlider, value, 1, RF_MAX[name], LABELS[name], name=name)
+                for name, value in values.items()}
+    fig, (ax_kernel, ax_cone) = figure((10.5, 4.2), 1, 2, width_ratios=[1, 2.2])
+    kernel = draw_dilated_kernel(ax_kernel, kernel_size, dilation)
+    cone = draw_receptive_field_stack(ax_cone, kernel_size, stride, dilation, n_layers)
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
@@ -197,12 +189,11 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
     dilations = check_ints(dilations, "dilations (three rates)", minimum=1, maximum=MAX_RATE, min_length=3,
                            max_length=3)
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=RF_MAX["kernel_size"])
-    with plt.ioff():
-        fig, (ax_map, ax_line) = plt.subplots(
-            1, 2, figsize=(10.5, 4.6), layout="constrained", gridspec_kw={"width_ratios": [1, 1.4]})
-        count_map = draw_gridding(ax_map, kernel_size, dilations)
-        profile = draw_gridding_profile(ax_line)
-    controls = {f"rate{i + 1}": _slider(f"rate{i + 1}", rate, MAX_RATE, f"rate r{i + 1}")
+    fig, (ax_map, ax_line) = figure((10.5, 4.6), 1, 2, width_ratios=[1, 1.4])
+    count_map = draw_gridding(ax_map, kernel_size, dilations)
+    profile = draw_gridding_profile(ax_line)
+    controls = {f"rate{i + 1}": slider(widgets.IntSlider, rate, 1, MAX_RATE, f"rate r{i + 1}",
+                                         name=f"rate{i + 1}")
                 for i, rate in enumerate(dilations)}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
@@ -231,12 +222,12 @@ def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int =
     Returns an ``Explorer`` whose ``state`` is the last ``gradient_rf_summary`` without the map;
     ``ValueError`` for an initial value out of range.
     """
-    controls = {name: _slider(name, value, GRADIENT_MAX[name]) for name, value in
+    controls = {name: slider(widgets.IntSlider, value, 1, GRADIENT_MAX[name], LABELS[name], name=name)
+                for name, value in
                 (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
     first = gradient_rf_summary(kernel_size, dilation, n_layers)
-    with plt.ioff():
-        fig, ax = plt.subplots(figsize=(6.0, 5.0), layout="constrained")
-        heat = draw_effective_receptive_field(ax, first["grad_map"], box=first["box"], log=True)
+    fig, ax = figure((6.0, 5.0))
+    heat = draw_effective_receptive_field(ax, first["grad_map"], box=first["box"], log=True)
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 
@@ -270,15 +261,13 @@ def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: s
     ``effective_rf_summary`` without the heatmap.
     """
     first = effective_rf_summary(n_layers, activation, weights)  # checks the three values
-    with plt.ioff():
-        fig, (ax_map, ax_profile) = plt.subplots(
-            1, 2, figsize=(10.5, 4.3), layout="constrained", gridspec_kw={"width_ratios": [1.15, 1]})
-        heat = draw_effective_receptive_field(ax_map, first["heatmap"], box=first["box"])
-        view = (ERF_INPUT_SIZE // 2 - ERF_VIEW // 2 - 0.5, ERF_INPUT_SIZE // 2 + ERF_VIEW // 2 + 0.5)
-        profile = draw_erf_profile(ax_profile, view)
-        ax_map.set(xlim=view, ylim=view[::-1])
+    fig, (ax_map, ax_profile) = figure((10.5, 4.3), 1, 2, width_ratios=[1.15, 1])
+    heat = draw_effective_receptive_field(ax_map, first["heatmap"], box=first["box"])
+    view = (ERF_INPUT_SIZE // 2 - ERF_VIEW // 2 - 0.5, ERF_INPUT_SIZE // 2 + ERF_VIEW // 2 + 0.5)
+    profile = draw_erf_profile(ax_profile, view)
+    ax_map.set(xlim=view, ylim=view[::-1])
     controls = {
-        "n_layers": _slider("n_layers", n_layers, ERF_MAX_LAYERS),
+        "n_layers": slider(widgets.IntSlider, n_layers, 1, ERF_MAX_LAYERS, LABELS["n_layers"], name="n_layers"),
         "activation": widgets.Dropdown(options=list(ACTIVATIONS), value=activation, description="activation"),
         "weights": widgets.Dropdown(options=list(WEIGHT_SCHEMES), value=weights, description="weights"),
     }
