@@ -22,7 +22,7 @@ from benchmarks.suite import Context, Row, Section, Target, benchmark, fmt_stats
 from benchmarks.timing import rounds, summarize
 
 NOTEBOOK_DIR = REPO / "notebooks"
-SUITE_TARGET = Target("<=", 120.0, "s")  # benchmarks issue, item 1: the whole suite on 2 cores
+SUITE_TARGET = Target("<=", 300.0, "s")  # issue 15: the whole suite on 2 cores, with the context ablation and 05
 NOTEBOOK_GUIDELINE_S = 30.0  # project conventions: "target <= 30 s on 2 free cores" unless a lesson says otherwise
 CELL_TIMEOUT_S = 600  # as the Makefile's --nbval-cell-timeout
 SLOWEST_CELLS = 3  # cells listed per notebook in the details
