@@ -26,6 +26,8 @@ POLL_S = 0.2
 STABLE_POLLS = 4              # unchanged image and idle kernel for 4 polls (0.8 s) = settled
 MAX_KEY_PRESSES = 3           # arrow-key steps tried before declaring the figure unresponsive
 READOUT_TIMEOUT_S = 15.0
+MIN_TRACK_PX = 150            # issue 16: the narrowest slider track a mouse can drag
+WINDOW_WIDTHS = (1280, 1024)  # a laptop and a classroom projector, left sidebar collapsed
 EXPLORER_SELECTOR = ".jp-OutputArea-output"
 SLIDER_SELECTOR = ".widget-slider"
 FIGURE_SELECTOR = ".jupyter-matplotlib-figure"
@@ -101,6 +103,18 @@ _JS_IMAGES = """
   .map(c => c.toDataURL('image/png'))
 """
 
+# Each slider's rendered track width, and whether its label or readout is cut (scrollWidth > clientWidth).
+_JS_GEOMETRY = """
+(node) => Array.from(node.querySelectorAll('.widget-slider')).map(s => {
+  const part = (sel) => s.querySelector(sel);
+  const clipped = (e) => !!e && e.offsetParent !== null && e.scrollWidth > e.clientWidth;
+  const track = part('.noUi-target');
+  return {label: (part('.widget-label') || {}).textContent || '(no label)',
+          track_px: track ? track.getBoundingClientRect().width : 0,
+          label_clipped: clipped(part('.widget-label')), readout_clipped: clipped(part('.widget-readout'))};
+}).concat([{figure_overflow_px: node.scrollWidth - node.clientWidth}])
+"""
+
 _JS_KERNEL_EXECUTE = _JS_PANEL + """
 async ([path, code]) => {
   const kernel = window.__visual.findPanel(path).sessionContext.session.kernel;
@@ -146,13 +160,31 @@ class ControlCheck:
 
 def assert_control_responds(check: ControlCheck) -> None:
     """The student-visible contract: the readout shows the new value and the figure changed."""
+    how = "a mouse drag" if check.kind == "drag" else f"{check.presses} key presses"
     assert check.readout_after != check.readout_before, (
-        f"{check.name}: readout stayed {check.readout_before!r} after {check.presses} key presses")
+        f"{check.name}: readout stayed {check.readout_before!r} after {how}")
     assert check.readout_consistent, (
         f"{check.name}: readout {check.readout_after!r} does not show the slider's new position")
     assert check.changed_pixels > 0, (
         f"{check.name}: the figure did not change (0 pixels differ) when the control went from "
         f"{check.readout_before!r} to {check.readout_after!r}; screenshots: {check.screenshots}")
+
+
+def layout_problems(geometry: list[dict[str, Any]], where: str = "") -> list[str]:
+    """What a mouse user cannot use: tracks under ``MIN_TRACK_PX``, cut labels, a figure wider than its column."""
+    found = []
+    for item in geometry:
+        if "figure_overflow_px" in item:
+            if item["figure_overflow_px"] > 1:
+                found.append(f"{where}: the explorer scrolls sideways by {item['figure_overflow_px']} px")
+            continue
+        if item["track_px"] < MIN_TRACK_PX:
+            found.append(f"{where}: slider {item['label']!r} track is {item['track_px']:.0f} px wide "
+                         f"(< {MIN_TRACK_PX} px, too narrow to drag)")
+        for part in ("label", "readout"):
+            if item[f"{part}_clipped"]:
+                found.append(f"{where}: slider {item['label']!r} {part} is truncated")
+    return found
 
 
 def _decode(data_url: str) -> np.ndarray:
@@ -339,6 +371,25 @@ class NotebookDriver:
         (locator or self.page).screenshot(path=str(path))
         return str(path)
 
+    def geometry(self, explorer: Any) -> list[dict[str, Any]]:
+        return explorer.evaluate(_JS_GEOMETRY)
+
+    def check_layout(self, explorers: list[Any]) -> dict[int, list[dict[str, Any]]]:
+        """At each of ``WINDOW_WIDTHS``: measure every explorer, screenshot the page; problems are kept."""
+        measured: dict[int, list[dict[str, Any]]] = {}
+        self.layout_issues: list[str] = []
+        for width in WINDOW_WIDTHS:
+            self.page.set_viewport_size({"width": width, "height": 1000})
+            time.sleep(1.0)  # JupyterLab relays out on resize
+            measured[width] = []
+            for index, explorer in enumerate(explorers):
+                explorer.scroll_into_view_if_needed()
+                geometry = self.geometry(explorer)
+                measured[width].append(geometry)
+                self.layout_issues += layout_problems(geometry, f"{width} px window, explorer {index}")
+                self.screenshot(f"window{width}-explorer{index}")
+        return measured
+
     def check_explorer(self, index: int, explorer: Any) -> list[ControlCheck]:
         """Move every slider of one explorer (or its first other control if it has no slider).
 
@@ -360,6 +411,9 @@ class NotebookDriver:
             return [self._check_other(index, explorer, before, shot)]
         checks = []
         for slider in enabled:
+            check, before = self._drag_slider(index, explorer, slider, before, shot)
+            shot = check.screenshots[-1]
+            checks.append(check)
             check, before = self._check_slider(index, explorer, slider, before, shot)
             shot = check.screenshots[-1]
             checks.append(check)
@@ -399,6 +453,36 @@ class NotebookDriver:
             check.readout_after, handle.get_attribute("aria-valuetext"),
             handle.get_attribute("aria-valuenow"))
         check.screenshots.append(self.screenshot(f"explorer{index}-{check.label}", explorer))
+        return check, after
+
+    def _drag_slider(self, index: int, explorer: Any, slider: Any, before: list[str],
+                     before_shot: str) -> tuple[ControlCheck, list[str]]:
+        """Drag the knob with the mouse (down on the knob, move along the track, up), as a person does."""
+        handle, track = slider.locator(".noUi-handle").first, slider.locator(".noUi-target").first
+        readout = slider.locator(".widget-readout").first
+        if not slider.locator(".widget-readout").count() or not readout.is_visible():
+            readout = _AriaReadout(handle)
+        check = ControlCheck(self.name, index, self._label(slider), "drag", readout.inner_text(),
+                             screenshots=[before_shot])
+        knob, box = handle.bounding_box(), track.bounding_box()
+        if knob and box and box["width"] > 0:
+            x, y = knob["x"] + knob["width"] / 2, knob["y"] + knob["height"] / 2
+            # near the farther end: a change on every slider, even one with two stops
+            left = x < box["x"] + box["width"] / 2
+            target = box["x"] + box["width"] * (0.9 if left else 0.1)
+            self.page.mouse.move(x, y)
+            self.page.mouse.down()
+            self.page.mouse.move(target, y, steps=5)
+            self.page.mouse.up()
+            check.presses = 1
+            self.page.mouse.move(0, 0)
+            self._wait_text_change(readout, check.readout_before)
+        after = self.settle(explorer)
+        check.changed_pixels = changed_fraction(before, after)
+        check.readout_after = readout.inner_text()
+        check.readout_consistent = _readout_consistent(
+            check.readout_after, handle.get_attribute("aria-valuetext"), handle.get_attribute("aria-valuenow"))
+        check.screenshots.append(self.screenshot(f"explorer{index}-{check.label}-drag", explorer))
         return check, after
 
     def _check_other(self, index: int, explorer: Any, before: list[str],

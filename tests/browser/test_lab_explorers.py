@@ -15,7 +15,7 @@ import pytest
 
 from browser_support import ARTIFACTS, ROOT, write_report
 from build_docs import builds_explorer
-from labdriver import ControlCheck, NotebookDriver, assert_control_responds
+from labdriver import WINDOW_WIDTHS, ControlCheck, NotebookDriver, assert_control_responds, layout_problems
 
 
 COURSE = [p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -32,6 +32,7 @@ def _run(page, lab, path: str) -> tuple[NotebookDriver, list[ControlCheck], int]
     seconds = driver.run_all()
     ran = time.monotonic()
     explorers = driver.explorers()
+    layout = driver.check_layout(explorers)  # ends at the narrower (projector) window
     checks = [check for index, explorer in enumerate(explorers)
               for check in driver.check_explorer(index, explorer)]
     driver.save_logs()
@@ -39,6 +40,9 @@ def _run(page, lab, path: str) -> tuple[NotebookDriver, list[ControlCheck], int]
                                "explorers_rendered": len(explorers),
                                "explorers_shown": driver.shown_explorers(),
                                "controls_s": round(time.monotonic() - ran, 1),
+                               "track_px": {width: [[g["track_px"] for g in geometry if "track_px" in g]
+                                                    for geometry in per] for width, per in layout.items()},
+                               "layout_problems": driver.layout_issues,
                                "checks": [dataclasses.asdict(c) for c in checks],
                                "problems": driver.problems(),
                                "blocked_requests": page.blocked_requests})
@@ -60,6 +64,7 @@ def test_sliders_move_the_live_figure(page, lab, path):
         except AssertionError as error:
             failures.append(str(error))
     failures += driver.problems()
+    failures += driver.layout_issues
     failures += [f"request off 127.0.0.1 (blocked): {url}" for url in page.blocked_requests]
     assert not failures, "\n".join(failures)
 
@@ -67,23 +72,36 @@ def test_sliders_move_the_live_figure(page, lab, path):
 def test_negative_control_fails_the_same_check(page, lab):
     """A figure that ignores its slider: the readout moves, the figure check must fail."""
     driver, checks, _ = _run(page, lab, "fixtures/negative_slider.ipynb")
-    assert [c.label for c in checks] == ["frequency", "amplitude"]
+    assert [c.label for c in checks] == ["frequency"] * 2 + ["amplitude"] * 2  # drag, then keys
+    assert [c.kind for c in checks] == ["drag", "slider"] * 2
     for check in checks:
         assert check.readout_after != check.readout_before and check.readout_consistent, check
-        assert check.changed_pixels == 0 and check.presses == 3, check
+        assert check.changed_pixels == 0 and check.presses == (1 if check.kind == "drag" else 3), check
         with pytest.raises(AssertionError, match="the figure did not change"):
             assert_control_responds(check)
     assert not driver.problems()                   # it fails on the figure alone
+
+
+def test_negative_control_zero_width_track_fails_the_layout_check(page, lab):
+    """A slider squeezed to its label (zero-width track, cut label): the width checker must report it."""
+    driver, checks, _ = _run(page, lab, "fixtures/squeezed_slider.ipynb")
+    issues = driver.layout_issues
+    for width in WINDOW_WIDTHS:
+        assert any(f"{width} px window" in i and "'layer4 size n' track is 0 px" in i for i in issues), issues
+    assert any("label is truncated" in i for i in issues), issues
+    assert not layout_problems([{"label": "ok", "track_px": 200.0, "label_clipped": False,
+                                 "readout_clipped": False}])
 
 
 def test_broken_explorers_are_reported(page, lab):
     """A raising callback and a blank (0x0) live figure are both reported."""
     driver, checks, rendered = _run(page, lab, "fixtures/broken_explorers.ipynb")
     assert rendered == 2
-    (check,) = checks                              # the blank explorer has nothing to move
-    assert check.label == "power"
-    with pytest.raises(AssertionError, match="the figure did not change"):
-        assert_control_responds(check)
+    # the blank explorer has nothing to move; the other's slider is dragged, then keyed
+    assert [(c.label, c.kind) for c in checks] == [("power", "drag"), ("power", "slider")]
+    for check in checks:
+        with pytest.raises(AssertionError, match="the figure did not change"):
+            assert_control_responds(check)
     problems = driver.problems()
     assert any("RuntimeError: broken callback at power=2" in p for p in problems), problems
     assert any(p.startswith("explorer 1: the live figure is blank (0x0 canvas") for p in problems), problems
