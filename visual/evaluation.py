@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 
 from visual.checks import check_bool, check_int, check_module, check_tensor
 from visual.inference import MAX_CLASSES, predict_probabilities
+from visual.metrics import labelled_pixels
 
 __all__ = ["EPSILON", "intersection_and_union", "EvaluationResult", "metrics_from_sums", "evaluate_dataset"]
 
@@ -45,20 +46,8 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
         >>> intersection_and_union(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 255]]), 2)
         (tensor([1, 1]), tensor([2, 2]), tensor([2, 1]))
     """
-    pred = check_tensor(pred, "pred", dtype="integer")
-    target = check_tensor(target, "target", dtype="integer")
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
-    ignore_index = check_int(ignore_index, "ignore_index")
-    if pred.shape != target.shape:
-        raise ValueError(f"pred and target must have the same shape, got {tuple(pred.shape)} and {tuple(target.shape)}")
-    if pred.device != target.device or "meta" in (pred.device.type, target.device.type):
-        raise ValueError(f"pred and target must be on the same real device, got {pred.device} and {target.device}")
-    keep = target != ignore_index  # pixels that count
-    pred, target = pred[keep].long(), target[keep].long()  # (P,) each
-    for name, labels in (("pred", pred), ("target", target)):
-        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"{name} must hold labels in [0, {num_classes - 1}] (num_classes={num_classes}) "
-                             f"or ignore_index={ignore_index}; got values from {int(labels.min())} to {int(labels.max())}")
+    pred, target = labelled_pixels(pred, target, num_classes, ignore_index, names=("pred", "target"))
     intersection = torch.bincount(pred[pred == target], minlength=num_classes)  # (K,)
     area_pred = torch.bincount(pred, minlength=num_classes)  # (K,)
     area_target = torch.bincount(target, minlength=num_classes)  # (K,)

@@ -14,7 +14,32 @@ from torch.utils.data import DataLoader, Dataset
 from visual.checks import check_device, check_int, check_module, check_tensor
 from visual.models.pspnet import DEFAULTS, MAX_CLASSES
 
-__all__ = ["confusion_matrix", "SegmentationMetrics", "segmentation_metrics", "evaluate", "model_device"]
+__all__ = ["labelled_pixels", "confusion_matrix", "SegmentationMetrics", "segmentation_metrics", "evaluate", "model_device"]
+
+
+def labelled_pixels(prediction: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int,
+                    names: tuple[str, str] = ("prediction", "target")) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``(P,)`` int64 predicted and true labels of the pixels whose target is not ``ignore_index``.
+
+    Raises:
+        TypeError, ValueError: not integer tensors of one shape and device, or a label outside ``[0, K)``.
+    """
+    for name, labels in zip(names, (prediction, target)):
+        check_tensor(labels, name, dtype="integer")
+    ignore_index = check_int(ignore_index, "ignore_index")
+    if prediction.shape != target.shape:
+        raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {tuple(prediction.shape)} "
+                         f"and {tuple(target.shape)}")
+    if prediction.device != target.device or "meta" in (prediction.device.type, target.device.type):
+        raise ValueError(f"{names[0]} and {names[1]} must be on the same real device, got {prediction.device} "
+                         f"and {target.device}")
+    keep = target != ignore_index  # pixels that count
+    guess, truth = prediction[keep].long(), target[keep].long()  # (P,) each
+    for name, labels in zip(names, (guess, truth)):
+        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
+            raise ValueError(f"{name} must hold labels in [0, {num_classes - 1}] (num_classes={num_classes}) or "
+                             f"ignore_index={ignore_index}; got values from {int(labels.min())} to {int(labels.max())}")
+    return guess, truth
 
 
 def confusion_matrix(prediction: torch.Tensor, target: torch.Tensor, num_classes: int,
@@ -37,18 +62,8 @@ def confusion_matrix(prediction: torch.Tensor, target: torch.Tensor, num_classes
         >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2).tolist()
         [[1, 1], [0, 1]]
     """
-    check_tensor(prediction, "prediction", dtype="integer")
-    check_tensor(target, "target", dtype="integer")
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
-    ignore_index = check_int(ignore_index, "ignore_index")
-    if prediction.shape != target.shape:
-        raise ValueError(f"prediction {tuple(prediction.shape)} and target {tuple(target.shape)} differ in shape")
-    keep = target != ignore_index
-    truth, guess = target[keep].long(), prediction[keep].long()  # (P,), (P,)
-    for name, labels in (("target", truth), ("prediction", guess)):
-        if labels.numel() and (labels.min() < 0 or labels.max() >= num_classes):
-            raise ValueError(f"{name} has labels outside [0, {num_classes}): "
-                             f"{labels.min().item()}..{labels.max().item()}")
+    guess, truth = labelled_pixels(prediction, target, num_classes, ignore_index)
     counts = torch.bincount(truth * num_classes + guess, minlength=num_classes**2)  # (K * K,)
     return counts.reshape(num_classes, num_classes)  # (K, K)
 

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from visual.checks import check_module
+from visual.models.resnet import load_strict
 
 __all__ = ["CACHE_ENV", "cache_dir", "config_key", "cache_path", "cached_state_dict"]
 
@@ -78,11 +79,8 @@ def cached_state_dict(config: dict[str, Any], build: Callable[[], nn.Module],
     model = check_module(build(), "build()")
     if path.is_file():
         state = torch.load(path, map_location="cpu", weights_only=True)
-        try:
-            model.load_state_dict(state, strict=True)
-        except RuntimeError as err:
-            raise RuntimeError(f"the cached model {path} does not fit the model build() makes; "
-                               f"delete the file to train again. {err}") from err
+        load_strict(model, state, f"the cached model {path} does not fit the model build() makes; delete the "
+                    "file to train again", error=RuntimeError)
         return model.eval()
     train(model)
     path.parent.mkdir(parents=True, exist_ok=True)

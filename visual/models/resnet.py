@@ -29,7 +29,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 from visual.checks import check_bool, check_choice, check_module
 
 __all__ = ["RESNET_ARCHS", "DILATABLE_STAGES", "DILATION_SCHEDULES", "check_arch", "check_flags",
-    "resnet_arch", "dilated_resnet", "semseg_resnet", "load_checkpoint"]
+    "resnet_arch", "dilated_resnet", "semseg_resnet", "read_state_dict", "load_strict", "load_checkpoint"]
 
 # Blocks per stage (layer1..layer4), He et al., "Deep Residual Learning", CVPR 2016, Table 1.
 RESNET_ARCHS: dict[str, tuple[type[nn.Module], tuple[int, int, int, int]]] = {
@@ -185,6 +185,46 @@ def _use_deep_stem(model: ResNet) -> None:
         first.downsample[0] = nn.Conv2d(c3, out_channels, kernel_size=1, bias=False)
 
 
+def read_state_dict(path: str | os.PathLike[str], what: str = "path") -> dict[str, torch.Tensor]:
+    """The state_dict in a local file: ``torch.load(weights_only=True)`` (no pickled code runs), a
+    ``"state_dict"`` / ``"model"`` wrapper and ``nn.DataParallel``'s ``"module."`` prefix removed.
+
+    Raises:
+        TypeError, FileNotFoundError: ``path`` is not a path, or not a file (nothing is downloaded).
+        ValueError: a file ``torch.load`` cannot read, or one that holds no state_dict; ``what`` names it.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{what} must be the path of a local checkpoint file, got {path!r}")
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{what} {path!r} is not a file (nothing is downloaded: pass the path of a "
+                                "state_dict saved with torch.save)")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # unpickling errors come in several types
+        raise ValueError(f"{what} {path!r} is not a loadable PyTorch checkpoint (torch.load(weights_only=True)): "
+                         f"{error}") from error
+    if isinstance(checkpoint, Mapping):
+        wrapped = [key for key in CHECKPOINT_CONTAINER_KEYS if isinstance(checkpoint.get(key), Mapping)]
+        checkpoint = checkpoint[wrapped[0]] if wrapped else checkpoint
+    if not isinstance(checkpoint, Mapping) or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
+        raise ValueError(f"{what} {path!r} does not hold a state_dict (a mapping from names to tensors), "
+                         f"got {type(checkpoint).__name__}")
+    state_dict = dict(checkpoint)
+    consume_prefix_in_state_dict_if_present(state_dict, DATA_PARALLEL_PREFIX)
+    return state_dict
+
+
+def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], hint: str,
+                error: type[Exception] = ValueError) -> nn.Module:
+    """``module.load_state_dict(state_dict, strict=True)``; a mismatch raises ``error(hint + ": " + details)``."""
+    try:
+        module.load_state_dict(state_dict, strict=True)
+    except RuntimeError as err:
+        raise error(f"{hint}: {err}") from None
+    return module
+
+
 def load_checkpoint(
     model: nn.Module,
     path: str | os.PathLike[str],
@@ -192,10 +232,7 @@ def load_checkpoint(
     strip_prefix: str = "",
     ignore_prefixes: Sequence[str] = (),
 ) -> nn.Module:
-    """Load a local checkpoint into ``model`` with ``load_state_dict(strict=True)``.
-
-    ``torch.load(weights_only=True)`` (no pickled code runs); a ``"state_dict"`` / ``"model"``
-    wrapper and ``nn.DataParallel``'s ``"module."`` prefix are removed.
+    """Load a local checkpoint (:func:`read_state_dict`) into ``model`` with ``load_state_dict(strict=True)``.
 
     Args:
         model: the module to fill, e.g. from :func:`dilated_resnet`.
@@ -210,8 +247,6 @@ def load_checkpoint(
         ValueError: a meta ``model``, or a file that is no state_dict or does not fit (keys listed).
     """
     check_module(model, "model")
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path (weights) must be None or the path of a local checkpoint file, got {path!r}")
     if not isinstance(strip_prefix, str):
         raise TypeError(f"strip_prefix must be a string, got {strip_prefix!r}")
     if isinstance(ignore_prefixes, str) or not all(isinstance(p, str) for p in ignore_prefixes):
@@ -219,29 +254,14 @@ def load_checkpoint(
     if any(t.device.type == "meta" for t in model.state_dict().values()):
         raise ValueError("model is on the meta device (shapes only): loading weights into it would do "
                          "nothing; build it on the CPU")
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"checkpoint path {path!r} is not a file (weights are never downloaded; "
-                                "pass the path of a state_dict saved with torch.save)")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # unpickling errors come in several types
-        raise ValueError(f"path {path!r} cannot be read with torch.load(weights_only=True): {error}") from error
-    if isinstance(checkpoint, Mapping):
-        wrapped = [key for key in CHECKPOINT_CONTAINER_KEYS if isinstance(checkpoint.get(key), Mapping)]
-        checkpoint = checkpoint[wrapped[0]] if wrapped else checkpoint
-    if not isinstance(checkpoint, Mapping) or not all(isinstance(v, torch.Tensor) for v in checkpoint.values()):
-        raise ValueError(f"path {path!r} does not hold a state_dict (a mapping from names to tensors), "
-                         f"got {type(checkpoint).__name__}")
-    state_dict = dict(checkpoint)
-    consume_prefix_in_state_dict_if_present(state_dict, DATA_PARALLEL_PREFIX)
+    state_dict = read_state_dict(path, "path (weights)")
     if strip_prefix:
         consume_prefix_in_state_dict_if_present(state_dict, strip_prefix)
     state_dict = {k: v for k, v in state_dict.items() if not k.startswith(tuple(ignore_prefixes))}
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as error:
-        raise ValueError(_mismatch_hint(model, state_dict, path, error)) from error
+        raise ValueError(_mismatch_hint(model, state_dict, os.fspath(path), error)) from error
     return model
 
 

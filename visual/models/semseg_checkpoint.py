@@ -8,13 +8,10 @@ layer3 and layer4 (``schedule="semseg"``); its checkpoints hold ``{"state_dict":
 from __future__ import annotations
 
 import os
-from pathlib import Path
-
-import torch
-from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 from visual.checks import check_choice, check_int
 from visual.models.pspnet import MAX_CLASSES, PSPNet
+from visual.models.resnet import load_strict, read_state_dict
 from visual.models.semseg_keys import from_semseg_keys
 
 __all__ = ["SEMSEG_LAYERS", "load_semseg_checkpoint"]
@@ -41,22 +38,10 @@ def load_semseg_checkpoint(path: str | os.PathLike[str], *, num_classes: int | N
         FileNotFoundError: no file at ``path``.
         TypeError, ValueError: a bad argument, or a file that is not such a checkpoint.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}")
     check_choice(layers, "layers", SEMSEG_LAYERS)
     if num_classes is not None:
         check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"no checkpoint file at {str(path)!r} (nothing is downloaded: name a local file)")
-    try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # pickle errors, truncated files, refused globals
-        raise ValueError(f"{str(path)!r} is not a loadable PyTorch checkpoint: {err}") from err
-    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f"{str(path)!r} holds no state_dict of tensors (expected {{'state_dict': ...}})")
-    state = dict(state)
-    consume_prefix_in_state_dict_if_present(state, "module.")
+    state = read_state_dict(path)
     try:
         state = from_semseg_keys(state)
     except ValueError as err:
@@ -69,9 +54,6 @@ def load_semseg_checkpoint(path: str | os.PathLike[str], *, num_classes: int | N
     model = PSPNet(found, backbone=f"resnet{layers}", bins=SEMSEG_BINS,
                    aux=any(k.startswith("aux_head.") for k in state),
                    schedule="semseg" if layers >= 50 else "torchvision", deep_stem=True)
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        raise ValueError(f"{str(path)!r} does not fit an official PSPNet-ResNet{layers} "
-                         f"(is it a checkpoint of another depth?): {err}") from None
+    load_strict(model, state, f"{str(path)!r} does not fit an official PSPNet-ResNet{layers} (is it a checkpoint of "
+                "another depth?)")
     return model.eval()

@@ -15,16 +15,15 @@ The "new layers" trained at 10x the backbone's learning rate are ``ppm``, ``head
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
 import torch
 from torch import nn
-from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 import visual
 from visual.train import parameter_groups
+from visual.models.resnet import load_strict, read_state_dict
 from visual.models.semseg_keys import from_semseg_keys
 
 __all__ = ["NEW_LR_FACTOR", "build_model", "param_groups", "uses_semseg_names",
@@ -34,6 +33,7 @@ NEW_LR_FACTOR = 10  # semseg tool/train.py: lr=args.base_lr * 10 for modules_new
 RESNET_STEM = (("conv1.", "layer0.0."), ("bn1.", "layer0.1."), ("conv2.", "layer0.3."),
                ("bn2.", "layer0.4."), ("conv3.", "layer0.6."), ("bn3.", "layer0.7."))  # semseg model/resnet.py
 # deep_base stem -> semseg model/pspnet.py layer0 = Sequential(conv1, bn1, relu, conv2, bn2, relu, conv3, bn3, ...)
+STRICT_HINT = "{what}: {path!r} does not fit this model (check TRAIN.layers, TRAIN.backbone, DATA.classes)"
 
 
 def uses_semseg_names(train: Mapping[str, Any]) -> bool:
@@ -60,37 +60,16 @@ def param_groups(model: nn.Module, base_lr: float) -> list[dict[str, Any]]:
     return parameter_groups(model, base_lr, NEW_LR_FACTOR)
 
 
-def _state_dict_of(path: str, what: str) -> dict[str, torch.Tensor]:
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{what}: no file {path!r} (nothing is downloaded; give a local path)")
-    loaded = torch.load(path, map_location="cpu", weights_only=True)
-    if isinstance(loaded, Mapping) and "state_dict" in loaded:
-        loaded = loaded["state_dict"]
-    if not isinstance(loaded, Mapping):
-        raise ValueError(f"{what}: {path!r} holds no state_dict")
-    state = dict(loaded)
-    consume_prefix_in_state_dict_if_present(state, "module.")  # saved from DistributedDataParallel
-    return state
-
-
-def _load_strict(module: nn.Module, state: Mapping[str, torch.Tensor], what: str, path: str) -> None:
-    try:
-        module.load_state_dict(state, strict=True)
-    except RuntimeError as err:
-        raise ValueError(f"{what}: {path!r} does not fit this model (check TRAIN.layers, TRAIN.backbone, "
-                         f"DATA.classes): {str(err).splitlines()[0]} ...") from None
-
-
 def load_weights(model: nn.Module, path: str, train: Mapping[str, Any], what: str = "TRAIN.weight") -> None:
     """Load a full PSPNet state_dict (or a checkpoint's ``"state_dict"``) into ``model``.
 
     Official names (``layer0.*``, ``cls.*``...) are renamed for the semseg variant; a
     ``module.`` prefix is dropped. Loaded with ``weights_only=True`` and ``strict=True``.
     """
-    state = _state_dict_of(path, what)
+    state = read_state_dict(path, what)
     if uses_semseg_names(train) and any(k.startswith(("layer0.", "cls.")) for k in state):
         state = from_semseg_keys(state)
-    _load_strict(model, state, what, path)
+    load_strict(model, state, STRICT_HINT.format(what=what, path=path))
 
 
 def semseg_resnet_to_pspnet_keys(state: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -119,10 +98,10 @@ def load_backbone_weights(model: nn.Module, path: str, train: Mapping[str, Any])
     ResNet checkpoint for ``backbone: torchvision``.
     """
     what = "TRAIN.backbone_weights"
-    state = _state_dict_of(path, what)
+    state = read_state_dict(path, what)
     if uses_semseg_names(train):
         state = from_semseg_keys(semseg_resnet_to_pspnet_keys(state))
         state = {k[len("backbone."):]: v for k, v in state.items()}
     else:
         state = {k: v for k, v in state.items() if not k.startswith("fc.")}
-    _load_strict(model.backbone, state, what, path)
+    load_strict(model.backbone, state, STRICT_HINT.format(what=what, path=path))
