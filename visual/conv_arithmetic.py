@@ -20,11 +20,7 @@ MAX_MAP_SIDE = 2049  # side of a 2-D count map: 4.2 M entries (rates up to 1024 
 
 
 def effective_kernel_size(kernel_size: int, dilation: int) -> int:
-    """Input pixels spanned by a dilated kernel: ``dilation * (kernel_size - 1) + 1``.
-
-    Args:
-        kernel_size: number of taps along the axis (>= 1).
-        dilation: spacing between taps in input pixels (>= 1; 1 is an ordinary convolution).
+    """Input pixels spanned by ``kernel_size`` taps ``dilation`` pixels apart: ``dilation * (kernel_size - 1) + 1``.
 
     Raises:
         TypeError, ValueError: a non-int or an argument below 1.
@@ -48,11 +44,8 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
     window starting in the right padding is dropped, as PyTorch does.
 
     Args:
-        size: input length in pixels (>= 1).
-        kernel_size: number of taps (>= 1).
-        stride: step between output positions in input pixels (>= 1).
-        padding: zeros added on each side (>= 0).
-        dilation: spacing between taps (>= 1; 1 for ``AvgPool2d``).
+        size, kernel_size, stride, padding, dilation: as ``nn.Conv2d``'s, along the axis (``padding >= 0``,
+            the others ``>= 1``).
         ceil_mode: round up instead of down (pooling option).
 
     Raises:
@@ -152,12 +145,9 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
     Stride 1. A stack's footprint is the convolution of its layers' (``kernel_size`` ones spaced
     ``dilation`` apart). A zero inside the span is a *hole*: that pixel never reaches the output.
 
-    Args:
-        kernel_size: taps per layer along the axis (>= 1).
-        dilations: dilation rate of each layer, first layer first (>= 1 each).
-
     Returns:
-        Path counts, length ``1 + sum(d * (kernel_size - 1))`` (the receptive field).
+        Path counts for ``kernel_size`` taps per layer and ``dilations`` (first layer first), length
+        ``1 + sum(d * (kernel_size - 1))`` (the receptive field).
 
     Raises:
         TypeError, ValueError: a bad argument, or a footprint wider than ``checks.MAX_SIDE``.
@@ -184,10 +174,6 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
 
 def gridding_count_map(kernel_size: int, dilations: Sequence[int]) -> list[list[int]]:
     """2-D path counts to one output of dilated k x k convs: the outer product of the 1-D footprints.
-
-    Args:
-        kernel_size: the side of each square kernel (>= 1).
-        dilations: dilation rate of each layer (>= 1 each).
 
     Returns:
         ``counts[row][col]``, a square of side equal to the receptive field.
@@ -225,14 +211,8 @@ def hdc_max_distance(dilations: Sequence[int]) -> int:
 
     ``M_2`` is the largest gap layers ``2..n`` leave; the first layer (rate 1) must bridge it.
 
-    Args:
-        dilations: rates ``r_1, ..., r_n`` (n >= 2), first layer first.
-
-    Returns:
-        ``M_2``.
-
     Raises:
-        TypeError, ValueError: unless ``dilations`` holds at least two ints >= 1.
+        TypeError, ValueError: unless ``dilations`` (``r_1, ..., r_n``, first layer first) holds two or more ints >= 1.
 
     Example:
         >>> hdc_max_distance([1, 2, 5]), hdc_max_distance([1, 2, 9])

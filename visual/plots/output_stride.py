@@ -76,7 +76,6 @@ def draw_stage_sizes(ax: Axes, tables: StrideTable | Sequence[StrideTable], *, q
     """Grouped bars, one group per stage, one bar per table: feature-map size, RF or positions.
 
     Args:
-        ax: where to draw.
         tables: one :class:`~visual.StrideTable` or several (e.g. with and without dilation).
         quantity: ``"size"`` (feature-map height), ``"rf"`` or ``"positions"``.
         labels: legend entries, one per table; default: arch, output stride and flags (``FTT``).
@@ -156,16 +155,9 @@ def _pixels(image: Any) -> np.ndarray:
 
 
 def draw_feature_grid(ax: Axes, image: Any, table: StrideTable) -> FeatureGridArtists:
-    """layer4's feature grid to scale over the input: one ``s x s`` cell per feature, a dot on its centre.
-
-    Args:
-        ax: where to draw.
-        image: ``(3, H, W)`` tensor or ``(H, W, 3)`` / ``(H, W)`` array in ``[0, 1]``, any resolution.
-        table: a :class:`~visual.StrideTable` (no dots beyond ``MAX_CENTRE_DOTS`` features).
-
-    Raises:
-        TypeError, ValueError: a bad argument (named).
-    """
+    """layer4's feature grid to scale over the input: one ``s x s`` cell per feature, a dot on its centre
+    (none beyond ``MAX_CENTRE_DOTS`` features). ``image``: ``(3, H, W)`` tensor or ``(H, W, 3)`` / ``(H, W)``
+    array in ``[0, 1]``, any resolution. TypeError / ValueError for a bad argument (named)."""
     _layer4(table)
     artists = FeatureGridArtists(
         ax, ax.imshow(_pixels(image), cmap="gray", interpolation="antialiased"),
@@ -327,10 +319,7 @@ def plot_upsampling_drift(tables: StrideTable | Sequence[StrideTable], *, ax: Ax
 def plot_stride_cost(costs: CostTable, *, ax: Axes | None = None, metric: str = "flops") -> Axes:
     """Bars of a backbone's cost per output stride, labelled with the ratio to the first.
 
-    Args:
-        costs: a :class:`~visual.cost.CostTable` (from ``cost_table``).
-        ax: where to draw; a new figure when ``None``.
-        metric: ``"flops"`` or ``"activations"``.
+    ``costs`` is a :class:`~visual.cost.CostTable` (``cost_table``), ``metric`` ``"flops"`` or ``"activations"``.
     """
     if not isinstance(costs, CostTable):
         raise TypeError(f"costs must be a CostTable (visual.cost_table), got {type(costs).__name__}")

@@ -26,16 +26,9 @@ MAX_FIG_WIDTH_IN = 8.0  # 800 px at dpi 100: fits a JupyterLab column in a 1024 
 
 @dataclass
 class Explorer:
-    """A built slider explorer.
-
-    Attributes:
-        widget: the ipywidgets container to display (controls + figure canvas).
-        controls: the value widgets by name.
-        fig: the matplotlib Figure the callback updates in place.
-        update: the callback; with no argument it redraws from the current values.
-        state: the last values ``update`` computed (for tests and exercises).
-        displayed: set once displayed in a notebook (the browser tests count them).
-    """
+    """A built slider explorer: the ``widget`` to display, its ``controls`` by name, the ``fig`` that
+    ``update()`` redraws in place, the last values it computed (``state``, for tests and exercises) and
+    ``displayed``, set once shown in a notebook (the browser tests count them)."""
 
     widget: Any
     controls: dict[str, Any]
@@ -68,11 +61,8 @@ def freeze_layout(fig: matplotlib.figure.Figure) -> None:
     ``set_label_coords``, legends pinned with ``legend.set_loc((x, y))``: matplotlib no longer
     places them on each draw. Callbacks then change a title with ``ax.title.set_text(...)``.
 
-    Args:
-        fig: the explorer's ``Figure``, with all its artists already made.
-
     Raises:
-        TypeError: if ``fig`` is not a matplotlib Figure.
+        TypeError: if ``fig`` (with all its artists already made) is not a matplotlib Figure.
     """
     _check_figure(fig)
     # Lay out without rendering: drawing an ipympl canvas before it is displayed leaves it 0x0.

@@ -39,13 +39,7 @@ def output_stride_summary(
     replace_stride_with_dilation: Sequence[bool] = (False, True, True),
     schedule: str = "torchvision",
 ) -> dict[str, Any]:
-    """Numbers shown by ``explore_output_stride``.
-
-    Args:
-        arch: ``"resnet18"`` ... ``"resnet152"``.
-        input_size: side of the square input.
-        replace_stride_with_dilation: three booleans for (layer2, layer3, layer4).
-        schedule: ``"torchvision"`` or ``"semseg"``.
+    """Numbers shown by ``explore_output_stride``; arguments as for :func:`visual.stride_table` (square input).
 
     Returns:
         dict with ``table``, ``reference`` (the same without dilation), ``output_stride``,
@@ -67,9 +61,7 @@ def output_stride_summary(
 def alignment_summary(input_size: int = 473, output_stride: int = 8) -> dict[str, Any]:
     """Numbers shown by ``explore_alignment``: is ``H = s k + 1``, and how far features drift.
 
-    Args:
-        input_size: side of the square input ``H``.
-        output_stride: 32, 16 or 8 (layer4 of a ResNet, flags from ``dilation_flags``).
+    ``input_size`` is the side ``H`` of a square input; ``output_stride`` 32, 16 or 8 (``dilation_flags``).
 
     Returns:
         dict with ``table``, ``aligned``, ``k`` and ``remainder`` of ``H - 1 = s k + remainder``,
@@ -112,10 +104,8 @@ def explore_output_stride(
 
     Args:
         image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image(473)``.
-        arch: initial architecture.
-        input_size: initial input side (``MIN_INPUT_SIZE`` .. ``MAX_INPUT_SIZE``).
-        replace_stride_with_dilation: initial flags for (layer2, layer3, layer4).
-        schedule: initial schedule, ``"torchvision"`` or ``"semseg"``.
+        arch, input_size, replace_stride_with_dilation, schedule: the initial values (input side
+            ``MIN_INPUT_SIZE`` .. ``MAX_INPUT_SIZE``).
 
     Returns:
         An ``Explorer``; ``state`` holds the last ``output_stride_summary``.
@@ -180,9 +170,7 @@ def explore_alignment(input_size: int = 512, output_stride: int = 8) -> Explorer
     Top: the last features, where the network computed them and where ``F.interpolate`` puts
     them; bottom: the drift of every upsampled pixel (``upsampling_drift``).
 
-    Args:
-        input_size: initial input side ``H`` (``MIN_INPUT_SIZE`` .. ``MAX_INPUT_SIZE``).
-        output_stride: initial output stride (32, 16 or 8).
+    ``input_size`` (``MIN_INPUT_SIZE`` .. ``MAX_INPUT_SIZE``) and ``output_stride`` (32, 16, 8) are the initial values.
 
     Returns:
         An ``Explorer``; ``state`` holds the last ``alignment_summary``.
