@@ -19,6 +19,8 @@ from visual.models.resnet import (
     check_flags,
     dilated_resnet,
     load_checkpoint,
+    load_strict,
+    read_state_dict,
     resnet_arch,
     semseg_resnet,
 )
@@ -64,6 +66,8 @@ CASES = [
     *_cases(load_checkpoint, "strip_prefix", [3, None], lambda f, v: f(nn.Linear(1, 1), "w.pth", strip_prefix=v)),
     *_cases(load_checkpoint, "ignore_prefixes", ["fc.", (1,)],
             lambda f, v: f(nn.Linear(1, 1), "w.pth", ignore_prefixes=v)),
+    *_cases(read_state_dict, "path", [3, None, ["a.pth"]], lambda f, v: f(v)),
+    *_cases(load_strict, "module", ["model", None, {"weight": 1}], lambda f, v: f(v, {}, "hint")),
     # visual.output_stride
     *_cases(stride_table, "arch_or_model", BAD_ARCHS[:-1] + [nn.Sequential(nn.Conv2d(3, 3, 1)), 42],
             lambda f, v: f(v)),

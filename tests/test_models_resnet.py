@@ -9,7 +9,8 @@ import torch
 import torchvision
 from torch import nn
 
-from visual.models.resnet import RESNET_ARCHS, dilated_resnet, load_checkpoint, resnet_arch, semseg_resnet
+from visual.models.resnet import (RESNET_ARCHS, dilated_resnet, load_checkpoint, load_strict, read_state_dict,
+                                  resnet_arch, semseg_resnet)
 
 ALL_FLAGS = list(itertools.product((False, True), repeat=3))
 SEGMENTATION_FLAGS = (False, True, True)  # output stride 8, as in PSPNet / DeepLab
@@ -311,3 +312,17 @@ def test_a_meta_model_is_refused(resnet18_checkpoint):
         model = dilated_resnet("resnet18")
     with pytest.raises(ValueError, match="model is on the meta device"):
         load_checkpoint(model, resnet18_checkpoint[0])
+
+
+def test_load_strict_wraps_a_mismatch_with_the_hint():
+    model = nn.Linear(2, 1)
+    with pytest.raises(RuntimeError, match=r"(?s)my hint: .*Missing key\(s\) in state_dict: \"bias\""):
+        load_strict(model, {"weight": torch.zeros(1, 2)}, "my hint", error=RuntimeError)
+    state = {"weight": torch.ones(1, 2), "bias": torch.zeros(1)}
+    assert load_strict(model, state, "unused") is model
+    torch.testing.assert_close(model.weight, state["weight"])
+
+
+def test_read_state_dict_unwraps_and_strips_module_prefix(tmp_path):
+    torch.save({"state_dict": {"module.weight": torch.ones(2)}}, tmp_path / "wrapped.pth")
+    assert list(read_state_dict(tmp_path / "wrapped.pth")) == ["weight"]

@@ -267,7 +267,7 @@ def test_backbone_checkpoint_round_trips(tmp_path):
 
 
 def test_backbone_checkpoint_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="never downloaded"):
+    with pytest.raises(FileNotFoundError, match="nothing is downloaded"):
         PSPNet(3, backbone="resnet18", backbone_weights=tmp_path / "missing.pth")
     path = tmp_path / "resnet34.pth"
     torch.save(torchvision.models.resnet34(weights=None).state_dict(), path)

@@ -33,14 +33,10 @@ class ContextShapes(Dataset):
     objects are random. Image ``i`` of a split is drawn from a generator seeded with ``(seed, split, i)``:
     the same on every machine, made on the fly; the three splits never share a generator.
 
-    Args:
-        num_images: number of images (>= 0).
-        split: ``"train"``, ``"val"`` or ``"test"``.
-        size: ``(H, W)`` (or a side), ``H >= 16`` and ``W >= 4 H``.
-        seed: an int >= 0.
-
     Raises:
-        TypeError, ValueError: an argument of the wrong type or out of range.
+        TypeError, ValueError: an argument of the wrong type or out of range: ``num_images`` and ``seed``
+            >= 0, ``split`` ``"train"``, ``"val"`` or ``"test"``, ``size`` (a side or ``(H, W)``) ``H >= 16``,
+            ``W >= 4 H``.
 
     Example:
         >>> data = ContextShapes(4, split="val")

@@ -30,11 +30,8 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
                            ignore_index: int = 255) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Per-class pixel counts of one prediction: intersection, union and target area.
 
-    Args:
-        pred: predicted labels of any shape (e.g. ``(H, W)``), values in ``[0, K)``.
-        target: ground-truth labels of the same shape, in ``[0, K)`` or ``ignore_index``.
-        num_classes: ``K``.
-        ignore_index: label of pixels left out of every count.
+    ``pred`` holds labels in ``[0, K)`` of any shape, ``target`` the same shape, in ``[0, K)`` or
+    ``ignore_index`` (pixels left out of every count); ``K = num_classes``.
 
     Returns:
         ``(intersection, union, target_area)``, three ``(K,)`` int64 tensors on ``pred``'s device.
@@ -140,9 +137,7 @@ def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
         model: a segmentation network (forward returns logits or ``{"out": logits}``).
         dataset: items ``(image, label)``: image ``(3, H, W)`` uint8 RGB or float in ``[0, 1]``
             (taken as x255), label ``(H, W)`` long with ``ignore_index`` for unlabelled pixels.
-        num_classes: ``K``.
-        class_names: optional names for the result's table.
-        ignore_index: label left out of the scores.
+        num_classes, class_names, ignore_index: ``K``; optional names for the table; the label left out.
         progress: show a tqdm progress bar.
         **protocol: passed to ``predict_probabilities`` (``crop_size``, ``scales``, ``flip``...).
 

@@ -109,8 +109,7 @@ def gradient_receptive_field(
     Gradients are enabled inside (works under ``torch.no_grad()``).
 
     Args:
-        model: an ``nn.Module`` with real (not meta) parameters, taking ``(N, C, H, W)``.
-        input_size: ``H`` for a square input, or ``(H, W)``.
+        model, input_size: an ``nn.Module`` with real (not meta) parameters; ``H`` or ``(H, W)``.
         in_channels: input channels; default: ``in_channels`` of the first Conv2d (else 3).
         return_map: also return the gradient map.
 

@@ -45,8 +45,7 @@ def upsample_segmentation(labels: torch.Tensor, size: int | tuple[int, int], met
     Args:
         labels: integer tensor ``(H, W)`` of class ids in ``[0, num_classes)``.
         size: output ``(H_out, W_out)`` or one int, sides in ``[1, MAX_SIDE]``.
-        method: one of ``SEGMENTATION_UPSAMPLING``.
-        num_classes: number of classes (21 for PASCAL VOC).
+        method, num_classes: one of ``SEGMENTATION_UPSAMPLING``; the number of classes (21 for PASCAL VOC).
 
     Returns:
         int64 tensor of shape ``(H_out, W_out)``.
@@ -86,12 +85,7 @@ def feature_map_size(in_size: int, output_stride: int = 8) -> int:
     Every stride-2 layer of a ResNet maps ``n`` pixels to ``floor((n - 1) / 2) + 1``; the dilated
     layers after ``output_stride`` keep the size.
 
-    Args:
-        in_size: input pixels per side, ``>= 1``.
-        output_stride: 8, 16 or 32.
-
-    Returns:
-        Feature-map samples per side. Raises ValueError, TypeError for other arguments.
+    Raises ValueError, TypeError for other arguments (``in_size >= 1``).
 
     Example:
         >>> feature_map_size(473, 8), feature_map_size(512, 8)

@@ -14,7 +14,8 @@ from torch.utils.data import DataLoader, Dataset
 from visual.checks import check_device, check_int, check_module, check_tensor
 from visual.models.pspnet import DEFAULTS, MAX_CLASSES
 
-__all__ = ["labelled_pixels", "confusion_matrix", "SegmentationMetrics", "segmentation_metrics", "evaluate", "model_device"]
+__all__ = ["labelled_pixels", "confusion_matrix", "SegmentationMetrics", "segmentation_metrics", "evaluate",
+           "model_device"]
 
 
 def labelled_pixels(prediction: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int,

@@ -129,8 +129,7 @@ def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config:
         num_classes: ``K``, 1 to ``MAX_CLASSES``.
         config: a :class:`TrainConfig`.
         val_dataset: held-out pairs evaluated every ``config.eval_every`` steps and at the end, or ``None``.
-        progress: show a ``tqdm.auto`` progress bar.
-        device: where to move the model first; ``None``: where it is.
+        progress, device: show a ``tqdm.auto`` bar; where to move the model first (``None``: where it is).
 
     Returns:
         A :class:`History`.
@@ -221,9 +220,7 @@ def loss_gradients(model: nn.Module, images: torch.Tensor, target: torch.Tensor,
     statistics move); works under ``torch.inference_mode()``.
 
     Args:
-        model: a PSPNet built with ``aux=True``.
-        images: ``(N, 3, H, W)``.
-        target: ``(N, H, W)`` int64.
+        model, images, target: a PSPNet built with ``aux=True``, ``(N, 3, H, W)``, ``(N, H, W)`` int64.
         parts: names of submodules of ``model`` to report.
 
     Returns:

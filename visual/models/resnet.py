@@ -218,6 +218,7 @@ def read_state_dict(path: str | os.PathLike[str], what: str = "path") -> dict[st
 def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], hint: str,
                 error: type[Exception] = ValueError) -> nn.Module:
     """``module.load_state_dict(state_dict, strict=True)``; a mismatch raises ``error(hint + ": " + details)``."""
+    check_module(module, "module")
     try:
         module.load_state_dict(state_dict, strict=True)
     except RuntimeError as err:

@@ -62,14 +62,9 @@ def draw_window_grid(ax_grid: Axes, ax_counts: Axes, image: torch.Tensor, crop_s
                      stride_rate: float = 2 / 3) -> WindowGridArtists:
     """Draw the crops of the official protocol over a photo, and how often each pixel is covered.
 
-    Args:
-        ax_grid, ax_counts: the two Axes (photo with windows; count map).
-        image: ``(3, H, W)`` photo in ``[0, 1]``, already at the scale being tested.
-        crop_size: crop side in pixels.
-        stride_rate: stride as a fraction of the crop, in ``(0, 1]``.
-
-    Returns:
-        The artists, for :func:`update_window_grid`. Raises TypeError, ValueError for a bad argument.
+    ``ax_grid`` gets the ``(3, H, W)`` photo in ``[0, 1]`` (already at the scale tested) with the
+    windows, ``ax_counts`` the count map; ``crop_size`` in pixels, ``stride_rate`` in ``(0, 1]``.
+    Returns the artists for :func:`update_window_grid`; TypeError, ValueError for a bad argument.
     """
     image = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="float", finite=True)
     photo = ax_grid.imshow(_canvas(image, crop_size), interpolation="nearest")
@@ -131,14 +126,9 @@ def plot_protocol_costs(labels: Sequence[str], seconds: Sequence[float], passes:
                         *, ax: Axes | None = None) -> Axes:
     """Horizontal bars: measured seconds per image of each test protocol, forward passes as labels.
 
-    Args:
-        labels: one name per protocol (e.g. ``"whole image"``, ``"sliding + flip"``).
-        seconds: measured time per image of each.
-        passes: crops run through the network per image by each.
-        ax: where to draw; ``None`` makes a new figure.
-
-    Returns:
-        The Axes. Raises ValueError, TypeError: lists of different or zero lengths, or a bad ``ax``.
+    ``labels`` name the protocols (e.g. ``"whole image"``, ``"sliding + flip"``); ``seconds`` and
+    ``passes`` (crops per image) give one value each. Returns the Axes; ValueError, TypeError for
+    lists of different or zero lengths, or a bad ``ax``.
     """
     if not len(labels) == len(seconds) == len(passes) or not labels:
         raise ValueError(f"labels, seconds and passes must have one equal, non-zero length, got "

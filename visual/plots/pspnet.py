@@ -213,9 +213,8 @@ def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins:
 
     Args:
         features: one ``(C', b, b)`` tensor per bin (``pyramid_features(model, x)[i][0]``).
-        image: ``(3, H, W)`` or ``(H, W, 3)``.
+        image, fig: ``(3, H, W)`` or ``(H, W, 3)``; where to draw (``None``: a new figure).
         bins, feature_size, align_corners: the bin sizes, layer4's ``(h, w)``, the upsampling's flag.
-        fig: where to draw; ``None``: a new figure.
 
     Returns:
         The ``(2, len(bins))`` array of Axes.

@@ -64,8 +64,7 @@ def explore_sliding_windows(image: torch.Tensor | None = None, *, crop_size: int
 
     Args:
         image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image()``.
-        crop_size: initial crop side, ``MIN_CROP`` .. ``MAX_CROP`` in steps of 8 (8k + 1 px).
-        stride_rate: initial stride rate, in ``[0.25, 1]``.
+        crop_size, stride_rate: initial values, ``MIN_CROP`` .. ``MAX_CROP`` in steps of 8 (8k + 1 px); ``[0.25, 1]``.
         base_size: long side of the photo at scale 1.0 (it is resized as the protocol does).
 
     Returns:
