@@ -56,15 +56,29 @@ def test_make_app_runs_tools_app_on_the_given_notebook():
 def test_app_command_is_loopback_with_token_and_course_template():
     from voila.app import Voila
 
-    argv = app.command(ROOT / NOTEBOOK, port=8899, token="t0ken")
-    assert argv[:3] == [sys.executable, "-m", "voila"] and argv[3] == str(ROOT / NOTEBOOK)
-    voila = Voila()
-    voila.parse_command_line(argv[4:])
+    argv = app.arguments(ROOT / NOTEBOOK, port=8899, token="t0ken")
+    assert argv[0] == str(ROOT / NOTEBOOK)
+    voila = Voila(config=app.config())
+    voila.parse_command_line(argv[1:])
     assert (voila.ip, voila.port, voila.port_retries) == ("127.0.0.1", 8899, 0)
     assert voila.token == "t0ken" and voila.open_browser is False
     settings = voila.config.VoilaConfiguration
     assert settings.template == app.TEMPLATE == "course"
-    assert settings.strip_sources is True
+    assert settings.strip_sources is True and settings.show_tracebacks is True
+    assert settings.prelaunch_hook is app.without_ci_cells
+
+
+def test_app_leaves_out_the_ci_sweep_cells_only():
+    import nbformat
+
+    nb = nbformat.read(ROOT / NOTEBOOK, as_version=4)
+    tags = [cell.metadata.get("tags", []) for cell in nb.cells]
+    removed = sum("remove-cell" in t for t in tags)
+    assert removed >= 1                                            # 02 has its CI sweep cell
+    shown = app.without_ci_cells(None, nbformat.from_dict(nb), str(ROOT / "notebooks"))
+    assert len(shown.cells) == len(nb.cells) - removed
+    assert not [c for c in shown.cells if "remove-cell" in c.metadata.get("tags", [])]
+    assert [c.source for c in shown.cells] == [c.source for c, t in zip(nb.cells, tags) if "remove-cell" not in t]
 
 
 def test_course_template_is_found_first_and_has_no_cdn_link():
@@ -95,19 +109,26 @@ def test_course_template_is_found_first_and_has_no_cdn_link():
 ])
 def test_app_refuses_bad_arguments(argv, message, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(app.os, "execve", lambda *a: pytest.fail("started a server"))
+    from voila.app import Voila
+
+    monkeypatch.setattr(Voila, "launch_instance", lambda *a, **k: pytest.fail("started a server"))
     with pytest.raises(SystemExit):
         app.main(argv)
     assert message in capsys.readouterr().err
 
 
 def test_app_prints_a_url_with_a_fresh_token(capsys, monkeypatch):
+    from voila.app import Voila
+
     started = []
     monkeypatch.chdir(ROOT)
-    monkeypatch.setattr(app.os, "execve", lambda path, argv, env: started.append((argv, env)))
+    monkeypatch.setenv("JUPYTER_PATH", "/elsewhere")
+    monkeypatch.setattr(Voila, "launch_instance",
+                        lambda argv, config: started.append((argv, config, app.os.environ["JUPYTER_PATH"])))
     app.main([NOTEBOOK, "--port", "8899"])
     app.main([NOTEBOOK, "--port", "8899"])
-    tokens = [next(a for a in argv if a.startswith("--token=")).split("=", 1)[1] for argv, _ in started]
+    tokens = [next(a for a in argv if a.startswith("--token=")).split("=", 1)[1] for argv, _, _ in started]
     assert len(tokens[0]) == 48 and tokens[0] != tokens[1]            # random each time
     assert f"http://127.0.0.1:8899/?token={tokens[0]}" in capsys.readouterr().out
-    assert started[0][1]["JUPYTER_PATH"].startswith(str(app.TEMPLATE_ROOT))
+    assert started[0][1].VoilaConfiguration.prelaunch_hook is app.without_ci_cells
+    assert started[0][2].split(":")[:2] == [str(app.TEMPLATE_ROOT), "/elsewhere"]

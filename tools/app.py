@@ -7,7 +7,10 @@ Awesome from a CDN. Here it listens on 127.0.0.1 only, with a token (a fresh ran
 ``--token`` is given; the URL printed contains it), opens no browser, and renders with the course's
 template ``course`` (``share/jupyter/voila/templates/course/``: the lab template without its CDN
 links), found through ``JUPYTER_PATH``. The kernel is the notebook's own kernelspec
-("visual-course"). tests/browser/test_voila_app.py runs this same file.
+("visual-course"). Cells tagged ``remove-cell`` (the CI sweeps, which the student edition drops
+too) are left out through Voilà's public ``prelaunch_hook``; an error output a lesson shows on
+purpose (a ``raises-exception`` cell) is shown as the error, not as "run Voilà with
+--show_tracebacks". tests/browser/test_voila_app.py runs this same file.
 """
 
 from __future__ import annotations
@@ -15,10 +18,14 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import sys
 from pathlib import Path
+from typing import Any
 
-__all__ = ["TEMPLATE", "TEMPLATE_ROOT", "command", "environment", "main", "url"]
+from traitlets.config import Config
+
+from student_edition import REMOVE_TAG  # tools/: the tag of the CI sweep cells
+
+__all__ = ["TEMPLATE", "TEMPLATE_ROOT", "arguments", "config", "environment", "main", "url", "without_ci_cells"]
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = "course"
@@ -26,16 +33,29 @@ TEMPLATE_ROOT = ROOT / "share" / "jupyter"  # holds voila/templates/course/
 DEFAULT_PORT = 8866                          # Voilà's own default
 
 
-def command(notebook: Path, *, port: int, token: str, python: str = sys.executable) -> list[str]:
-    """The ``voila`` command line that serves ``notebook`` on 127.0.0.1:``port`` with ``token``."""
+def arguments(notebook: Path, *, port: int, token: str) -> list[str]:
+    """Voilà's command line (after ``voila``) that serves ``notebook`` on 127.0.0.1:``port`` with ``token``."""
     return [
-        python, "-m", "voila", str(notebook),
+        str(notebook),
         "--Voila.ip=127.0.0.1", f"--Voila.port={port}", "--Voila.port_retries=0",
         f"--token={token}", "--no-browser",
         f"--template={TEMPLATE}", "--theme=light",
         "--strip_sources=True",        # the page carries outputs only, never the code
-        "--show_tracebacks=False",     # a failing cell shows an error line, not the source
+        "--show_tracebacks=True",      # a lesson's deliberate error reads as that error
     ]
+
+
+def without_ci_cells(request_handler: Any, notebook: Any, cwd: str) -> Any:
+    """Voilà's ``prelaunch_hook``: the notebook without its ``remove-cell`` cells (they never run)."""
+    notebook.cells = [cell for cell in notebook.cells if REMOVE_TAG not in cell.get("metadata", {}).get("tags", [])]
+    return notebook
+
+
+def config() -> Config:
+    """The settings a command line cannot carry (a Python callable)."""
+    settings = Config()
+    settings.VoilaConfiguration.prelaunch_hook = without_ci_cells
+    return settings
 
 
 def environment(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -67,8 +87,10 @@ def main(argv: list[str] | None = None) -> None:
     token = args.token or secrets.token_hex(24)
     print(f"Classroom app for {args.notebook} (Ctrl+C stops it). Open:\n    {url(args.port, token)}",
           flush=True)
-    cmd = command(args.notebook.resolve(), port=args.port, token=token)
-    os.execve(cmd[0], cmd, environment())  # Voilà replaces this process: signals reach it directly
+    os.environ["JUPYTER_PATH"] = environment()["JUPYTER_PATH"]  # before Voilà looks templates up
+    from voila.app import Voila
+
+    Voila.launch_instance(arguments(args.notebook.resolve(), port=args.port, token=token), config=config())
 
 
 if __name__ == "__main__":

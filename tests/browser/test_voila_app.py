@@ -159,6 +159,9 @@ def test_app_renders_without_code_and_a_dragged_slider_moves_the_figure(browser,
         calls = [line for line in code if re.search(r"\bexplore_\w+\(", line)]
         assert calls, "the notebook shows no explorer"
         assert not [line for line in calls if line in text], "code is shown in the app"
+        # the CI sweep cell is left out; a lesson's deliberate error shows as that error
+        assert "swept" not in text, "the CI sweep cell (tagged remove-cell) ran in the app"
+        assert "There was an error when executing cell" not in text
 
         outputs = page.locator(".jp-OutputArea-output")
         explorers = [outputs.nth(i) for i in range(outputs.count())
