@@ -87,5 +87,10 @@ def slider_latency(ctx: Context, path: Path = LATENCY_FILE) -> Section:
     notes = [f"Read from `{path.relative_to(REPO) if path.is_relative_to(REPO) else path}`; the browser suite "
              "and the kernel share the machine's cores, so a busy machine adds to every number. "
              f"Targets: median ≤ {fmt_value(TARGET.limit, 'ms')} per explorer, ≤ "
-             f"{fmt_value(EARLY_TARGET.limit, 'ms')} for notebooks 01 and 02."]
+             f"{fmt_value(EARLY_TARGET.limit, 'ms')} for notebooks 01 and 02.",
+             "Where the time goes beyond the callback and the draw (item 2 times those in-process): the "
+             "slider's value goes browser → server → kernel; ipympl's `draw_idle` (matplotlib's webagg "
+             "`send_event('draw')`) then asks the browser to ask for a frame, so the kernel renders and "
+             "sends the PNG only after a second round trip; the browser decodes and paints it. The "
+             "one-line fixture's median (the reference column) is that floor on this machine."]
     return Section(_summary(rows) + rows, details, notes)
