@@ -3,6 +3,7 @@
 #   make test  - set everything up the same way and run every test: unit tests + nbval on every
 #                notebook, then the browser suite (JupyterLab + headless Chromium; `make test-browser`)
 #   make docs  - execute every notebook, build the offline static site in build/docs/, check it (axe-core too)
+#   make app   - serve one notebook as a classroom app (Voila: code hidden, explorers live; 127.0.0.1, token)
 #   make student - write the student edition (solutions replaced by stubs) to build/student/
 #   make bench - run every benchmark against its target, write benchmarks/RESULTS.md (quiet machine!)
 # Variables (override on the command line or in the environment):
@@ -10,7 +11,8 @@
 #   TORCH_INDEX_URL  wheel index for torch/torchvision, e.g. https://download.pytorch.org/whl/cpu
 #                    for a small CPU-only install                  (default: pip's configured index)
 #   LAB_ARGS         extra arguments for `jupyter lab`, e.g. --no-browser --port=8890
-#   NB               one notebook for `make test-notebook`, e.g. NB=notebooks/01_dilation_receptive_field.ipynb
+#   NB               one notebook for `make test-notebook` / `make app`, e.g. NB=notebooks/02_output_stride.ipynb
+#   APP_ARGS         extra arguments for tools/app.py (`make app`), e.g. --port=8867 --token=...
 #   CHROMIUM         the Chromium the browser tests and docs check drive   (default: /usr/bin/chromium)
 #   BENCH_ARGS       arguments for `make bench`, e.g. --quick, --only sliders, --list (benchmarks/README.md)
 
@@ -24,6 +26,7 @@ STAMP := $(VENV)/.installed
 KERNEL_NAME := visual-course
 TORCH_INDEX_URL ?=
 LAB_ARGS ?=
+APP_ARGS ?=
 NB ?= notebooks/00_start_here.ipynb
 # nbval: lax mode (only `# NBVAL_CHECK_OUTPUT` cells are compared), this environment's kernel,
 # volatile text sanitised, and a per-cell timeout.
@@ -37,8 +40,11 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 DOCS_DIR := build/docs
 STUDENT_DIR := build/student
 BENCH_ARGS ?=
+# `make lab` asks nothing off the machine: no news feed (traitlets reads the text None as None;
+# JupyterLab then hides the news prompt) and no PyPI check for a newer JupyterLab.
+LAB_OFFLINE := --LabApp.news_url=None --LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate
 
-.PHONY: help setup browser-setup lab test test-unit test-notebooks test-notebook test-browser docs bench \
+.PHONY: help setup browser-setup lab app test test-unit test-notebooks test-notebook test-browser docs bench \
         student test-student lesson-plan clean-notebooks clean
 
 help: ## list the targets
@@ -55,9 +61,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 setup: $(STAMP) ## create .venv, install the package + pinned deps, register the Jupyter kernel
 
-lab: $(STAMP) ## set up, then open JupyterLab on the course (127.0.0.1, token auth)
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(ALLOW_ROOT) $(LAB_ARGS) \
+lab: $(STAMP) ## set up, then open JupyterLab on the course (127.0.0.1, token auth, no news/update checks)
+	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 $(LAB_OFFLINE) $(ALLOW_ROOT) $(LAB_ARGS) \
 	    notebooks/00_start_here.ipynb
+
+app: $(STAMP) ## serve NB as a classroom app (Voila, code hidden; 127.0.0.1, token): make app NB=notebooks/02_output_stride.ipynb
+	$(VPY) tools/app.py $(NB) $(APP_ARGS)
 
 browser-setup: ## install Debian's chromium for the browser tests if missing (root on Debian/Ubuntu)
 	@if [ -x "$(CHROMIUM)" ]; then \

@@ -31,6 +31,7 @@ from benchmarks.suite import ERROR, MISS, REGISTRY, Context  # noqa: E402
 MODULES = (
     "benchmarks.bench_notebooks",
     "benchmarks.bench_sliders",
+    "benchmarks.bench_latency",
     "benchmarks.bench_receptive_field",
     "benchmarks.bench_output_stride",
     "benchmarks.bench_interpolation",

@@ -135,3 +135,32 @@ def test_slider_benchmark_discovers_every_public_explorer():
 
     found = {name for name, _ in discover()}
     assert found == {name for name in dir(visual) if name.startswith("explore_")}
+
+
+def test_latency_benchmark_reads_the_browser_suite_file(tmp_path):
+    import json
+
+    from benchmarks.bench_latency import slider_latency
+    from benchmarks.suite import Context
+
+    ctx = Context(verbose=False)
+    missing = slider_latency(ctx, tmp_path / "latency.json").rows
+    assert [r.status for r in missing] == ["SKIP"] and "make test-browser" in missing[0].skipped
+    data = {
+        "01_rf/explore_a": {"median_ms": 100.0, "samples": [90.0, 110.0, 100.0, None], "slider": "k"},
+        "03_interp/explore_b": {"median_ms": 170.0, "samples": [200.0, 160.0, 170.0], "slider": "s"},
+        "02_os/explore_c": {"median_ms": None, "samples": [None, None], "slider": "size"},
+        "positive_slider/explorer0": {"median_ms": 40.0, "samples": [30.0, 40.0, 50.0]},
+    }
+    (tmp_path / "latency.json").write_text(json.dumps(data))
+    summary, *rows = slider_latency(ctx, tmp_path / "latency.json").rows
+    by_name = {r.name.split("`")[1]: r for r in rows}
+    assert set(by_name) == {"01_rf/explore_a", "03_interp/explore_b", "02_os/explore_c"}  # fixture: reference
+    a, b, c = by_name["01_rf/explore_a"], by_name["03_interp/explore_b"], by_name["02_os/explore_c"]
+    assert (a.checked, a.target.limit, a.status) == (100.0, 100.0, "PASS")   # median of 90, 100, 110; 01: <= 100
+    assert (b.checked, b.target.limit, b.status) == (170.0, 150.0, "MISS")   # median of 160, 170, 200; 03: <= 150
+    assert c.status == "ERROR" and c.target.limit == 100.0
+    assert a.reference == "one-line fixture figure: 40 ms [35–45] (n=3)"
+    assert "3 of 4 moves" in a.note
+    # the summary row names the explorer furthest over its target: 170/150 > 100/100
+    assert summary.checked == 170.0 and "`03_interp/explore_b`" in summary.note and "missing" in summary.note

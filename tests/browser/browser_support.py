@@ -11,6 +11,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 FIXTURES = HERE / "fixtures"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"   # gitignored: screenshots, logs, reports
+VIEWPORT = {"width": 1400, "height": 1200}
+# Requests the course may make: the page's own server on 127.0.0.1, and in-page data. Any other is blocked.
+LOOPBACK = ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:", "file:")
 
 if str(ROOT / "tools") not in sys.path:
     sys.path.insert(0, str(ROOT / "tools"))       # tools/ is not a package

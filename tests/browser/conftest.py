@@ -14,14 +14,12 @@ from typing import Any
 
 import pytest
 
-from browser_support import ARTIFACTS, FIXTURES, HERE, ROOT
+from browser_support import ARTIFACTS, FIXTURES, HERE, LOOPBACK, ROOT, VIEWPORT
 
 import headless_chromium  # noqa: E402  (tools/, put on sys.path by browser_support)
 
 from labserver import LabServer  # noqa: E402
 
-VIEWPORT = {"width": 1400, "height": 1200}
-LOOPBACK = ("http://127.0.0.1:", "ws://127.0.0.1:", "blob:", "data:", "file:")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

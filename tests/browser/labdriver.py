@@ -98,7 +98,7 @@ _JS_NOTEBOOK_STATE = _JS_PANEL + """
 }
 """
 
-_JS_IMAGES = """
+JS_IMAGES = """
 (node) => Array.from(node.querySelectorAll('.jupyter-matplotlib-canvas-div canvas:first-child'))
   .map(c => c.toDataURL('image/png'))
 """
@@ -223,7 +223,7 @@ def blank_reason(images: list[str]) -> str | None:
     return None
 
 
-def _readout_consistent(text: str, value_text: str | None, value_now: str | None) -> bool:
+def readout_matches(text: str, value_text: str | None, value_now: str | None) -> bool:
     """Does a numeric readout show the handle's value (to the readout's own precision)?
 
     ``aria-valuetext`` carries the slider's value at full precision; ``aria-valuenow`` is
@@ -251,6 +251,39 @@ class _AriaReadout:
 
     def inner_text(self) -> str:
         return self.handle.get_attribute("aria-valuetext") or ""
+
+
+def slider_readout(slider: Any) -> Any:
+    """The readout next to a slider; one built with ``readout=False`` falls back to the value text
+    its handle announces to screen readers (``aria-valuetext``)."""
+    readout = slider.locator(".widget-readout").first
+    if not slider.locator(".widget-readout").count() or not readout.is_visible():
+        return _AriaReadout(slider.locator(".noUi-handle").first)
+    return readout
+
+
+def drag_knob(page: Any, slider: Any, *, steps: int = 5, before_release: Any = None) -> bool:
+    """Drag a slider's knob with the mouse, as a person does: down on the knob, ``steps`` moves
+    along the track to near its farther end (so even a two-stop slider changes), up.
+
+    ``before_release()``, if given, runs with the button still down. Returns ``False`` (and does
+    nothing) when the track has no width to drag along.
+    """
+    handle, track = slider.locator(".noUi-handle").first, slider.locator(".noUi-target").first
+    knob, box = handle.bounding_box(), track.bounding_box()
+    if not (knob and box and box["width"] > 0):
+        return False
+    x, y = knob["x"] + knob["width"] / 2, knob["y"] + knob["height"] / 2
+    left = x < box["x"] + box["width"] / 2
+    target = box["x"] + box["width"] * (0.9 if left else 0.1)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(target, y, steps=steps)
+    if before_release is not None:
+        before_release()
+    page.mouse.up()
+    page.mouse.move(0, 0)  # no hover: ipympl's toolbar fades in under the mouse
+    return True
 
 
 class NotebookDriver:
@@ -350,7 +383,7 @@ class NotebookDriver:
         return found
 
     def images(self, explorer: Any) -> list[str]:
-        return explorer.evaluate(_JS_IMAGES)
+        return explorer.evaluate(JS_IMAGES)
 
     def settle(self, explorer: Any, timeout_s: float = SETTLE_TIMEOUT_S) -> list[str]:
         """Wait until the kernel is idle and the explorer's canvases stopped changing."""
@@ -419,19 +452,14 @@ class NotebookDriver:
             checks.append(check)
         return checks
 
-    def _label(self, control: Any) -> str:
+    def label(self, control: Any) -> str:
         label = control.locator(".widget-label")
         return (label.first.inner_text().strip() if label.count() else "") or "(no label)"
 
     def _check_slider(self, index: int, explorer: Any, slider: Any, before: list[str],
                       before_shot: str) -> tuple[ControlCheck, list[str]]:
-        handle = slider.locator(".noUi-handle").first
-        # The readout next to the slider; a slider built with readout=False falls back to the
-        # value text it announces to screen readers.
-        readout = slider.locator(".widget-readout").first
-        if not slider.locator(".widget-readout").count() or not readout.is_visible():
-            readout = _AriaReadout(handle)
-        check = ControlCheck(self.name, index, self._label(slider), "slider", readout.inner_text(),
+        handle, readout = slider.locator(".noUi-handle").first, slider_readout(slider)
+        check = ControlCheck(self.name, index, self.label(slider), "slider", readout.inner_text(),
                              screenshots=[before_shot])
         now, high = float(handle.get_attribute("aria-valuenow")), float(handle.get_attribute("aria-valuemax"))
         vertical = handle.get_attribute("aria-orientation") == "vertical"
@@ -449,7 +477,7 @@ class NotebookDriver:
             if check.changed_pixels > 0:
                 break
         check.readout_after = readout.inner_text()
-        check.readout_consistent = _readout_consistent(
+        check.readout_consistent = readout_matches(
             check.readout_after, handle.get_attribute("aria-valuetext"),
             handle.get_attribute("aria-valuenow"))
         check.screenshots.append(self.screenshot(f"explorer{index}-{check.label}", explorer))
@@ -458,29 +486,16 @@ class NotebookDriver:
     def _drag_slider(self, index: int, explorer: Any, slider: Any, before: list[str],
                      before_shot: str) -> tuple[ControlCheck, list[str]]:
         """Drag the knob with the mouse (down on the knob, move along the track, up), as a person does."""
-        handle, track = slider.locator(".noUi-handle").first, slider.locator(".noUi-target").first
-        readout = slider.locator(".widget-readout").first
-        if not slider.locator(".widget-readout").count() or not readout.is_visible():
-            readout = _AriaReadout(handle)
-        check = ControlCheck(self.name, index, self._label(slider), "drag", readout.inner_text(),
+        handle, readout = slider.locator(".noUi-handle").first, slider_readout(slider)
+        check = ControlCheck(self.name, index, self.label(slider), "drag", readout.inner_text(),
                              screenshots=[before_shot])
-        knob, box = handle.bounding_box(), track.bounding_box()
-        if knob and box and box["width"] > 0:
-            x, y = knob["x"] + knob["width"] / 2, knob["y"] + knob["height"] / 2
-            # near the farther end: a change on every slider, even one with two stops
-            left = x < box["x"] + box["width"] / 2
-            target = box["x"] + box["width"] * (0.9 if left else 0.1)
-            self.page.mouse.move(x, y)
-            self.page.mouse.down()
-            self.page.mouse.move(target, y, steps=5)
-            self.page.mouse.up()
+        if drag_knob(self.page, slider):
             check.presses = 1
-            self.page.mouse.move(0, 0)
             self._wait_text_change(readout, check.readout_before)
         after = self.settle(explorer)
         check.changed_pixels = changed_fraction(before, after)
         check.readout_after = readout.inner_text()
-        check.readout_consistent = _readout_consistent(
+        check.readout_consistent = readout_matches(
             check.readout_after, handle.get_attribute("aria-valuetext"), handle.get_attribute("aria-valuenow"))
         check.screenshots.append(self.screenshot(f"explorer{index}-{check.label}-drag", explorer))
         return check, after
@@ -495,7 +510,7 @@ class NotebookDriver:
             active = control.locator("button.mod-active")
             choice = next(i for i in range(buttons.count())
                           if "mod-active" not in (buttons.nth(i).get_attribute("class") or ""))
-            check = ControlCheck(self.name, index, self._label(control), "toggle buttons",
+            check = ControlCheck(self.name, index, self.label(control), "toggle buttons",
                                  active.first.inner_text() if active.count() else "")
             check.screenshots.append(before_shot)
             target = buttons.nth(choice).inner_text()
@@ -509,7 +524,7 @@ class NotebookDriver:
             select = control.locator("select")
             values = select.locator("option").all_inner_texts()
             current = select.evaluate("s => s.options[s.selectedIndex].text")
-            check = ControlCheck(self.name, index, self._label(control), "dropdown", current)
+            check = ControlCheck(self.name, index, self.label(control), "dropdown", current)
             check.screenshots.append(before_shot)
             target = next(v for v in values if v != current)
             select.select_option(label=target)
@@ -518,7 +533,7 @@ class NotebookDriver:
             check.readout_consistent = check.readout_after == target
         else:  # checkbox
             box = control.locator("input[type=checkbox]")
-            check = ControlCheck(self.name, index, self._label(control), "checkbox",
+            check = ControlCheck(self.name, index, self.label(control), "checkbox",
                                  str(box.is_checked()))
             check.screenshots.append(before_shot)
             box.click()

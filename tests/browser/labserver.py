@@ -88,7 +88,7 @@ class LabServer:
         return env
 
     def _write_settings(self) -> None:
-        # news_url=None turns the news feed off server-side (a command-line value cannot be None).
+        # news_url=None turns the news feed off server-side (`make lab` passes --LabApp.news_url=None).
         config = {"LabApp": {"news_url": None}}
         (self.workdir / "config" / "jupyter_server_config.json").write_text(json.dumps(config))
         for relative, values in USER_SETTINGS.items():

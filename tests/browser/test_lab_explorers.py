@@ -13,6 +13,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import latency
 from browser_support import ARTIFACTS, ROOT, write_report
 from build_docs import builds_explorer
 from labdriver import WINDOW_WIDTHS, ControlCheck, NotebookDriver, assert_control_responds, layout_problems
@@ -35,18 +36,42 @@ def _run(page, lab, path: str) -> tuple[NotebookDriver, list[ControlCheck], int]
     layout = driver.check_layout(explorers)  # ends at the narrower (projector) window
     checks = [check for index, explorer in enumerate(explorers)
               for check in driver.check_explorer(index, explorer)]
+    checked = time.monotonic()
+    # the course's explorers, and the positive fixture as the round trip's floor (benchmarks/bench_latency.py)
+    measure = path.startswith("notebooks/") or path == "fixtures/positive_slider.ipynb"
+    latencies = _latencies(driver, explorers) if measure else {}
     driver.save_logs()
     write_report(driver.name, {"open_s": round(opened - start, 1), "run_all_s": round(seconds, 1),
                                "explorers_rendered": len(explorers),
                                "explorers_shown": driver.shown_explorers(),
-                               "controls_s": round(time.monotonic() - ran, 1),
+                               "controls_s": round(checked - ran, 1),
+                               "latency_s": round(time.monotonic() - checked, 1),
+                               "latency_ms": latencies,
                                "track_px": {width: [[g["track_px"] for g in geometry if "track_px" in g]
                                                     for geometry in per] for width, per in layout.items()},
                                "layout_problems": driver.layout_issues,
                                "checks": [dataclasses.asdict(c) for c in checks],
                                "problems": driver.problems(),
                                "blocked_requests": page.blocked_requests})
+    driver.latencies = latencies
     return driver, checks, len(explorers)
+
+
+def _latencies(driver: NotebookDriver, explorers: list) -> dict[str, dict]:
+    """Mouse release -> canvas change, on the first slider of each explorer (test-artifacts/browser/latency.json)."""
+    results = {}
+    for index, explorer in enumerate(explorers):
+        sliders = explorer.locator(".widget-slider:not(:has(.noUi-target[disabled]))")
+        if not sliders.count():
+            continue
+        explorer.scroll_into_view_if_needed()
+        name = latency.explorer_name(driver.path, explorer, index)
+        name = name if name not in results else f"{name}#{index}"
+        results[name] = {**latency.measure(driver.page, explorer, sliders.first, driver.settle),
+                         "slider": driver.label(sliders.first)}
+    if results:
+        latency.record(results)
+    return results
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: Path(p).stem)
@@ -65,6 +90,9 @@ def test_sliders_move_the_live_figure(page, lab, path):
             failures.append(str(error))
     failures += driver.problems()
     failures += driver.layout_issues
+    failures += [f"{name}: the figure never changed within {latency.WAIT_S:.0f} s of a mouse release "
+                 f"(samples {entry['samples']})" for name, entry in driver.latencies.items()
+                 if entry["median_ms"] is None]
     failures += [f"request off 127.0.0.1 (blocked): {url}" for url in page.blocked_requests]
     assert not failures, "\n".join(failures)
 
