@@ -20,20 +20,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = [
-    "MAX_SIDE",
-    "MAX_ELEMENTS",
-    "check_int",
-    "check_float",
-    "check_bool",
-    "check_choice",
-    "check_ints",
-    "as_size",
-    "check_elements",
-    "check_tensor",
-    "check_module",
-    "check_device",
-]
+__all__ = ["MAX_SIDE", "MAX_ELEMENTS", "check_int", "check_float", "check_bool", "check_choice", "check_ints",
+           "as_size", "check_elements", "check_tensor", "check_module", "check_device"]
 
 MAX_SIDE = 8192  # pixels per side: 8K, beyond any image or feature map the course needs
 MAX_ELEMENTS = 2**28  # values in one tensor a function may allocate: 1 GiB of float32

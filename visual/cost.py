@@ -48,9 +48,6 @@ def meta_forward(module: nn.Module, input_size: int | tuple[int, int]) -> Measur
     """Run ``module`` on one ``(1, 3, H, W)`` meta image in training mode; count FLOPs and saved bytes.
 
     ``input_size`` is ``H`` or ``(H, W)``; the module's parameters and mode are left as they were.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named).
     """
     check_module(module, "model")
     height, width = as_size(input_size, "input_size")
@@ -191,9 +188,6 @@ def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input
 
     Returns:
         One :class:`PartCost` per part present (``aux_head`` only with the aux head), then ``"total"``.
-
-    Raises:
-        TypeError, ValueError: a bad argument (named).
     """
     if not isinstance(model, PSPNet):
         raise TypeError(f"model must be a visual.PSPNet, got {type(model).__name__}")

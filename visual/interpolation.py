@@ -89,9 +89,6 @@ def source_coordinates(out_size: int, in_size: int, align_corners: bool, scale_f
     Returns:
         Tensor of shape ``(out_size,)`` on the CPU.
 
-    Raises:
-        ValueError, TypeError: a bad argument (named in the message).
-
     Example:
         >>> source_coordinates(4, 2, align_corners=False).tolist()
         [0.0, 0.25, 0.75, 1.0]
@@ -360,9 +357,6 @@ def resample_image(image: torch.Tensor, size: int | tuple[int, int], method: str
 
     Returns:
         float32 tensor ``(C, H_out, W_out)`` clamped to ``[0, 1]`` (bicubic overshoots).
-
-    Raises:
-        ValueError, TypeError: a bad argument (named in the message).
     """
     method = check_choice(method, "method", RESAMPLING_METHODS)
     check_tensor(image, "image", ndim=3, layout="(C, H, W)", dtype="float")

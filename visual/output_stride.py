@@ -290,9 +290,6 @@ def upsampling_drift(table: StrideTable, *, align_corners: bool) -> torch.Tensor
     Returns:
         Tensor ``(H,)``, float64, drift in input pixels per output row ``X = 0 .. H-1``.
 
-    Raises:
-        TypeError, ValueError: a bad argument (named).
-
     Example:
         >>> float(upsampling_drift(stride_table("resnet50", 473), align_corners=True).abs().max())
         0.0
@@ -312,9 +309,6 @@ def upsampled_positions(table: StrideTable, *, align_corners: bool) -> torch.Ten
 
     Returns:
         Tensor ``(h,)``, float64, positions in input pixels.
-
-    Raises:
-        TypeError, ValueError: a bad argument (named).
 
     Example:
         >>> upsampled_positions(stride_table("resnet50", 473), align_corners=True)[-1].item()
