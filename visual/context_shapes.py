@@ -32,11 +32,7 @@ class ContextShapes(Dataset):
     tells which: only a global summary of the image does. Band side (left/right), colours and 1-3
     objects are random. Image ``i`` of a split is drawn from a generator seeded with ``(seed, split, i)``:
     the same on every machine, made on the fly; the three splits never share a generator.
-
-    Raises:
-        TypeError, ValueError: an argument of the wrong type or out of range: ``num_images`` and ``seed``
-            >= 0, ``split`` ``"train"``, ``"val"`` or ``"test"``, ``size`` (a side or ``(H, W)``) ``H >= 16``,
-            ``W >= 4 H``.
+    ``size``: a side or ``(H, W)`` with ``H >= 16`` and ``W >= 4 H``.
 
     Example:
         >>> data = ContextShapes(4, split="val")

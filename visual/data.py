@@ -22,8 +22,7 @@ SAMPLE_IMAGE_NAME = "grace_hopper.jpg"  # ships in matplotlib's mpl-data/sample_
 def load_sample_image(size: int | tuple[int, int] | None = None) -> torch.Tensor:
     """Matplotlib's sample photo of Grace Hopper, ``(3, H, W)`` float32 in ``[0, 1]``.
 
-    ``size``: ``None`` (600 x 512), a side or ``(H, W)``, 1 to ``MAX_SIDE`` (antialiased resizing);
-    TypeError / ValueError for another.
+    ``size``: ``None`` (600 x 512), a side or ``(H, W)``, 1 to ``MAX_SIDE`` (antialiased resizing).
 
     Example:
         >>> load_sample_image(473).shape
@@ -56,12 +55,8 @@ class SyntheticShapes(Dataset):
 
     Image ``i`` comes from a generator seeded with ``(seed, i)``: the same on every machine, made on
     the fly; another ``seed`` gives a held-out set. 1 to ``max_objects`` shapes (disc, triangle,
-    square, ring: classes 1-4) occlude each other; each class has its own hue +- ``hue_jitter``.
-
-    Raises:
-        TypeError, ValueError: an argument of the wrong type or out of range: ``length`` and ``seed`` >= 0,
-            ``size`` (a side or ``(H, W)``) 16 to 2048, ``num_classes`` 2 to 5 (background included),
-            ``max_objects`` 1 to 64, ``hue_jitter`` 0 to 0.5 turns (0.5 makes colour useless).
+    square, ring: classes 1-4) occlude each other; each class has its own hue +- ``hue_jitter``
+    (at most 0.5 turns, which makes colour useless). ``num_classes`` counts the background.
 
     Example:
         >>> data = SyntheticShapes(length=10, size=65, num_classes=4, seed=0)

@@ -36,9 +36,6 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
     Returns:
         ``(intersection, union, target_area)``, three ``(K,)`` int64 tensors on ``pred``'s device.
 
-    Raises:
-        TypeError, ValueError: a bad argument (named), or labels outside ``[0, K)``.
-
     Example:
         >>> intersection_and_union(torch.tensor([[0, 1], [1, 1]]), torch.tensor([[0, 1], [0, 255]]), 2)
         (tensor([1, 1]), tensor([2, 2]), tensor([2, 1]))
@@ -53,13 +50,7 @@ def intersection_and_union(pred: torch.Tensor, target: torch.Tensor, num_classes
 
 @dataclass(frozen=True)
 class EvaluationResult:
-    """Scores of a model on a set, as tool/test.py reports them.
-
-    Attributes:
-        miou, macc, allacc: mean IoU, mean class accuracy, overall pixel accuracy (in [0, 1]).
-        iou, acc: ``(K,)`` float64 per-class IoU and accuracy; intersection, union, target_area:
-            the ``(K,)`` int64 sums they come from; class_names: optional names for the table.
-    """
+    """Scores of a model on a set, as tool/test.py reports them (per-class tensors ``(K,)``)."""
 
     miou: float
     macc: float
@@ -87,7 +78,6 @@ class EvaluationResult:
         return f"<pre>{html.escape(self.table())}</pre>"
 
 
-
 def _check_names(class_names: Any, num_classes: int) -> tuple[str, ...] | None:
     if class_names is None:
         return None
@@ -102,8 +92,7 @@ def metrics_from_sums(intersection: torch.Tensor, union: torch.Tensor, target_ar
                       class_names: Sequence[str] | None = None) -> EvaluationResult:
     """An :class:`EvaluationResult` from ``(K,)`` integer sums over a set, with the official ``1e-10`` guard.
 
-    ``class_names``: ``K`` names for the table, or ``None``. Raises TypeError or ValueError for sums
-    that are not 1-D integer tensors of one length, or bad names.
+    ``class_names``: ``K`` names for the table, or ``None``.
     """
     sums = [check_tensor(t, name, ndim=1, layout="(K,)", dtype="integer").cpu().long()
             for t, name in ((intersection, "intersection"), (union, "union"), (target_area, "target_area"))]
@@ -134,18 +123,12 @@ def evaluate_dataset(model: nn.Module, dataset: Iterable, *, num_classes: int,
     """Predict every image with :func:`visual.inference.predict_probabilities` and score the set.
 
     Args:
-        model: a segmentation network (forward returns logits or ``{"out": logits}``).
         dataset: items ``(image, label)``: image ``(3, H, W)`` uint8 RGB or float in ``[0, 1]``
             (taken as x255), label ``(H, W)`` long with ``ignore_index`` for unlabelled pixels.
-        num_classes, class_names, ignore_index: ``K``; optional names for the table; the label left out.
-        progress: show a tqdm progress bar.
         **protocol: passed to ``predict_probabilities`` (``crop_size``, ``scales``, ``flip``...).
 
     Returns:
         An :class:`EvaluationResult` of the whole-set sums.
-
-    Raises:
-        TypeError, ValueError: a bad argument or dataset item (named in the message).
     """
     check_module(model)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)

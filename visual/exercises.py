@@ -44,8 +44,6 @@ def number_problems(answer: Any, expected: float, what: str, *, tolerance: float
     """What is wrong with a numeric ``answer`` (never the ``expected`` value).
 
     Args:
-        answer: the student's number (``...`` while unfinished).
-        expected: the computed correct value.
         what: the quantity in words, e.g. ``"the RF after three layers"``.
         tolerance: the largest accepted ``|answer - expected|``.
         mistakes: known wrong values mapped to the misconception each reveals.
@@ -70,10 +68,8 @@ def tensor_problems(actual: Any, expected: torch.Tensor, what: str, *, atol: flo
                     rtol: float = 1e-5) -> list[str]:
     """What is wrong with a tensor ``actual`` compared with ``expected``: type, shape, then values.
 
-    The value message gives how many entries differ and the largest difference, not the values.
-
-    Returns:
-        A list of problems in words; empty when ``actual`` is close to ``expected``.
+    The value message gives how many entries differ and the largest difference, not the values;
+    the list is empty when ``actual`` is close to ``expected``.
     """
     if unfinished(actual):
         return [f"{what} returned {actual!r}: write the body of the function"]

@@ -1,11 +1,6 @@
-"""Evaluate like the paper: the official PSPNet test protocol (hszhao/semseg ``tool/test.py``).
-
-For each scale the image is resized (long side ``round(scale * base_size)``) and padded with the
-mean colour to at least one crop; crops slide over it with stride ``ceil(crop_size * stride_rate)``
-(the last one flush with the border); each crop's softmax (with ``flip``, averaged with its
-mirror's) is averaged where windows overlap; the padding is cut, the result resized back to
-``H x W`` and the scales averaged. The official ``cv2.INTER_LINEAR`` is ``F.interpolate``'s
-half-pixel bilinear (``align_corners=False``) up to float rounding.
+"""The official PSPNet test protocol (hszhao/semseg ``tool/test.py``): multi-scale, flipped sliding-window
+softmax averaged where windows overlap (notebook 05). The official ``cv2.INTER_LINEAR`` resize is
+``F.interpolate``'s half-pixel bilinear (``align_corners=False``) up to float rounding.
 """
 
 from __future__ import annotations
@@ -45,11 +40,6 @@ def sliding_windows(height: int, width: int, crop_size: int | tuple[int, int] = 
 
     Per axis: canvas ``max(side, crop)``, stride ``ceil(crop * stride_rate)``,
     ``ceil((canvas - crop) / stride) + 1`` windows, the last shifted back to end on the border.
-
-    Args:
-        height, width: size of the (resized) image in pixels.
-        crop_size: crop side ``S`` or ``(crop_h, crop_w)`` in pixels.
-        stride_rate: stride as a fraction of the crop, in ``(0, 1]`` (the paper's code: 2/3).
 
     Returns:
         A list of ``(top, left, bottom, right)`` windows (``bottom``/``right`` exclusive).
@@ -173,23 +163,16 @@ def predict_probabilities(model: nn.Module, image: torch.Tensor, *, num_classes:
     device; its forward returns logits ``(N, K, h, w)`` or ``{"out": logits}``.
 
     Args:
-        model: a segmentation network.
-        image: ``(3, H, W)`` RGB image, uint8 (0-255), or a floating tensor in the same 0-255
-            units (the official pipeline's floats; multiply a ``[0, 1]`` image by 255 first).
-        num_classes: ``K``, the number of classes the model predicts.
+        image: ``(3, H, W)`` RGB, uint8 or floating point in 0-255 units (multiply a ``[0, 1]`` image by 255).
         crop_size: crop side ``S`` or ``(crop_h, crop_w)`` (paper: 473 for VOC/ADE20K, 713 for Cityscapes).
         stride_rate: window stride as a fraction of the crop, in ``(0, 1]`` (official: 2/3).
         base_size: long side of the image at scale 1.0 (official: 512 for VOC/ADE20K, 2048 for Cityscapes).
         scales: the scales to average (paper's multi-scale: 0.5, 0.75, 1.0, 1.25, 1.5, 1.75).
-        flip: also run each crop mirrored left-right and average.
         mean, std: per-channel normalisation in 0-255 units (default: ImageNet's).
         batch_size: crops per forward pass, mirrors included (fewer: :func:`windows_per_pass`).
 
     Returns:
         ``(K, H, W)`` float32 probabilities on the model's device (each pixel sums to 1).
-
-    Raises:
-        TypeError, ValueError: a bad argument (named), a ``meta`` model, or not ``num_classes`` outputs.
     """
     device = model_device(model)  # checks that model is a real nn.Module
     image = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="real", finite=True)

@@ -20,11 +20,7 @@ __all__ = ["labelled_pixels", "confusion_matrix", "SegmentationMetrics", "segmen
 
 def labelled_pixels(prediction: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int,
                     names: tuple[str, str] = ("prediction", "target")) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``(P,)`` int64 predicted and true labels of the pixels whose target is not ``ignore_index``.
-
-    Raises:
-        TypeError, ValueError: not integer tensors of one shape and device, or a label outside ``[0, K)``.
-    """
+    """The ``(P,)`` int64 predicted and true labels of the pixels whose target is not ``ignore_index``."""
     for name, labels in zip(names, (prediction, target)):
         check_tensor(labels, name, dtype="integer")
     ignore_index = check_int(ignore_index, "ignore_index")
@@ -47,17 +43,10 @@ def confusion_matrix(prediction: torch.Tensor, target: torch.Tensor, num_classes
                      ignore_index: int = DEFAULTS.ignore_index) -> torch.Tensor:
     """Count pixels by (true class, predicted class), skipping targets equal to ``ignore_index``.
 
-    Args:
-        prediction: integer class indices, any shape (arg-maxed, not logits).
-        target: integer class indices, the same shape.
-        num_classes: ``K``, 1 to ``MAX_CLASSES``.
-        ignore_index: target label to skip.
+    ``prediction`` and ``target``: integer class indices of one shape (arg-maxed, not logits).
 
     Returns:
         ``(K, K)`` int64 ``C``: ``C[i, j]`` pixels of true class ``i`` predicted as ``j``.
-
-    Raises:
-        TypeError, ValueError: a bad argument or a label outside ``[0, K)``.
 
     Example:
         >>> confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 0, 1]), 2).tolist()
@@ -84,7 +73,7 @@ def segmentation_metrics(confusion: torch.Tensor) -> SegmentationMetrics:
     """Per-class IoU, mIoU and pixel accuracy from a ``(K, K)`` confusion matrix of counts ``>= 0``.
 
     ``IoU_k = C[k, k] / (sum_j C[k, j] + sum_i C[i, k] - C[k, k])``; mIoU is its mean over classes
-    that occur; pixel accuracy is ``trace(C) / sum(C)``. TypeError / ValueError: a bad matrix.
+    that occur; pixel accuracy is ``trace(C) / sum(C)``.
 
     Example:
         >>> m = segmentation_metrics(torch.tensor([[3, 1], [0, 4]]))
@@ -108,11 +97,7 @@ def segmentation_metrics(confusion: torch.Tensor) -> SegmentationMetrics:
 
 
 def model_device(model: nn.Module, device: str | torch.device | None = None) -> torch.device:
-    """Where ``model`` runs: ``device`` (the model is moved there) or its first parameter's (else cpu).
-
-    Raises:
-        TypeError, ValueError: not a module, a bad ``device``, or parameters on the ``meta`` device.
-    """
+    """Where ``model`` runs: ``device`` (the model is moved there) or its first parameter's (else cpu)."""
     check_module(model, "model")
     if device is not None:
         model.to(check_device(device))
@@ -131,16 +116,11 @@ def evaluate(model: nn.Module, data: Dataset | DataLoader | Iterable, num_classe
     Args:
         model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)}``; the prediction is the arg-max.
         data: a ``Dataset`` of ``(image (3, H, W), target (H, W))`` pairs, or batches of them.
-        num_classes: ``K``, 1 to ``MAX_CLASSES``.
         batch_size: images per batch when ``data`` is a ``Dataset``.
-        ignore_index: target label to skip.
         device: where to move the model first; ``None``: where it is.
 
     Returns:
         :class:`SegmentationMetrics` over all pixels of ``data``.
-
-    Raises:
-        TypeError, ValueError: a bad argument, a wrong class count, or no labelled pixels.
     """
     device = model_device(model, device)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)

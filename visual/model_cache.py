@@ -36,11 +36,7 @@ def cache_dir() -> Path:
 
 
 def config_key(config: dict[str, Any]) -> str:
-    """A stable hash of a JSON-serialisable configuration (key order does not matter).
-
-    Raises:
-        TypeError, ValueError: ``config`` is not a dict, or holds values JSON cannot write or NaN.
-    """
+    """A stable hash of a JSON-serialisable configuration (key order does not matter; NaN refused)."""
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict, got {type(config).__name__}")
     try:
@@ -63,15 +59,9 @@ def cached_state_dict(config: dict[str, Any], build: Callable[[], nn.Module],
 
     Args:
         config: everything that determines the weights (architecture, data, seed, steps...).
-        build: makes the untrained model.
         train: trains the model ``build`` made, in place; called only on a cache miss.
 
-    Returns:
-        The model with its trained weights, in eval mode.
-
-    Raises:
-        TypeError, ValueError: a bad argument (named in the message).
-        RuntimeError: the cached file does not fit the model (the message names the file).
+    Returns the model with its trained weights, in eval mode; RuntimeError if the cached file does not fit.
     """
     path = cache_path(config)
     if not callable(build) or not callable(train):

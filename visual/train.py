@@ -75,8 +75,6 @@ CLASSROOM_TRAINING = replace(PAPER_TRAINING, steps=60, batch_size=8, base_lr=0.0
 def poly_lr(base_lr: float, step: int, steps: int, power: float = PAPER_TRAINING.lr_power) -> float:
     """The "poly" learning rate of PSPNet (Sec. 5.1): ``base_lr * (1 - step / steps) ** power``.
 
-    TypeError / ValueError: a negative rate or power, ``steps < 1``, ``step`` outside ``[0, steps]``.
-
     Example:
         >>> poly_lr(0.01, 0, 100), poly_lr(0.01, 100, 100)
         (0.01, 0.0)
@@ -126,16 +124,8 @@ def train_model(model: nn.Module, dataset: Dataset, num_classes: int, *, config:
     Args:
         model: maps ``(N, 3, H, W)`` to ``{"out": (N, K, H, W)[, "aux": ...]}``; left in training mode.
         dataset: ``(image (3, H, W), target (H, W))`` pairs, cycled and shuffled (seed ``config.seed``).
-        num_classes: ``K``, 1 to ``MAX_CLASSES``.
-        config: a :class:`TrainConfig`.
         val_dataset: held-out pairs evaluated every ``config.eval_every`` steps and at the end, or ``None``.
         progress, device: show a ``tqdm.auto`` bar; where to move the model first (``None``: where it is).
-
-    Returns:
-        A :class:`History`.
-
-    Raises:
-        TypeError, ValueError: a bad argument (named in the message).
     """
     device = model_device(model, device)
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
@@ -225,9 +215,6 @@ def loss_gradients(model: nn.Module, images: torch.Tensor, target: torch.Tensor,
 
     Returns:
         ``{"main": {part: flat gradient}, "aux": {...}}``; zeros where a loss does not reach.
-
-    Raises:
-        TypeError, ValueError: a bad argument, or no ``"aux"`` output in training mode.
     """
     check_module(model, "model")
     if isinstance(parts, str) or not isinstance(parts, (tuple, list)) or not parts \

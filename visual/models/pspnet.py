@@ -1,16 +1,6 @@
-"""PSPNet (Zhao et al., CVPR 2017) as in its official code (hszhao/semseg ``model/pspnet.py``),
-on torchvision's ResNet at output stride 8 (:func:`visual.dilated_resnet`)::
-
-    image (N, 3, H, W)
-      └─ backbone: conv1 → maxpool → layer1 → layer2 → layer3 ─┬─→ aux head (training only)
-                                                               └─ layer4 (N, C, h, w), h = ceil(H/8)
-      └─ pyramid pooling module: for each bin b in (1, 2, 3, 6):
-             adaptive avg-pool to b x b → 1x1 conv to C/4 → BN → ReLU → bilinear up to h x w
-         concatenated with layer4 → (N, 2C, h, w)        (bins=(): no PPM, semseg use_ppm=False)
-      └─ head: 3x3 conv to 512 → BN → ReLU → Dropout2d(0.1) → 1x1 conv to num_classes
-      └─ bilinear upsampling to H x W → {"out": (N, num_classes, H, W), "aux": ...}
-
-Differences from semseg: torchvision's stem and schedule (options), any input size, batch size 1.
+"""PSPNet (Zhao et al., CVPR 2017) as in its official code (hszhao/semseg ``model/pspnet.py``), on a
+torchvision ResNet at output stride 8, taught in notebook 04. Differences from semseg: torchvision's
+stem and schedule (options), any input size, batch size 1.
 """
 
 from __future__ import annotations
@@ -75,12 +65,7 @@ class PyramidBatchNorm2d(nn.BatchNorm2d):
 class PyramidPoolingModule(nn.Module):
     """The pyramid pooling module (paper Sec. 3.2, Fig. 3c): per bin ``b``, adaptive avg-pool to
     ``b x b`` → 1x1 conv → BN → ReLU → bilinear up; the branches are concatenated after the input.
-
-    Args:
-        in_channels: channels ``C`` of the input features (layer4: 512 for resnet18/34, 2048 for 50+).
-        bins: pyramid bin sizes, 1 to :data:`MAX_BIN`.
-        reduction_channels: channels of each branch; ``None`` gives ``C // len(bins)``.
-        align_corners: passed to ``F.interpolate``.
+    ``reduction_channels`` (each branch's channels) defaults to ``in_channels // len(bins)``.
     """
 
     def __init__(self, in_channels: int, bins: Sequence[int] = DEFAULTS.bins,
@@ -150,21 +135,12 @@ class PSPNet(nn.Module):
     """The Pyramid Scene Parsing Network on a dilated ResNet (output stride 8).
 
     Args:
-        num_classes: number of classes, 1 to :data:`MAX_CLASSES`.
-        backbone: a key of ``RESNET_ARCHS`` (``"resnet18"`` ... ``"resnet152"``).
         bins: pyramid bin sizes (paper: ``(1, 2, 3, 6)``); ``()``: no pyramid, ``model.ppm is None``.
         aux: build the auxiliary head on layer3 (used in training mode only).
-        dropout: ``nn.Dropout2d`` probability in both heads, in ``[0, 1)``.
-        align_corners: for every bilinear upsampling (semseg: ``True``).
         backbone_weights: ``None`` (random) or a local torchvision ResNet checkpoint (``fc.*`` ignored).
-        schedule: ``"torchvision"`` (à trous) or ``"semseg"`` dilation; see :func:`dilated_resnet`.
-        deep_stem: the official code's stem of three 3x3 convs instead of the 7x7 ``conv1``.
+        schedule, deep_stem: the dilation rule and the official 3x3 stem; see :func:`dilated_resnet`.
 
-    Shapes:
-        ``forward``: ``(N, 3, H, W)`` → ``{"out": (N, K, H, W)}``, plus ``"aux"`` in training mode.
-
-    Raises:
-        TypeError, ValueError: a bad argument or checkpoint; FileNotFoundError: no such checkpoint.
+    ``forward``: ``(N, 3, H, W)`` → ``{"out": (N, K, H, W)}``, plus ``"aux"`` in training mode.
 
     Example:
         >>> model = PSPNet(num_classes=4, backbone="resnet18").eval()
@@ -235,17 +211,8 @@ def pspnet_loss(outputs: Mapping[str, torch.Tensor], target: torch.Tensor, aux_w
                 ignore_index: int = DEFAULTS.ignore_index) -> torch.Tensor:
     """PSPNet's loss ``CE(out, target) + aux_weight * CE(aux, target)`` (aux term only if present).
 
-    Args:
-        outputs: the model's dict, ``"out"`` (and optionally ``"aux"``) of shape ``(N, K, H, W)``.
-        target: int64 class indices ``(N, H, W)``, in ``[0, K)`` or ``ignore_index``.
-        aux_weight: alpha, ``>= 0`` (paper Sec. 4 and Table 2: 0.4 is best).
-        ignore_index: label of pixels counted in neither term (semseg: 255).
-
-    Returns:
-        The scalar loss.
-
-    Raises:
-        TypeError, ValueError: a bad argument (named in the message).
+    ``outputs``: the model's dict of ``(N, K, H, W)`` logits; ``target``: ``(N, H, W)`` int64 labels in
+    ``[0, K)`` or ``ignore_index`` (counted in neither term). Returns the scalar loss.
 
     Example:
         >>> logits = torch.zeros(1, 2, 3, 3)
@@ -293,8 +260,7 @@ def adaptive_pool_windows(in_size: int, out_size: int) -> list[tuple[int, int]]:
     """The input cells ``[start, end)`` that each output of adaptive average pooling averages.
 
     PyTorch's rule (``aten/src/ATen/native/AdaptiveAveragePooling.cpp``): output ``i`` averages
-    ``floor(i * in_size / out_size)`` up to ``ceil((i + 1) * in_size / out_size)``; windows overlap
-    unless ``out_size`` divides ``in_size``. Sizes: 1 to ``MAX_SIDE`` (else TypeError/ValueError).
+    ``floor(i * in_size / out_size)`` up to ``ceil((i + 1) * in_size / out_size)``.
 
     Example:
         >>> adaptive_pool_windows(60, 6)[:2]

@@ -1,17 +1,6 @@
-"""Dilated ResNet backbones: torchvision's ResNets with output stride 32, 16, 8 or 4.
-
-Segmentation networks (DeepLab, PSPNet) keep the ImageNet ResNet but replace the stride 2 of
-the later stages by dilation (Chen et al., DeepLab, TPAMI 2018, Sec. 3.1; Yu & Koltun 2016).
-Two rules set the dilations of the 3x3 convs:
-
-* ``"torchvision"``, the *à trous rule*: once a stride 2 is removed, every later conv runs on a
-  grid twice as dense, so its dilation doubles; the conv that *carried* the stride still reads
-  the previous grid and keeps the previous dilation. Same weights, same features on a denser
-  grid (the "algorithme à trous", Holschneider et al. 1989). Works for BasicBlocks too.
-* ``"semseg"``, the official PSPNet code's (hszhao/semseg ``model/pspnet.py``): *every* 3x3
-  conv of a dilated stage gets the new dilation, the one that carried the stride too.
-
-Module names and ``state_dict`` keys stay torchvision's.
+"""Dilated ResNets (DeepLab, TPAMI 2018, Sec. 3.1): torchvision's ResNets at output stride 32 to 4, with
+torchvision's à trous rule (the conv that carried the stride keeps the previous dilation) or hszhao/semseg's
+(every 3x3 conv of a dilated stage dilated); torchvision's keys. Notebook 02. Strict checkpoint loading.
 """
 
 from __future__ import annotations
@@ -67,11 +56,7 @@ def resnet_arch(model: nn.Module) -> str | None:
 
 
 def check_flags(value: Any, name: str = "replace_stride_with_dilation") -> tuple[bool, bool, bool]:
-    """Return ``replace_stride_with_dilation`` as three bools for (layer2, layer3, layer4).
-
-    Raises:
-        TypeError, ValueError: not a list or tuple of exactly three bools.
-    """
+    """Return ``replace_stride_with_dilation`` as three bools for (layer2, layer3, layer4)."""
     if not isinstance(value, (list, tuple)):
         raise TypeError(f"{name} must be a list or tuple of 3 bools for (layer2, layer3, layer4), "
                         f"e.g. (False, True, True); got {value!r}")
@@ -80,14 +65,9 @@ def check_flags(value: Any, name: str = "replace_stride_with_dilation") -> tuple
     return tuple(check_bool(flag, f"{name}[{i}]") for i, flag in enumerate(value))  # type: ignore[return-value]
 
 
-def dilated_resnet(
-    arch: str = "resnet50",
-    replace_stride_with_dilation: Sequence[bool] = (False, True, True),
-    *,
-    schedule: str = "torchvision",
-    deep_stem: bool = False,
-    weights: str | os.PathLike[str] | None = None,
-) -> ResNet:
+def dilated_resnet(arch: str = "resnet50", replace_stride_with_dilation: Sequence[bool] = (False, True, True), *,
+                   schedule: str = "torchvision", deep_stem: bool = False,
+                   weights: str | os.PathLike[str] | None = None) -> ResNet:
     """Build a torchvision ResNet whose later stages trade stride for dilation.
 
     With ``schedule="torchvision"`` and the same weights, the dilated model's ``layer4`` output
@@ -95,7 +75,6 @@ def dilated_resnet(
     the model is the one ``torchvision.models.resnet50(replace_stride_with_dilation=...)`` builds.
 
     Args:
-        arch: ``"resnet18"`` ... ``"resnet152"``.
         replace_stride_with_dilation: (layer2, layer3, layer4); ``(False, True, True)`` gives OS 8.
         schedule: ``"torchvision"`` (the à trous rule) or ``"semseg"`` (every 3x3 conv dilated).
         deep_stem: semseg's "deep base": ``conv1`` becomes three 3x3 convs (64, 64, 128 channels).
@@ -104,9 +83,6 @@ def dilated_resnet(
     Returns:
         A ``torchvision.models.ResNet``, ``(N, 3, H, W) -> (N, 1000)``; ``layer4`` gives
         ``(N, 512 * expansion, ceil(H / os), ceil(W / os))``, ``os = 32 / 2 ** sum(flags)``.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named); as :func:`load_checkpoint` for ``weights``.
 
     Example:
         >>> model = dilated_resnet("resnet18", (False, True, True))
@@ -126,17 +102,12 @@ def dilated_resnet(
     return model
 
 
-def semseg_resnet(
-    arch: str,
-    replace_stride_with_dilation: Sequence[bool] = (False, True, True),
-    *,
-    deep_stem: bool = False,
-) -> ResNet:
+def semseg_resnet(arch: str, replace_stride_with_dilation: Sequence[bool] = (False, True, True), *,
+                  deep_stem: bool = False) -> ResNet:
     """A ResNet dilated the way the official PSPNet code does it (hszhao/semseg), random weights.
 
     ``dilated_resnet(arch, flags, schedule="semseg", deep_stem=deep_stem)``: the conv that carried
     the stride is dilated too, which enlarges the receptive field and breaks the à trous equivalence.
-    Raises ValueError, TypeError for a bad argument (named).
 
     Example:
         >>> model = semseg_resnet("resnet50")
@@ -188,10 +159,7 @@ def _use_deep_stem(model: ResNet) -> None:
 def read_state_dict(path: str | os.PathLike[str], what: str = "path") -> dict[str, torch.Tensor]:
     """The state_dict in a local file: ``torch.load(weights_only=True)`` (no pickled code runs), a
     ``"state_dict"`` / ``"model"`` wrapper and ``nn.DataParallel``'s ``"module."`` prefix removed.
-
-    Raises:
-        TypeError, FileNotFoundError: ``path`` is not a path, or not a file (nothing is downloaded).
-        ValueError: a file ``torch.load`` cannot read, or one that holds no state_dict; ``what`` names it.
+    FileNotFoundError if ``path`` is not a file (nothing is downloaded); ``what`` names it in errors.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"{what} must be the path of a local checkpoint file, got {path!r}")
@@ -226,26 +194,15 @@ def load_strict(module: nn.Module, state_dict: Mapping[str, torch.Tensor], hint:
     return module
 
 
-def load_checkpoint(
-    model: nn.Module,
-    path: str | os.PathLike[str],
-    *,
-    strip_prefix: str = "",
-    ignore_prefixes: Sequence[str] = (),
-) -> nn.Module:
+def load_checkpoint(model: nn.Module, path: str | os.PathLike[str], *, strip_prefix: str = "",
+                    ignore_prefixes: Sequence[str] = ()) -> nn.Module:
     """Load a local checkpoint (:func:`read_state_dict`) into ``model`` with ``load_state_dict(strict=True)``.
 
     Args:
-        model: the module to fill, e.g. from :func:`dilated_resnet`.
-        path: a local file (nothing is downloaded).
         strip_prefix: a prefix to remove from checkpoint keys first, e.g. ``"backbone."``.
         ignore_prefixes: drop checkpoint keys starting with these, e.g. ``("fc.",)``.
 
-    Returns ``model`` itself, with its weights replaced.
-
-    Raises:
-        TypeError, FileNotFoundError: a bad argument or a missing file.
-        ValueError: a meta ``model``, or a file that is no state_dict or does not fit (keys listed).
+    Returns ``model`` itself, with its weights replaced. ValueError (keys listed) if the file does not fit.
     """
     check_module(model, "model")
     if not isinstance(strip_prefix, str):

@@ -31,12 +31,7 @@ def load_semseg_checkpoint(path: str | os.PathLike[str], *, num_classes: int | N
         layers: ResNet depth (50, 101, 152 as released; 18/34 from ``visual.segment``).
 
     Returns:
-        A ``visual.PSPNet`` (deep stem; ``schedule="semseg"`` for 50+) in eval mode; its
-        forward returns ``{"out": (N, num_classes, H, W)}``.
-
-    Raises:
-        FileNotFoundError: no file at ``path``.
-        TypeError, ValueError: a bad argument, or a file that is not such a checkpoint.
+        A ``visual.PSPNet`` (deep stem; ``schedule="semseg"`` for 50+) in eval mode.
     """
     check_choice(layers, "layers", SEMSEG_LAYERS)
     if num_classes is not None:
