@@ -14,9 +14,9 @@ from visual.interpolation import (RESAMPLING_METHODS, bilinear_neighbours, inter
                                   resample_image, source_coordinates)
 from visual.label_upsampling import SEGMENTATION_UPSAMPLING, toy_label_map, upsample_segmentation
 from visual.plots.interpolation import (draw_bilinear_neighbours, draw_feature_alignment, draw_interpolation_matrix,
-    draw_linear_interpolation, draw_resampling, draw_sample_grids, feature_drift, plot_data, update_bilinear_neighbours,
-    update_feature_alignment, update_interpolation_matrix, update_linear_interpolation, update_resampling,
-    update_sample_grids)
+    draw_linear_interpolation, draw_resampling, draw_sample_grids, feature_drift, plot_data,
+    update_bilinear_neighbours, update_feature_alignment, update_interpolation_matrix, update_linear_interpolation,
+    update_resampling, update_sample_grids)
 from visual.plots.label_upsampling import draw_class_map, update_class_map
 from visual.widgets.controls import slider
 from visual.widgets.core import Explorer, figure, finish_explorer
