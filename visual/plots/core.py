@@ -9,11 +9,7 @@ __all__ = ["get_axes"]
 
 
 def get_axes(ax: Axes | None = None, figsize: tuple[float, float] = (5.0, 4.0)) -> Axes:
-    """Return ``ax`` or, when it is ``None``, the Axes of a new figure (``figsize`` in inches).
-
-    Raises:
-        TypeError: if ``ax`` is neither ``None`` nor a matplotlib ``Axes``.
-    """
+    """Return ``ax`` or, when it is ``None``, the Axes of a new figure (``figsize`` in inches)."""
     if ax is None:
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     elif not isinstance(ax, Axes):

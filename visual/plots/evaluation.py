@@ -31,7 +31,6 @@ FIRST_COLOUR = "#e4003a"
 @dataclass
 class WindowGridArtists:
     """What ``draw_window_grid`` made: the padded photo with its windows, and the count map."""
-
     photo: AxesImage
     windows: PolyCollection
     first: Rectangle
@@ -60,26 +59,19 @@ def _canvas(image: torch.Tensor, crop_size: int) -> np.ndarray:
 
 def draw_window_grid(ax_grid: Axes, ax_counts: Axes, image: torch.Tensor, crop_size: int = 473,
                      stride_rate: float = 2 / 3) -> WindowGridArtists:
-    """Draw the crops of the official protocol over a photo, and how often each pixel is covered.
-
-    ``ax_grid`` gets the ``(3, H, W)`` photo in ``[0, 1]`` (already at the scale tested) with the
-    windows, ``ax_counts`` the count map; ``crop_size`` in pixels, ``stride_rate`` in ``(0, 1]``.
-    Returns the artists for :func:`update_window_grid`; TypeError, ValueError for a bad argument.
-    """
+    """Draw the crops of the official protocol over a ``(3, H, W)`` photo in ``[0, 1]`` (already at the scale
+    tested) in ``ax_grid``, and how often each pixel is covered in ``ax_counts``."""
     image = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="float", finite=True)
     photo = ax_grid.imshow(_canvas(image, crop_size), interpolation="nearest")
-    windows = PolyCollection([], facecolors="none", edgecolors=WINDOW_COLOUR, linewidths=1.5)
-    ax_grid.add_collection(windows)
-    first = Rectangle((-0.5, -0.5), crop_size, crop_size, fill=False, edgecolor=FIRST_COLOUR, linewidth=2.5,
-                      linestyle="--", label="first crop")
-    ax_grid.add_patch(first)
+    windows = ax_grid.add_collection(PolyCollection([], facecolors="none", edgecolors=WINDOW_COLOUR, linewidths=1.5))
+    first = ax_grid.add_patch(Rectangle((-0.5, -0.5), crop_size, crop_size, fill=False, edgecolor=FIRST_COLOUR,
+                                        linewidth=2.5, linestyle="--", label="first crop"))
     ax_grid.legend(handles=[first], loc="lower right")
     counts = ax_counts.imshow(np.ones((1, 1)), cmap=COUNT_CMAP, interpolation="nearest", vmin=1, vmax=4)
     colorbar = ax_counts.figure.colorbar(counts, ax=ax_counts, label="windows covering the pixel")
     colorbar.ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts are whole numbers
     for ax in (ax_grid, ax_counts):
-        ax.set_xlabel("x (pixels, padded canvas)")
-        ax.set_ylabel("y (pixels)")
+        ax.set(xlabel="x (pixels, padded canvas)", ylabel="y (pixels)")
     artists = WindowGridArtists(photo, windows, first, counts, colorbar)
     update_window_grid(artists, image, crop_size, stride_rate)
     return artists
@@ -103,18 +95,13 @@ def update_window_grid(artists: WindowGridArtists, image: torch.Tensor, crop_siz
     artists.counts.set_clim(1, max(2, int(counts.max())))
     grid_title, counts_title = window_grid_title(h, w, crop_size, stride_rate)
     for ax, title in ((artists.photo.axes, grid_title), (artists.counts.axes, counts_title)):
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
+        ax.set(xlim=extent[:2], ylim=extent[2:])
         ax.title.set_text(title)  # keeps the height freeze_layout gave it
 
 
 def plot_window_grid(image: torch.Tensor, crop_size: int = 473, stride_rate: float = 2 / 3,
                      *, axes: Sequence[Axes] | None = None) -> tuple[Axes, Axes]:
-    """Static figure: :func:`draw_window_grid` in ``axes`` (two Axes; ``None``: a new figure).
-
-    Returns:
-        The two Axes ``(ax_grid, ax_counts)``.
-    """
+    """Static :func:`draw_window_grid` in two ``axes`` (``None``: a new figure); returns ``(ax_grid, ax_counts)``."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(11.0, 5.0), layout="constrained")
     ax_grid, ax_counts = axes
@@ -124,12 +111,8 @@ def plot_window_grid(image: torch.Tensor, crop_size: int = 473, stride_rate: flo
 
 def plot_protocol_costs(labels: Sequence[str], seconds: Sequence[float], passes: Sequence[int],
                         *, ax: Axes | None = None) -> Axes:
-    """Horizontal bars: measured seconds per image of each test protocol, forward passes as labels.
-
-    ``labels`` name the protocols (e.g. ``"whole image"``, ``"sliding + flip"``); ``seconds`` and
-    ``passes`` (crops per image) give one value each. Returns the Axes; ValueError, TypeError for
-    lists of different or zero lengths, or a bad ``ax``.
-    """
+    """Horizontal bars: measured seconds per image of each test protocol (``labels``, e.g. ``"whole image"``),
+    labelled with its forward passes (``passes``, crops per image)."""
     if not len(labels) == len(seconds) == len(passes) or not labels:
         raise ValueError(f"labels, seconds and passes must have one equal, non-zero length, got "
                          f"{len(labels)}, {len(seconds)}, {len(passes)}")
@@ -139,7 +122,5 @@ def plot_protocol_costs(labels: Sequence[str], seconds: Sequence[float], passes:
     ax.bar_label(bars, labels=[f"{s:.2f} s, {p} crops" for s, p in zip(seconds, passes)], padding=3)
     ax.set_yticks(positions, labels)
     ax.invert_yaxis()
-    ax.set_xlabel("seconds per image (measured)")
-    ax.set_xlim(0, max(seconds) * 1.45)
-    ax.set_title("cost of the test protocols")
+    ax.set(xlabel="seconds per image (measured)", xlim=(0, max(seconds) * 1.45), title="cost of the test protocols")
     return ax

@@ -24,8 +24,9 @@ from visual.label_upsampling import feature_map_size
 from visual.plots.core import get_axes
 
 __all__ = [
-    "INPUT_COLOUR", "OUTPUT_COLOUR", "POINT_COLOUR", "SEQUENTIAL_CMAP", "ANNOTATE_MAX_CELLS", "plot_data", "plot_values",
-    "LinearArtists", "draw_linear_interpolation", "update_linear_interpolation", "plot_linear_interpolation",
+    "INPUT_COLOUR", "OUTPUT_COLOUR", "POINT_COLOUR", "SEQUENTIAL_CMAP", "ANNOTATE_MAX_CELLS", "plot_data",
+    "plot_values", "LinearArtists", "draw_linear_interpolation", "update_linear_interpolation",
+    "plot_linear_interpolation",
     "GridArtists", "draw_sample_grids", "update_sample_grids", "plot_sample_grids",
     "NeighbourArtists", "draw_bilinear_neighbours", "update_bilinear_neighbours", "plot_bilinear_neighbours",
     "ImageArtists", "draw_interpolation_matrix", "update_interpolation_matrix", "plot_interpolation_matrix",
@@ -316,8 +317,7 @@ def draw_feature_alignment(ax: Axes) -> AlignmentArtists:
 
 
 def update_feature_alignment(artists: AlignmentArtists, in_size: int, output_stride: int, align_corners: bool) -> None:
-    """One stem per feature at its drift, ``landed - stride * i`` (pixels; positive: moved right/down,
-    notebook 02's sign)."""
+    """One stem per feature at its drift, ``landed - stride * i`` (px; positive: moved right/down, as notebook 02)."""
     drift = feature_drift(in_size, output_stride, align_corners).tolist()
     worst = max(abs(d) for d in drift)
     artists.stems.set_segments([[(i, 0.0), (i, d)] for i, d in enumerate(drift)])

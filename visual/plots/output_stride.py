@@ -1,7 +1,6 @@
-"""Plot helpers for the output-stride lesson (notebook 02): ``draw_x`` / ``update_x`` pairs, ``plot_x``.
+"""Plots for the output-stride lesson (notebook 02) as ``draw_x``/``update_x``/``plot_x`` trios.
 
-Series differ in lightness (cividis) *and* hatch or marker, so the figures survive greyscale.
-"""
+Series differ in lightness (cividis) *and* hatch or marker, so the figures survive greyscale."""
 
 from __future__ import annotations
 
@@ -64,7 +63,6 @@ def _layer4(table: Any) -> StrideRow:
 @dataclass
 class StageSizesArtists:
     """What :func:`draw_stage_sizes` made: one bar container and its value labels per table."""
-
     ax: Axes
     quantity: str
     bars: list[BarContainer]
@@ -73,16 +71,9 @@ class StageSizesArtists:
 
 def draw_stage_sizes(ax: Axes, tables: StrideTable | Sequence[StrideTable], *, quantity: str = "size",
                      labels: Sequence[str] | None = None) -> StageSizesArtists:
-    """Grouped bars, one group per stage, one bar per table: feature-map size, RF or positions.
+    """Grouped bars, one group per stage, one bar per table (``quantity``: ``"size"``, ``"rf"``, ``"positions"``).
 
-    Args:
-        tables: one :class:`~visual.StrideTable` or several (e.g. with and without dilation).
-        quantity: ``"size"`` (feature-map height), ``"rf"`` or ``"positions"``.
-        labels: legend entries, one per table; default: arch, output stride and flags (``FTT``).
-
-    Raises:
-        TypeError, ValueError: a bad argument (named).
-    """
+    ``labels``: legend entries, one per table; default: arch, output stride and flags (``FTT``)."""
     tables = _as_tables(tables)
     check_choice(quantity, "quantity", QUANTITIES)
     if labels is None:
@@ -132,7 +123,6 @@ def plot_stage_sizes(tables: StrideTable | Sequence[StrideTable], *, ax: Axes | 
 @dataclass
 class FeatureGridArtists:
     """What :func:`draw_feature_grid` made: the photo, the cell borders, the centre dots."""
-
     ax: Axes
     image: AxesImage
     grid: LineCollection
@@ -155,9 +145,8 @@ def _pixels(image: Any) -> np.ndarray:
 
 
 def draw_feature_grid(ax: Axes, image: Any, table: StrideTable) -> FeatureGridArtists:
-    """layer4's feature grid to scale over the input: one ``s x s`` cell per feature, a dot on its centre
-    (none beyond ``MAX_CENTRE_DOTS`` features). ``image``: ``(3, H, W)`` tensor or ``(H, W, 3)`` / ``(H, W)``
-    array in ``[0, 1]``, any resolution. TypeError / ValueError for a bad argument (named)."""
+    """layer4's feature grid over ``image`` (``(3, H, W)`` tensor or ``(H, W[, 3])`` array in ``[0, 1]``): one
+    ``s x s`` cell per feature, a dot on its centre (none beyond ``MAX_CENTRE_DOTS`` features)."""
     _layer4(table)
     artists = FeatureGridArtists(
         ax, ax.imshow(_pixels(image), cmap="gray", interpolation="antialiased"),
@@ -195,7 +184,6 @@ def plot_feature_grid(image: Any, table: StrideTable, *, ax: Axes | None = None)
 @dataclass
 class FeatureCentresArtists:
     """What :func:`draw_feature_centres` made: pixel borders, links, one marker line per row."""
-
     ax: Axes
     borders: LineCollection
     links: LineCollection
@@ -203,14 +191,8 @@ class FeatureCentresArtists:
 
 
 def draw_feature_centres(ax: Axes, table: StrideTable) -> FeatureCentresArtists:
-    """Where the last ``CENTRES_SHOWN`` layer4 features land on the input grid: network vs upsampling.
-
-    Rows: the network's centre ``start + s i`` of feature ``i``, and where ``F.interpolate`` puts
-    it with ``align_corners=True`` and ``False``; with ``H = s k + 1`` and True they coincide.
-
-    Raises:
-        TypeError: ``table`` is not a :class:`~visual.StrideTable`.
-    """
+    """Where the last ``CENTRES_SHOWN`` layer4 features sit (``start + s i``) and where ``F.interpolate``
+    puts them (``align_corners`` True / False); with ``H = s k + 1`` and True they coincide."""
     styles = {"network": ("o", SERIES_COLOURS[0], "network: feature i on pixel start + s·i"),
               "true": ("^", CENTRE_COLOUR, "F.interpolate, align_corners=True"),
               "false": ("s", SERIES_COLOURS[2], "F.interpolate, align_corners=False")}
@@ -260,19 +242,12 @@ def plot_feature_centres(table: StrideTable, *, ax: Axes | None = None) -> Axes:
 @dataclass
 class DriftArtists:
     """What :func:`draw_upsampling_drift` made: per table, a line per ``align_corners`` value."""
-
     ax: Axes
     lines: list[dict[bool, Line2D]]
 
 
 def draw_upsampling_drift(ax: Axes, tables: StrideTable | Sequence[StrideTable]) -> DriftArtists:
-    """The drift (``upsampling_drift``) of every upsampled layer4 pixel: solid True, dashed False.
-
-    ``tables``: one :class:`~visual.StrideTable` (True in orange) or several (one colour each).
-
-    Raises:
-        TypeError: ``tables`` is not a StrideTable or a non-empty list of them.
-    """
+    """The ``upsampling_drift`` of every upsampled layer4 pixel, solid True, dashed False; one colour per table."""
     tables = _as_tables(tables)
     lines = []
     for k, table in enumerate(tables):
@@ -317,10 +292,8 @@ def plot_upsampling_drift(tables: StrideTable | Sequence[StrideTable], *, ax: Ax
 
 
 def plot_stride_cost(costs: CostTable, *, ax: Axes | None = None, metric: str = "flops") -> Axes:
-    """Bars of a backbone's cost per output stride, labelled with the ratio to the first.
-
-    ``costs`` is a :class:`~visual.cost.CostTable` (``cost_table``), ``metric`` ``"flops"`` or ``"activations"``.
-    """
+    """Bars of a :class:`~visual.cost.CostTable` per output stride (``metric``: ``"flops"`` or ``"activations"``),
+    labelled with the ratio to the first."""
     if not isinstance(costs, CostTable):
         raise TypeError(f"costs must be a CostTable (visual.cost_table), got {type(costs).__name__}")
     label, value = COST_METRICS[check_choice(metric, "metric", COST_METRICS)]

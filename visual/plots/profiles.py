@@ -22,7 +22,6 @@ __all__ = ["ProfileArtists", "draw_gridding_profile", "update_gridding_profile",
 @dataclass
 class ProfileArtists:
     """A middle-row profile: its line, the holes (gridding) or Gaussian fit (ERF), the RF span (ERF only)."""
-
     ax: Axes
     line: Any
     marks: Any
@@ -49,8 +48,7 @@ def update_gridding_profile(artists: ProfileArtists, kernel_size: int, dilations
     offsets = np.arange(len(middle)) - half
     artists.line.set_data(offsets, middle)
     artists.marks.set_data(offsets[middle == 0], np.zeros(int((middle == 0).sum())))
-    artists.ax.set_xlim(-half - 1, half + 1)
-    artists.ax.set_ylim(-0.05 * middle.max() - 0.5, 1.1 * middle.max() + 0.5)
+    artists.ax.set(xlim=(-half - 1, half + 1), ylim=(-0.05 * middle.max() - 0.5, 1.1 * middle.max() + 0.5))
 
 
 def draw_erf_profile(ax: Axes, view: tuple[float, float]) -> ProfileArtists:

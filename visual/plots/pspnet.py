@@ -101,8 +101,7 @@ def plot_pspnet_architecture(trace: Any, *, ax: Axes | None = None) -> Axes:
 
 def bin_window_boxes(feature_size: int | tuple[int, int], bin_size: int,
                      output_stride: float = 1.0) -> list[tuple[float, float, float, float]]:
-    """Boxes ``(x0, y0, width, height)`` in input pixels of the cells each pooling window averages
-    (feature cell ``i`` is centred on ``i * output_stride``).
+    """Boxes ``(x0, y0, width, height)`` (input pixels; cell ``i`` centred on ``i * output_stride``) of each window.
 
     Example:
         >>> bin_window_boxes(9, 2)[:2]
@@ -137,7 +136,6 @@ def windows_per_cell(in_size: int, bin_size: int) -> np.ndarray:
 @dataclass
 class PyramidBinsArtists:
     """The photo, the overlap overlay and the window outlines (white lines with a black rim)."""
-
     photo: AxesImage
     overlay: AxesImage
     outline: PolyCollection
@@ -173,9 +171,8 @@ def update_pyramid_bins(artists: PyramidBinsArtists, bin_size: int, feature_size
         overlay[coverage >= count] = colour
     artists.overlay.set_data(overlay)
     artists.overlay.set_extent((-half, feature[1] * stride - half, feature[0] * stride - half, -half))
-    polygons = [[(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
-                for x0, y0, w, h in bin_window_boxes(feature, bin_size, stride)]
-    artists.outline.set_verts(polygons)
+    artists.outline.set_verts([[(x0, y0), (x0 + w, y0), (x0 + w, y0 + h), (x0, y0 + h)]
+                               for x0, y0, w, h in bin_window_boxes(feature, bin_size, stride)])
     per_axis = windows_per_cell(feature[1], bin_size)  # along one row
     shared = int((per_axis > 1).sum())
     ax = artists.photo.axes
@@ -187,15 +184,8 @@ def update_pyramid_bins(artists: PyramidBinsArtists, bin_size: int, feature_size
 
 def plot_pyramid_bins(image: Any, bin_size: int, *, feature_size: int | None = None, output_stride: int = 8,
                       ax: Axes | None = None) -> Axes:
-    """Draw over an image the windows each output of a ``b x b`` pyramid bin averages.
-
-    Args:
-        image: ``(3, H, W)`` or ``(H, W, 3)``; ``bin_size``: 1 to ``MAX_BIN``; ``ax``: ``None`` for a new figure.
-        feature_size: cells of the feature map; ``None``: ``ceil(H / output_stride)``, the input pixels per cell.
-
-    Returns:
-        The Axes; cells in two windows are orange, in four red.
-    """
+    """Draw over an image ``(3, H, W)`` / ``(H, W, 3)`` the windows each output of a ``b x b`` bin averages;
+    cells in two windows are orange, in four red. ``feature_size``: ``None`` means ``ceil(H / output_stride)``."""
     bin_size = check_int(bin_size, "bin_size", minimum=1, maximum=MAX_BIN)
     ax = get_axes(ax, (5.0, 5.0))
     artists = draw_pyramid_bins(ax, image, output_stride=output_stride)
@@ -211,14 +201,8 @@ def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins:
                           fig: Figure | None = None) -> np.ndarray:
     """Each pyramid branch's channel L2 norm: the ``b x b`` map (top), upsampled over the image (bottom).
 
-    Args:
-        features: one ``(C', b, b)`` tensor per bin (``pyramid_features(model, x)[i][0]``).
-        image, fig: ``(3, H, W)`` or ``(H, W, 3)``; where to draw (``None``: a new figure).
-        bins, feature_size, align_corners: the bin sizes, layer4's ``(h, w)``, the upsampling's flag.
-
-    Returns:
-        The ``(2, len(bins))`` array of Axes.
-    """
+    ``features``: one ``(C', b, b)`` tensor per bin (``pyramid_features(model, x)[i][0]``); ``feature_size``:
+    layer4's ``(h, w)``. Returns the ``(2, len(bins))`` array of Axes."""
     if len(features) != len(bins):
         raise ValueError(f"features and bins must have the same length, got {len(features)} and {len(bins)}")
     picture = image_hwc(image)
@@ -250,7 +234,6 @@ def plot_pyramid_features(features: Sequence[torch.Tensor], image: Any, *, bins:
 @dataclass
 class BarsArtists:
     """Horizontal bars with a value label each; ``fixed`` is a second, static set of bars (or ``None``)."""
-
     bars: Any
     labels: list[Text]
     fixed: Any = None

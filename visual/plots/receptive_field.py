@@ -41,11 +41,7 @@ MAX_LAYERS = 64  # layers of a drawn cone (checks.check_ints' default length bou
 
 
 def kernel_footprint_image(kernel_size: int, dilation: int, grid: int | None = None) -> np.ndarray:
-    """A ``grid x grid`` image (default: effective kernel + 2): 1 where a centred dilated kernel reads.
-
-    Raises:
-        TypeError, ValueError: a non-int, or a kernel that does not fit in ``grid``.
-    """
+    """A ``grid x grid`` image (default: effective kernel + 2; not smaller): 1 where a centred kernel reads."""
     k_eff = effective_kernel_size(kernel_size, dilation)
     grid = check_int(k_eff + 2 if grid is None else grid, "grid", minimum=k_eff, maximum=MAX_MAP_SIDE)
     image = np.zeros((grid, grid))
@@ -55,12 +51,8 @@ def kernel_footprint_image(kernel_size: int, dilation: int, grid: int | None = N
 
 
 def cone_image(kernel_size: int, stride: int, dilation: int, n_layers: int) -> np.ndarray:
-    """The receptive-field cone of one output unit of ``n_layers`` equal layers, as an image.
-
-    Returns:
-        ``(n_layers + 1, rf)`` floats, input first: ``NaN`` where a layer has no unit, ``-1`` for a
-        unit outside the cone, ``CONE_FLOOR .. 1`` inside (more paths, darker).
-    """
+    """The receptive-field cone of one output unit of ``n_layers`` equal layers: ``(n_layers + 1, rf)``, input
+    first; ``NaN`` where a layer has no unit, ``-1`` outside the cone, ``CONE_FLOOR .. 1`` inside (more paths)."""
     n_layers = check_int(n_layers, "n_layers", minimum=1, maximum=MAX_LAYERS)
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1)
     rows = receptive_field_cone([kernel_size] * n_layers, stride, dilation)
@@ -91,7 +83,6 @@ def pixel_grid_segments(height: int, width: int) -> list[list[tuple[float, float
 @dataclass
 class KernelArtists:
     """What ``draw_dilated_kernel`` made: the footprint image, the span outline, the pixel grid."""
-
     ax: Axes
     image: AxesImage
     span: Rectangle
@@ -106,8 +97,7 @@ def draw_dilated_kernel(ax: Axes, kernel_size: int, dilation: int, *, grid: int 
     lines = ax.add_collection(LineCollection([], colors="0.75", linewidths=0.5), autolim=False)
     ax.xaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
     ax.yaxis.set_major_locator(MaxNLocator(nbins=8, integer=True))
-    ax.set_xlabel("input column (pixels)")
-    ax.set_ylabel("input row (pixels)")
+    ax.set(xlabel="input column (pixels)", ylabel="input row (pixels)")
     artists = KernelArtists(ax, image, span, lines)
     update_dilated_kernel(artists, kernel_size, dilation, grid=grid)
     return artists
@@ -123,8 +113,7 @@ def update_dilated_kernel(artists: KernelArtists, kernel_size: int, dilation: in
     first = (side - k_eff) // 2
     artists.span.set_bounds(first - 0.5, first - 0.5, k_eff, k_eff)
     artists.grid.set_segments(pixel_grid_segments(side, side))
-    artists.ax.set_xlim(-0.5, side - 0.5)
-    artists.ax.set_ylim(side - 0.5, -0.5)
+    artists.ax.set(xlim=(-0.5, side - 0.5), ylim=(side - 0.5, -0.5))
     artists.ax.set_title(f"k={kernel_size}, d={dilation}: effective kernel {k_eff}x{k_eff}\n"
                          f"(dark: the {kernel_size * kernel_size} pixels read; dashed: the span)")
 
@@ -140,7 +129,6 @@ def plot_dilated_kernel(kernel_size: int, dilation: int, *, grid: int | None = N
 @dataclass
 class ConeArtists:
     """What ``draw_receptive_field_stack`` made: the cone image and the "RF = ..." label."""
-
     ax: Axes
     image: AxesImage
     label: Text
@@ -166,8 +154,7 @@ def update_receptive_field_stack(artists: ConeArtists, kernel_size: int, stride:
     width, ax = image.shape[1], artists.ax
     artists.image.set_data(image)
     artists.image.set_extent((-0.5, width - 0.5, -0.5, n_layers + 0.5))
-    ax.set_xlim(-0.5, width - 0.5)
-    ax.set_ylim(-0.5, n_layers + 0.5)
+    ax.set(xlim=(-0.5, width - 0.5), ylim=(-0.5, n_layers + 0.5))
     ax.set_yticks(range(n_layers + 1), ["input"] + [f"layer {i}" for i in range(1, n_layers + 1)])
     layers = "1 layer" if n_layers == 1 else f"{n_layers} layers"
     ax.set_title(f"{layers} of k={kernel_size}, stride={stride}, dilation={dilation}: receptive field {width} px")
@@ -176,11 +163,8 @@ def update_receptive_field_stack(artists: ConeArtists, kernel_size: int, stride:
 
 def plot_receptive_field_stack(kernel_size: int, stride: int = 1, dilation: int = 1, n_layers: int = 3, *,
                                ax: Axes | None = None, **kwargs: Any) -> Axes:
-    """Draw the cone of units (one axis) that feed one output unit after ``n_layers`` layers.
-
-    Rows are layers (input at the bottom); darker cells feed the output along more paths, grey
-    units do not feed it, white columns have no unit (stride) or are holes.
-    """
+    """Draw the cone of units (one axis) that feed one output unit after ``n_layers`` layers (input at the
+    bottom): darker cells feed it along more paths, grey units not at all, white columns have no unit."""
     ax = get_axes(ax, figsize=(8.0, 3.0))
     draw_receptive_field_stack(ax, kernel_size, stride, dilation, n_layers, **kwargs)
     return ax
@@ -189,7 +173,6 @@ def plot_receptive_field_stack(kernel_size: int, stride: int = 1, dilation: int 
 @dataclass
 class GriddingArtists:
     """What ``draw_gridding`` made: the count-map image."""
-
     ax: Axes
     image: AxesImage
 
@@ -198,8 +181,7 @@ def draw_gridding(ax: Axes, kernel_size: int, dilations: Sequence[int], **kwargs
     """Draw the count map of a stack of dilated ``k x k`` convs (holes white)."""
     image = ax.imshow(np.full((1, 1), np.nan), cmap=kwargs.pop("cmap", _cone_cmap()), interpolation="nearest",
                       **kwargs)
-    ax.set_xlabel("input column offset (pixels)")
-    ax.set_ylabel("input row offset (pixels)")
+    ax.set(xlabel="input column offset (pixels)", ylabel="input row offset (pixels)")
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(MaxNLocator(integer=True))  # offsets are whole pixels
     artists = GriddingArtists(ax, image)
@@ -235,7 +217,6 @@ def plot_gridding(kernel_size: int, dilations: Sequence[int], *, ax: Axes | None
 @dataclass
 class HeatmapArtists:
     """What ``draw_effective_receptive_field`` made: the heatmap and the theoretical-RF box."""
-
     ax: Axes
     image: AxesImage
     box: Rectangle
@@ -259,11 +240,10 @@ def draw_effective_receptive_field(ax: Axes, heatmap: Any, *, box: Sequence[floa
     cmap = kwargs.pop("cmap", "magma")
     cmap = mpl.colormaps[cmap].with_extremes(bad="white") if isinstance(cmap, str) else cmap
     image = ax.imshow(np.zeros((1, 1)), cmap=cmap, interpolation="nearest", **kwargs)
-    label = "log10 |d output / d input| (max = 0)" if log else "|d output / d input| (max = 1)"
-    ax.figure.colorbar(image, ax=ax, label=label)
+    ax.figure.colorbar(image, ax=ax, label="log10 |d output / d input| (max = 0)" if log else
+                       "|d output / d input| (max = 1)")
     rect = ax.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=BOX_COLOUR, linewidth=2, linestyle="--"))
-    ax.set_xlabel("input column (pixels)")
-    ax.set_ylabel("input row (pixels)")
+    ax.set(xlabel="input column (pixels)", ylabel="input row (pixels)")
     artists = HeatmapArtists(ax, image, rect, log)
     update_effective_receptive_field(artists, heatmap, box=box, title=title)
     return artists
@@ -294,16 +274,11 @@ def update_effective_receptive_field(artists: HeatmapArtists, heatmap: Any, *, b
 def plot_effective_receptive_field(heatmap: Any, *, box: Sequence[float] | None = None, log: bool = False,
                                    ax: Axes | None = None, title: str = "Effective receptive field",
                                    **kwargs: Any) -> Axes:
-    """Show an ERF heatmap with the theoretical receptive field drawn over it.
+    """Show an ERF heatmap, finite ``(H, W)``, with the theoretical RF ``box`` over it.
 
     Args:
-        heatmap: finite ``(H, W)`` tensor or array, e.g. ``effective_receptive_field(...)``.
-        box: theoretical RF ``(top, left, height, width)`` (``TraceRow.box()``) or ``None``.
+        box: ``(top, left, height, width)`` (``TraceRow.box()``) or ``None``.
         log: show ``log10(value / max)`` so that small values stay visible; exact zeros are white.
-        ax, title, kwargs: the Axes (new when ``None``), its title, ``imshow``'s arguments.
-
-    Raises:
-        TypeError, ValueError: a heatmap that is not a finite 2-D real array, or a bad box.
     """
     ax = get_axes(ax, figsize=(5.0, 4.2))
     draw_effective_receptive_field(ax, heatmap, box=box, log=log, title=title, **kwargs)
@@ -317,14 +292,7 @@ def plot_receptive_field_growth(
 ) -> Axes:
     """Line plot of receptive-field sizes per layer, one line per stack (a repeated curve is dashed).
 
-    Args:
-        curves: label -> RF values (finite numbers, pixels), one per entry of ``x``.
-        x: the x positions (e.g. depths); default ``1, 2, ..., len(values)``.
-        ax, xlabel, ylabel, title, kwargs: the Axes (new when ``None``), labels, ``ax.plot``'s arguments.
-
-    Raises:
-        TypeError, ValueError: bad curves, or a curve whose length differs from ``x``.
-    """
+    ``curves``: label -> RF values (pixels), one per entry of ``x`` (default ``1, 2, ..., len(values)``)."""
     if not isinstance(curves, Mapping) or not curves:
         raise TypeError(f"curves must be a non-empty dict label -> values, got {type(curves).__name__}")
     xs_given = None if x is None else [check_float(v, f"x[{i}]") for i, v in enumerate(x)]

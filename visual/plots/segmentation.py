@@ -31,8 +31,7 @@ MIOU_COLOUR = "tab:orange"
 
 
 def label_colormap(num_classes: int) -> ListedColormap:
-    """A discrete colour map, one ``viridis`` colour per class (lightness grows with the index);
-    ``num_classes`` is an int in ``[1, MAX_CLASSES]``."""
+    """A discrete colour map of ``num_classes`` (1 to ``MAX_CLASSES``) ``viridis`` colours, lightness growing."""
     num_classes = check_int(num_classes, "num_classes", minimum=1, maximum=MAX_CLASSES)
     return ListedColormap(colormaps["viridis"](np.linspace(0.0, 1.0, num_classes)), name=f"labels{num_classes}")
 
@@ -65,9 +64,8 @@ def plot_training_history(history: History, *, ax: Axes | None = None, target_mi
         raise TypeError(f"history must be the History returned by train_model, got {type(history).__name__}")
     ax = get_axes(ax, (7.0, 4.0))
     lines = ax.plot(history.step, history.loss, color=LOSS_COLOUR, lw=1.2, label="training loss (main + 0.4 aux)")
-    ax.set(xlabel="SGD step", ylabel="cross-entropy loss (nats per pixel)",
+    ax.set(xlabel="SGD step", ylabel="cross-entropy loss (nats per pixel)", ylim=(0.0, None),
            title="Training PSPNet: loss falls, held-out mIoU rises")
-    ax.set_ylim(bottom=0.0)
     right = ax.twinx()
     lines += right.plot(history.eval_step, history.miou, "o-", color=MIOU_COLOUR, ms=6, label="held-out mIoU")
     if target_miou is not None:
@@ -102,7 +100,6 @@ def plot_label_map(labels: Any, *, num_classes: int, ax: Axes | None = None, ima
 @dataclass
 class SegmentationArtists:
     """The three images of one input / ground truth / prediction row."""
-
     image: AxesImage
     target: AxesImage
     prediction: AxesImage

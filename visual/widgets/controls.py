@@ -19,11 +19,7 @@ CHAR_PX = 8  # a generous width of one character of a 13 px label (wide letters 
 
 def slider(kind: type, value: Any, low: Any, high: Any, description: str, *, name: str | None = None,
            step: Any = 1) -> Any:
-    """A continuously updating slider; with ``name``, ``value`` is checked to lie in ``[low, high]``.
-
-    Raises:
-        TypeError, ValueError: ``value`` is not a number in range (the message names ``name``).
-    """
+    """A continuously updating slider; with ``name``, ``value`` is checked to lie in ``[low, high]``."""
     if name is not None:
         check = check_int if kind is widgets.IntSlider else check_float
         value = check(value, name, minimum=low, maximum=high)
@@ -31,11 +27,8 @@ def slider(kind: type, value: Any, low: Any, high: Any, description: str, *, nam
 
 
 def lay_out_controls(controls: list[Any]) -> None:
-    """Give every control a label as wide as the longest one and each slider a draggable track.
-
-    Sliders get ``layout.width = label + TRACK_PX + READOUT_PX`` pixels (never narrower), so the track
-    keeps at least ``MIN_TRACK_PX``; checkboxes keep their own label, beside the box.
-    """
+    """Give every control a label as wide as the longest one and each slider a draggable track: ``layout.width =
+    label + TRACK_PX + READOUT_PX`` px (track >= ``MIN_TRACK_PX``); checkboxes keep their label beside the box."""
     labelled = [c for c in controls if getattr(c, "description", "") and not isinstance(c, widgets.Checkbox)]
     longest = max((len(c.description) for c in labelled), default=0)
     label_px = CHAR_PX * longest + 12
@@ -47,18 +40,9 @@ def lay_out_controls(controls: list[Any]) -> None:
 
 
 def control_values(control: Any, steps: int) -> list[Any]:
-    """Values to visit for one control: every option, or ``steps`` points over a slider's range.
-
-    Args:
-        control: an ipywidgets value widget (slider, range slider, checkbox, dropdown, toggles).
-        steps: how many points to take over a numeric range, ends included (2 to ``MAX_STEPS``).
-
-    Returns:
-        The option values; ``[not value, value]`` for a checkbox; the full, lowest, highest and
-        current windows of a range slider; up to ``steps`` stops of a slider, ends included.
-
-    Raises:
-        TypeError, ValueError: a bad argument (named in the message).
+    """Values to visit for one ipywidgets value widget: its options; ``[not value, value]`` for a checkbox; the
+    full, lowest, highest and current windows of a range slider; up to ``steps`` (2 to ``MAX_STEPS``) stops of a
+    slider, ends included.
 
     Example:
         >>> import ipywidgets as widgets
@@ -70,8 +54,7 @@ def control_values(control: Any, steps: int) -> list[Any]:
     steps = check_int(steps, "steps", minimum=2, maximum=MAX_STEPS)
     options = getattr(control, "options", None)
     if options is not None and not isinstance(options, str):
-        return [option[1] if isinstance(option, tuple) and len(option) == 2 else option
-                for option in options]
+        return [option[1] if isinstance(option, tuple) and len(option) == 2 else option for option in options]
     if isinstance(control.value, bool):
         return [not control.value, control.value]
     low, high = getattr(control, "min", None), getattr(control, "max", None)

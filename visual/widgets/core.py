@@ -1,8 +1,5 @@
-"""What every slider explorer shares: the ``Explorer`` bundle, its wiring and the CI ``sweep``.
-
-An explorer is built once; its callback calls pure functions, updates artists, then
-``fig.canvas.draw_idle()``. ``sweep`` drives every control so a callback error fails nbval.
-"""
+"""What every slider explorer shares: the ``Explorer`` bundle, its wiring and the CI ``sweep`` (which drives
+every control so that a callback error fails nbval)."""
 
 from __future__ import annotations
 
@@ -55,15 +52,10 @@ def figure(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kwarg
 
 
 def freeze_layout(fig: matplotlib.figure.Figure) -> None:
-    """Lay a slider figure out once, then keep that layout for every redraw.
+    """Lay a slider figure (all its artists made) out once, then keep that layout for every redraw.
 
-    Titles are re-set with their ``y`` (``ax.set_title(text, y=...)``), axis labels with
-    ``set_label_coords``, legends pinned with ``legend.set_loc((x, y))``: matplotlib no longer
-    places them on each draw. Callbacks then change a title with ``ax.title.set_text(...)``.
-
-    Raises:
-        TypeError: if ``fig`` (with all its artists already made) is not a matplotlib Figure.
-    """
+    Titles get a ``y``, axis labels ``set_label_coords``, legends ``set_loc((x, y))``, so matplotlib no longer
+    places them on each draw; callbacks then change a title with ``ax.title.set_text(...)``."""
     _check_figure(fig)
     # Lay out without rendering: drawing an ipympl canvas before it is displayed leaves it 0x0.
     fig.draw_without_rendering()
@@ -92,20 +84,12 @@ def freeze_layout(fig: matplotlib.figure.Figure) -> None:
 
 def finish_explorer(explorer: Explorer, *, rows: Iterable[Iterable[Any]] | None = None,
                     readouts: Iterable[Any] = ()) -> Explorer:
-    """Wire an explorer's controls to its callback, draw it once, freeze its layout, pack it in a ``VBox``.
-
-    Controls are laid out by ``lay_out_controls``; a figure wider than ``MAX_FIG_WIDTH_IN`` is scaled down.
+    """Wire an explorer's controls to its callback, draw it once, freeze its layout, pack it in a ``VBox``
+    (replacing ``widget``); a figure wider than ``MAX_FIG_WIDTH_IN`` is scaled down. Returns ``explorer``.
 
     Args:
-        explorer: with ``controls``, ``fig`` and ``update`` set; ``widget`` is replaced.
         rows: controls per row, in display order; default: all of them in one row.
         readouts: widgets shown between the controls and the figure.
-
-    Returns:
-        The same explorer, updated once from its controls' current values.
-
-    Raises:
-        TypeError: if ``explorer`` is not an ``Explorer`` or its ``fig`` is not a Figure.
     """
     if not isinstance(explorer, Explorer):
         raise TypeError(f"explorer must be an Explorer, got {type(explorer).__name__}")
@@ -135,20 +119,10 @@ def finish_explorer(explorer: Explorer, *, rows: Iterable[Iterable[Any]] | None 
 
 
 def sweep(explorer: Explorer | dict[str, Any] | Iterable[Any], steps: int = 5) -> int:
-    """Drive every control through its range, one at a time, then restore its value.
+    """Drive every control (of an ``Explorer``, a dict or a list) through its range, then restore its value.
 
-    Callbacks run synchronously, so an error in one propagates here (and fails nbval).
-
-    Args:
-        explorer: an ``Explorer``, a dict of controls, or a list of ipywidgets value widgets.
-        steps: values to visit on each numeric slider, ends included (2 to ``MAX_SWEEP_STEPS``).
-
-    Returns:
-        The number of value changes made.
-
-    Raises:
-        TypeError, ValueError: a bad argument (named in the message), or no controls.
-    """
+    Callbacks run synchronously, so an error in one propagates here (and fails nbval). ``steps``: values per
+    numeric slider, ends included (2 to ``MAX_SWEEP_STEPS``). Returns the number of value changes made."""
     steps = check_int(steps, "steps", minimum=2, maximum=MAX_SWEEP_STEPS)
     if isinstance(explorer, Explorer):
         explorer = explorer.controls
@@ -157,8 +131,7 @@ def sweep(explorer: Explorer | dict[str, Any] | Iterable[Any], steps: int = 5) -
     elif isinstance(explorer, (list, tuple)):
         controls = list(explorer)
     else:
-        raise TypeError(f"explorer must be an Explorer, a dict or a list of controls, "
-                        f"got {type(explorer).__name__}")
+        raise TypeError(f"explorer must be an Explorer, a dict or a list of controls, got {type(explorer).__name__}")
     bad = [type(c).__name__ for c in controls if not isinstance(c, widgets.ValueWidget)]
     if bad:
         raise TypeError(f"explorer's controls must be ipywidgets value widgets, got {bad}")

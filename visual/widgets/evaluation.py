@@ -25,21 +25,14 @@ MIN_RATE, MAX_RATE = 0.25, 1.0
 
 
 def window_summary(height: int, width: int, crop_size: int = 473, stride_rate: float = 2 / 3) -> dict[str, Any]:
-    """The numbers the explorer shows for an ``height x width`` image (the pure part of its callback).
-
-    Returns:
-        dict with ``windows``, ``passes`` (without flip), ``stride``, ``canvas`` ``(H', W')``,
-        ``counts`` (the count map), ``max_count``, ``overlap`` (fraction of pixels seen more
-        than once) and ``work`` (pixels run through the network / canvas pixels).
-    """
+    """The numbers the explorer shows for an ``height x width`` image: ``windows``, ``passes`` (without flip),
+    ``stride``, ``canvas`` ``(H', W')``, ``counts`` (the count map), ``max_count``, ``overlap`` (fraction of
+    pixels seen more than once) and ``work`` (pixels run through the network / canvas pixels)."""
     windows = sliding_windows(height, width, crop_size, stride_rate)
     counts = count_map(height, width, crop_size, stride_rate)
-    return {
-        "windows": windows, "passes": len(windows), "stride": math.ceil(crop_size * stride_rate),
-        "canvas": tuple(counts.shape), "counts": counts, "max_count": int(counts.max()),
-        "overlap": float((counts > 1).float().mean()),
-        "work": len(windows) * crop_size * crop_size / counts.numel(),
-    }
+    return {"windows": windows, "passes": len(windows), "stride": math.ceil(crop_size * stride_rate),
+            "canvas": tuple(counts.shape), "counts": counts, "max_count": int(counts.max()),
+            "overlap": float((counts > 1).float().mean()), "work": len(windows) * crop_size**2 / counts.numel()}
 
 
 def scaled_photo(image: torch.Tensor, base_size: int = 512) -> torch.Tensor:
@@ -60,19 +53,9 @@ def _readout(summary: dict[str, Any], flip: bool = True) -> str:
 
 def explore_sliding_windows(image: torch.Tensor | None = None, *, crop_size: int = 473,
                             stride_rate: float = 2 / 3, base_size: int = 512) -> Explorer:
-    """Crop size and stride rate -> the windows over the photo and the overlap-count map.
-
-    Args:
-        image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image()``.
-        crop_size, stride_rate: initial values, ``MIN_CROP`` .. ``MAX_CROP`` in steps of 8 (8k + 1 px); ``[0.25, 1]``.
-        base_size: long side of the photo at scale 1.0 (it is resized as the protocol does).
-
-    Returns:
-        An ``Explorer``; ``state`` holds the last :func:`window_summary`.
-
-    Raises:
-        ValueError, TypeError: for an initial value out of range (never clamped).
-    """
+    """Crop size (8k + 1 px) and stride rate -> the windows over the ``(3, H, W)`` photo (default: the sample
+    photo, resized to long side ``base_size`` as the protocol does) and the overlap-count map. Initial values out
+    of range raise (never clamped); ``state`` holds the last :func:`window_summary`."""
     crop_size = check_int(crop_size, "crop_size", minimum=MIN_CROP, maximum=MAX_CROP)
     if (crop_size - MIN_CROP) % CROP_STEP:
         raise ValueError(f"crop_size must be {MIN_CROP} + {CROP_STEP} k (8k + 1 px, e.g. 473 or 713), "
@@ -82,10 +65,9 @@ def explore_sliding_windows(image: torch.Tensor | None = None, *, crop_size: int
     _, height, width = photo.shape
     fig, (ax_grid, ax_counts) = figure((11.0, 5.4), 1, 2)
     artists = draw_window_grid(ax_grid, ax_counts, photo, crop_size, stride_rate)
-    controls = {
-        "crop_size": slider(widgets.IntSlider, crop_size, MIN_CROP, MAX_CROP, "crop size (px)", step=CROP_STEP),
-        "stride_rate": slider(widgets.FloatSlider, stride_rate, MIN_RATE, MAX_RATE, "stride rate", step=0.01),
-    }
+    controls = {"crop_size": slider(widgets.IntSlider, crop_size, MIN_CROP, MAX_CROP, "crop size (px)",
+                                   step=CROP_STEP),
+                "stride_rate": slider(widgets.FloatSlider, stride_rate, MIN_RATE, MAX_RATE, "stride rate", step=0.01)}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
 

@@ -14,10 +14,9 @@ from visual.interpolation import (RESAMPLING_METHODS, bilinear_neighbours, inter
                                   resample_image, source_coordinates)
 from visual.label_upsampling import SEGMENTATION_UPSAMPLING, toy_label_map, upsample_segmentation
 from visual.plots.interpolation import (draw_bilinear_neighbours, draw_feature_alignment, draw_interpolation_matrix,
-                                        draw_linear_interpolation, draw_resampling, draw_sample_grids, feature_drift,
-                                        plot_data, update_bilinear_neighbours, update_feature_alignment,
-                                        update_interpolation_matrix, update_linear_interpolation, update_resampling,
-                                        update_sample_grids)
+    draw_linear_interpolation, draw_resampling, draw_sample_grids, feature_drift, plot_data,
+    update_bilinear_neighbours, update_feature_alignment, update_interpolation_matrix, update_linear_interpolation,
+    update_resampling, update_sample_grids)
 from visual.plots.label_upsampling import draw_class_map, update_class_map
 from visual.widgets.controls import slider
 from visual.widgets.core import Explorer, figure, finish_explorer
@@ -37,12 +36,8 @@ def _checkbox(value: Any) -> Any:
 
 def explore_linear_interpolation(values: Any = DEFAULT_SIGNAL, size: int = 7, *, align_corners: bool = False,
                                  max_size: int = 24) -> Explorer:
-    """Slide the output size (``1..max_size``) and toggle ``align_corners`` on a 1-D signal ``(L,)``;
-    the title shows the largest difference to ``F.interpolate(mode="linear")``.
-
-    Returns:
-        An ``Explorer``; ``state`` holds ``out_val`` ``(size,)`` and ``max_error``.
-    """
+    """Slide the output size (``1..max_size``) and toggle ``align_corners`` on a 1-D signal ``(L,)``; the title shows
+    the largest difference to ``F.interpolate(mode="linear")``. ``state``: ``out_val`` ``(size,)``, ``max_error``."""
     max_size = check_int(max_size, "max_size", minimum=1, maximum=512)
     controls = {"size": slider(widgets.IntSlider, size, 1, max_size, "output size", name="size"),
                 "align_corners": _checkbox(align_corners)}
@@ -66,10 +61,7 @@ def explore_linear_interpolation(values: Any = DEFAULT_SIGNAL, size: int = 7, *,
 
 def explore_align_corners(in_size: int = 4, scale_factor: float = 2.0, *, align_corners: bool = False) -> Explorer:
     """Slide the scale factor (0.5..4; output ``floor(in_size * scale_factor)``) and toggle ``align_corners``.
-
-    Returns:
-        An ``Explorer``; ``state`` holds ``out_size`` and ``out_centres`` (input pixels).
-    """
+    ``state`` holds ``out_size`` and ``out_centres`` (input pixels)."""
     in_size = check_int(in_size, "in_size", minimum=1, maximum=64)
     controls = {"scale_factor": slider(widgets.FloatSlider, scale_factor, 0.5, 4.0, "scale factor",
                                        name="scale_factor", step=0.25),
@@ -90,10 +82,7 @@ def explore_align_corners(in_size: int = 4, scale_factor: float = 2.0, *, align_
 
 def explore_bilinear_point(image: Any = DEFAULT_POINT_IMAGE, x: float = 1.3, y: float = 0.6) -> Explorer:
     """Move a point ``P`` inside an image ``(H, W)`` with two sliders and watch its four neighbours' weights.
-
-    Returns:
-        An ``Explorer``; ``state`` holds ``neighbours`` and ``value`` (the weighted sum).
-    """
+    ``state`` holds ``neighbours`` and ``value`` (the weighted sum)."""
     img = plot_data(image, "image", 2, "(H, W)")
     h, w = img.shape
     controls = {"x": slider(widgets.FloatSlider, x, 0.0, w - 1.0, "x", name="x", step=0.05),
@@ -115,10 +104,7 @@ def explore_bilinear_point(image: Any = DEFAULT_POINT_IMAGE, x: float = 1.3, y: 
 
 def explore_resampling(image: Any = None, size: int = 48, method: str = "bilinear") -> Explorer:
     """Shrink a photo ``(3, H, W)`` in ``[0, 1]`` (default: the sample photo) to ``size`` (8..128) pixels.
-
-    Returns:
-        An ``Explorer``; ``state`` holds the resampled ``image`` ``(3, size, size)``.
-    """
+    ``state`` holds the resampled ``image`` ``(3, size, size)``."""
     if image is None:
         image = load_sample_image(PHOTO_SIDE)
     photo = check_tensor(image, "image", ndim=3, layout="(3, H, W)", dtype="float").detach().float().cpu()
@@ -140,11 +126,7 @@ def explore_resampling(image: Any = None, size: int = 48, method: str = "bilinea
 
 
 def explore_interpolation_matrix(out_size: int = 8, in_size: int = 4, *, align_corners: bool = False) -> Explorer:
-    """Slide the sizes (output 1..24, input 1..12) and watch the band of the matrix ``A``.
-
-    Returns:
-        An ``Explorer``; ``state`` holds the ``matrix``.
-    """
+    """Slide the sizes (output 1..24, input 1..12) and watch the band of the matrix ``A`` (``state``: ``matrix``)."""
     controls = {"out_size": slider(widgets.IntSlider, out_size, 1, 24, "output size", name="out_size"),
                 "in_size": slider(widgets.IntSlider, in_size, 1, 12, "input size", name="in_size"),
                 "align_corners": _checkbox(align_corners)}
@@ -164,10 +146,7 @@ def explore_interpolation_matrix(out_size: int = 8, in_size: int = 4, *, align_c
 
 def explore_segmentation_upsampling(labels: Any = None, factor: int = 4, method: str = "labels bilinear") -> Explorer:
     """Upsample a label map ``(H, W)`` (default ``toy_label_map()``) by ``factor`` (1..8), count invented ids.
-
-    Returns:
-        An ``Explorer``; ``state`` holds ``labels`` (upsampled) and ``invented`` (sorted ids not in the input).
-    """
+    ``state`` holds ``labels`` (upsampled) and ``invented`` (sorted ids not in the input)."""
     source = toy_label_map() if labels is None else check_tensor(labels, "labels", ndim=2, layout="(H, W)",
                                                                  dtype="integer").detach().long().cpu()
     original = set(source.flatten().tolist())
@@ -192,10 +171,7 @@ def explore_segmentation_upsampling(labels: Any = None, factor: int = 4, method:
 
 def explore_feature_alignment(in_size: int = 473, output_stride: int = 8, *, align_corners: bool = True) -> Explorer:
     """Slide the input side (225..545 px): do upsampled features (stride 8 or 16) land where they were computed?
-
-    Returns:
-        An ``Explorer``; ``state`` holds ``feature_size`` and ``max_drift`` (pixels).
-    """
+    ``state`` holds ``feature_size`` and ``max_drift`` (pixels)."""
     controls = {"in_size": slider(widgets.IntSlider, in_size, 225, 545, "input side", name="in_size"),
                 "output_stride": widgets.Dropdown(options=[8, 16], description="output stride",
                                                   value=check_choice(output_stride, "output_stride", (8, 16))),

@@ -1,8 +1,5 @@
-"""Slider explorers for the output-stride lesson (notebook 02).
-
-Each callback calls a pure ``*_summary`` function, then the ``update_*`` plot helpers; a change
-costs well under a millisecond of computation (``benchmarks/bench_output_stride.py``).
-"""
+"""Slider explorers for the output-stride lesson (notebook 02): each callback calls a pure ``*_summary``
+function, then the ``update_*`` plot helpers (``benchmarks/bench_output_stride.py`` times them)."""
 
 from __future__ import annotations
 
@@ -33,21 +30,12 @@ SCHEDULE_LABELS = {"torchvision": "torchvision (à trous)", "semseg": "semseg (e
 SAMPLE_IMAGE_SIZE = 473  # the default photo's side (any size is stretched over the input grid)
 
 
-def output_stride_summary(
-    arch: str = "resnet101",
-    input_size: int = 473,
-    replace_stride_with_dilation: Sequence[bool] = (False, True, True),
-    schedule: str = "torchvision",
-) -> dict[str, Any]:
+def output_stride_summary(arch: str = "resnet101", input_size: int = 473, replace_stride_with_dilation:
+                          Sequence[bool] = (False, True, True), schedule: str = "torchvision") -> dict[str, Any]:
     """Numbers shown by ``explore_output_stride``; arguments as for :func:`visual.stride_table` (square input).
 
-    Returns:
-        dict with ``table``, ``reference`` (the same without dilation), ``output_stride``,
-        ``output_size``, ``positions`` (``h * w``), ``positions_ratio``, ``rf`` and ``reference_rf``.
-
-    Raises:
-        ValueError, TypeError: as :func:`visual.stride_table`.
-    """
+    Returns a dict with ``table``, ``reference`` (the same without dilation), ``output_stride``, ``output_size``,
+    ``positions`` (``h * w``), ``positions_ratio``, ``rf`` and ``reference_rf``."""
     table = stride_table(arch, input_size, replace_stride_with_dilation, schedule=schedule)
     reference = stride_table(arch, input_size, (False, False, False))
     (h, w), (h0, w0) = table.output_size, reference.output_size
@@ -59,18 +47,11 @@ def output_stride_summary(
 
 
 def alignment_summary(input_size: int = 473, output_stride: int = 8) -> dict[str, Any]:
-    """Numbers shown by ``explore_alignment``: is ``H = s k + 1``, and how far features drift.
+    """Numbers shown by ``explore_alignment`` (square side ``H``, ``output_stride`` 32, 16 or 8): is ``H = s k + 1``?
 
-    ``input_size`` is the side ``H`` of a square input; ``output_stride`` 32, 16 or 8 (``dilation_flags``).
-
-    Returns:
-        dict with ``table``, ``aligned``, ``k`` and ``remainder`` of ``H - 1 = s k + remainder``,
-        ``offset_true`` / ``offset_false`` (the last feature's shift, px) and ``max_drift_true`` /
-        ``max_drift_false`` (largest ``|upsampling_drift|``).
-
-    Raises:
-        ValueError, TypeError: a bad argument (named).
-    """
+    Returns a dict with ``table``, ``aligned``, ``k`` and ``remainder`` of ``H - 1 = s k + remainder``,
+    ``offset_true`` / ``offset_false`` (the last feature's shift, px) and ``max_drift_true`` / ``max_drift_false``
+    (largest ``|upsampling_drift|``)."""
     check_choice(check_int(output_stride, "output_stride"), "output_stride", OUTPUT_STRIDES)
     table = stride_table(ALIGNMENT_ARCH, input_size, dilation_flags(output_stride))
     row = table["layer4"]
@@ -89,30 +70,13 @@ def _check_size(value: Any, name: str = "input_size") -> int:
     return check_int(value, name, minimum=MIN_INPUT_SIZE, maximum=MAX_INPUT_SIZE)
 
 
-def explore_output_stride(
-    image: Any = None,
-    *,
-    arch: str = "resnet101",
-    input_size: int = 473,
-    replace_stride_with_dilation: Sequence[bool] = (False, True, True),
-    schedule: str = "torchvision",
-) -> Explorer:
-    """Architecture, input size, the three dilation flags and the schedule -> table and grids.
-
-    Left: the layer4 grid over the photo; right: feature-map size per stage vs the undilated
-    network. The stride table is an HTML widget (text in the figure costs ~0.5 s per redraw).
-
-    Args:
-        image: ``(3, H, W)`` photo in ``[0, 1]``; default ``visual.load_sample_image(473)``.
-        arch, input_size, replace_stride_with_dilation, schedule: the initial values (input side
-            ``MIN_INPUT_SIZE`` .. ``MAX_INPUT_SIZE``).
-
-    Returns:
-        An ``Explorer``; ``state`` holds the last ``output_stride_summary``.
-
-    Raises:
-        ValueError, TypeError: a bad initial value (named).
-    """
+def explore_output_stride(image: Any = None, *, arch: str = "resnet101", input_size: int = 473,
+                          replace_stride_with_dilation: Sequence[bool] = (False, True, True),
+                          schedule: str = "torchvision") -> Explorer:
+    """Architecture, input size, dilation flags and schedule -> the layer4 grid over ``image`` (``(3, H, W)``,
+    default ``load_sample_image(473)``) and feature-map sizes per stage vs the undilated network; the stride
+    table is an HTML widget (text in the figure costs ~0.5 s per redraw). ``state``: the last
+    ``output_stride_summary``."""
     check_arch(arch)
     _check_size(input_size)
     flags = check_flags(replace_stride_with_dilation)
@@ -157,27 +121,14 @@ def explore_output_stride(
         fig.canvas.draw_idle()
 
     explorer.update = update
-    return finish_explorer(
-        explorer,
-        rows=[[controls["arch"], controls["input_size"], controls["schedule"]],
-              [controls["layer2"], controls["layer3"], controls["layer4"]]],
-        readouts=[readout, table_html])
+    return finish_explorer(explorer, rows=[[controls["arch"], controls["input_size"], controls["schedule"]],
+                                           [controls["layer2"], controls["layer3"], controls["layer4"]]],
+                           readouts=[readout, table_html])
 
 
 def explore_alignment(input_size: int = 512, output_stride: int = 8) -> Explorer:
-    """Input size and output stride -> feature centres vs upsampled positions, and the drift.
-
-    Top: the last features, where the network computed them and where ``F.interpolate`` puts
-    them; bottom: the drift of every upsampled pixel (``upsampling_drift``).
-
-    ``input_size`` (``MIN_INPUT_SIZE`` .. ``MAX_INPUT_SIZE``) and ``output_stride`` (32, 16, 8) are the initial values.
-
-    Returns:
-        An ``Explorer``; ``state`` holds the last ``alignment_summary``.
-
-    Raises:
-        ValueError, TypeError: a bad initial value (named).
-    """
+    """Input size and output stride -> where the last features were computed and where ``F.interpolate`` puts
+    them (top), the drift of every upsampled pixel (bottom). ``state``: the last ``alignment_summary``."""
     _check_size(input_size)
     check_choice(check_int(output_stride, "output_stride"), "output_stride", OUTPUT_STRIDES)
     summary = alignment_summary(input_size, output_stride)

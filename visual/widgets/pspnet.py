@@ -18,16 +18,8 @@ from visual.data import load_sample_image
 from visual.metrics import confusion_matrix, model_device, segmentation_metrics
 from visual.cost import PartCost
 from visual.models.pspnet import DEFAULTS, MAX_BIN, adaptive_pool_windows, pspnet_sizes
-from visual.plots.pspnet import (
-    draw_gradient_norms,
-    draw_part_costs,
-    draw_pyramid_bins,
-    draw_size_bars,
-    update_gradient_norms,
-    update_part_costs,
-    update_pyramid_bins,
-    update_size_bars,
-)
+from visual.plots.pspnet import (draw_gradient_norms, draw_part_costs, draw_pyramid_bins, draw_size_bars,
+                                 update_gradient_norms, update_part_costs, update_pyramid_bins, update_size_bars)
 from visual.plots.segmentation import draw_class_legend, draw_segmentation, update_segmentation
 from visual.train import check_gradients, combined_gradient_norms
 from visual.widgets.controls import slider
@@ -55,13 +47,9 @@ def size_summary(input_size: int, bins: Sequence[int] = DEFAULTS.bins) -> dict[s
     sizes = {name: size[0] for name, size in pspnet_sizes(input_size, bins).items()}
     sizes["input"] = input_size
     feature = sizes["backbone.layer4"]
-    return {
-        "sizes": sizes,
-        "feature": feature,
-        "is_8k_plus_1": (input_size - 1) % OUTPUT_STRIDE == 0,
-        "tiling": {b: feature % b == 0 for b in bins},
-        "bin_sizes": {b: sorted({end - start for start, end in adaptive_pool_windows(feature, b)}) for b in bins},
-    }
+    return {"sizes": sizes, "feature": feature, "is_8k_plus_1": (input_size - 1) % OUTPUT_STRIDE == 0,
+            "tiling": {b: feature % b == 0 for b in bins},
+            "bin_sizes": {b: sorted({end - start for start, end in adaptive_pool_windows(feature, b)}) for b in bins}}
 
 
 def bins_summary(feature_size: int, bin_size: int) -> dict[str, Any]:
@@ -152,11 +140,9 @@ def explore_part_costs(costs: Mapping[str, Sequence[PartCost]]) -> Explorer:
 
 def explore_aux_weight(gradients: Mapping[str, Mapping[str, torch.Tensor]], *,
                        aux_weight: float = DEFAULTS.aux_weight) -> Explorer:
-    """Slide alpha in ``[0, 1]``; compare each part's gradient from each loss (``loss_gradients``).
-
-    ``state``: ``aux_norms`` (``||alpha g_aux||``), ``norms`` (``||g_main + alpha g_aux||``) and
-    ``ratio`` (``||alpha g_aux|| / ||g_main||``, ``inf`` where only the auxiliary loss reaches).
-    """
+    """Slide alpha in ``[0, 1]``; compare each part's gradient from each loss (``loss_gradients``). ``state``:
+    ``aux_norms`` (``||alpha g_aux||``), ``norms`` (``||g_main + alpha g_aux||``) and ``ratio``
+    (``||alpha g_aux|| / ||g_main||``, ``inf`` where only the auxiliary loss reaches)."""
     check_gradients(gradients)
     aux_weight = check_float(aux_weight, "aux_weight", minimum=0.0, maximum=1.0)
     parts = list(gradients["main"])
@@ -184,11 +170,8 @@ def explore_aux_weight(gradients: Mapping[str, Mapping[str, torch.Tensor]], *,
 
 def explore_predictions(model: nn.Module, dataset: Dataset, *, count: int = 16,
                         class_names: Sequence[str] | None = None) -> Explorer:
-    """Slide through the first ``count`` (1 to 256) images of ``dataset``: input, truth, prediction.
-
-    The model runs once; ``class_names`` default to ``dataset.class_names``; ``state`` holds
-    ``index``, ``miou`` and ``pixel_accuracy`` of the image shown.
-    """
+    """Slide through the first ``count`` (1 to 256) images of ``dataset``: input, truth, prediction (the model
+    runs once); ``state`` holds ``index``, ``miou`` and ``pixel_accuracy`` of the image shown."""
     device = model_device(model)
     if not isinstance(dataset, Dataset):
         raise TypeError(f"dataset must be a torch.utils.data.Dataset, got {type(dataset).__name__}")

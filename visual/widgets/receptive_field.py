@@ -1,8 +1,5 @@
-"""Slider explorers for the dilation and receptive-field lesson (notebook 01).
-
-Each callback calls a pure ``*_summary`` function (the gradient and ERF ones are cached), then the
-matching ``update_*`` plot helper and ``fig.canvas.draw_idle()``.
-"""
+"""Slider explorers for the dilation and receptive-field lesson (notebook 01): each callback calls a pure
+``*_summary`` function (the gradient and ERF ones are cached), then the matching ``update_*`` plot helper."""
 
 from __future__ import annotations
 
@@ -14,33 +11,27 @@ from typing import Any
 import ipywidgets as widgets
 
 from visual.checks import check_choice, check_int, check_ints
-from visual.conv_arithmetic import (
-    conv_output_size, effective_kernel_size, gridding_count_map, has_holes, hdc_max_distance, satisfies_hdc,
-    stack_receptive_field,
-)
+from visual.conv_arithmetic import (conv_output_size, effective_kernel_size, gridding_count_map, has_holes,
+                                    hdc_max_distance, satisfies_hdc, stack_receptive_field)
 from visual.gradient_rf import ACTIVATIONS, WEIGHT_SCHEMES, conv_stack, effective_receptive_field, erf_std, \
     gradient_receptive_field
 from visual.plots.profiles import draw_erf_profile, draw_gridding_profile, update_erf_profile, \
     update_gridding_profile
-from visual.plots.receptive_field import (
-    draw_dilated_kernel, draw_effective_receptive_field, draw_gridding, draw_receptive_field_stack,
-    update_dilated_kernel, update_effective_receptive_field, update_gridding, update_receptive_field_stack,
-)
+from visual.plots.receptive_field import (draw_dilated_kernel, draw_effective_receptive_field, draw_gridding,
+    draw_receptive_field_stack, update_dilated_kernel, update_effective_receptive_field, update_gridding,
+    update_receptive_field_stack)
 from visual.trace import trace
 from visual.widgets.controls import slider
 from visual.widgets.core import Explorer, figure, finish_explorer
 
-__all__ = [
-    "receptive_field_summary", "gridding_summary", "gradient_rf_summary", "effective_rf_summary",
-    "explore_receptive_field", "explore_gridding", "explore_gradient_rf", "explore_effective_rf",
-]
+__all__ = ["receptive_field_summary", "gridding_summary", "gradient_rf_summary", "effective_rf_summary",
+           "explore_receptive_field", "explore_gridding", "explore_gradient_rf", "explore_effective_rf"]
 
 SUMMARY_INPUT_SIZE = 473  # PSPNet's input side (Zhao et al. 2017, Sec. 4.1): the output-size readout
 RF_MAX = {"kernel_size": 7, "dilation": 4, "stride": 2, "n_layers": 5}  # explore_receptive_field's sliders
 MAX_RATE = 9  # gridding explorer: rates 1..9 cover Wang et al.'s examples (1, 2, 5), (1, 2, 9)
 GRADIENT_MAX = {"kernel_size": 5, "dilation": 3, "n_layers": 4}
-LABELS = {"kernel_size": "kernel size k", "dilation": "dilation d", "stride": "stride s",
-          "n_layers": "layers"}
+LABELS = {"kernel_size": "kernel size k", "dilation": "dilation d", "stride": "stride s", "n_layers": "layers"}
 GRADIENT_MIN_VIEW = 15  # the gradient explorer shows at least this many pixels around the field
 GRADIENT_VIEW_MARGIN = 3  # pixels shown beyond the theoretical field on each side
 GRADIENT_INPUT_SIZE = 61  # holds the largest stack of the gradient explorer: RF 1 + 4 * 3 * (5 - 1) = 49
@@ -54,12 +45,8 @@ SUMMARY_MAX_SIDE = 256  # input side of the cached gradient / ERF summaries (toy
 
 def receptive_field_summary(kernel_size: int, dilation: int, stride: int, n_layers: int,
                             input_size: int = SUMMARY_INPUT_SIZE) -> dict[str, Any]:
-    """Numbers ``explore_receptive_field`` shows for ``n_layers`` (1..64) equal layers, padding ``d(k-1)//2``.
-
-    Returns:
-        dict with ``effective_kernel_size``, ``rf``, ``jump``, ``rfs`` (after each layer),
-        ``output_size`` on ``input_size`` pixels (``None`` below one pixel) and ``weights``.
-    """
+    """Numbers ``explore_receptive_field`` shows for ``n_layers`` (1..64) equal layers, padding ``d(k-1)//2``:
+    ``effective_kernel_size``, ``rf``, ``jump``, ``rfs`` (after each layer), ``output_size`` (``None`` below 1 px)."""
     n_layers = check_int(n_layers, "n_layers", minimum=1, maximum=64)
     steps = stack_receptive_field([kernel_size] * n_layers, stride, dilation)
     size: int | None = check_int(input_size, "input_size", minimum=1)
@@ -80,12 +67,8 @@ def receptive_field_summary(kernel_size: int, dilation: int, stride: int, n_laye
 
 
 def gridding_summary(dilations: Sequence[int], kernel_size: int = 3) -> dict[str, Any]:
-    """Numbers shown by ``explore_gridding``: holes of the count map and the HDC rule's verdict.
-
-    Returns:
-        dict with ``rf``, ``holes``, ``coverage`` (fraction not a hole), ``m2`` and ``hdc`` (``None``
-        for one layer) and ``rule_agrees`` (the rule's verdict matches the count map).
-    """
+    """Numbers shown by ``explore_gridding``: ``rf``, ``holes``, ``coverage`` (fraction not a hole), ``m2`` and
+    ``hdc`` (``None`` for one layer), ``rule_agrees`` (the HDC rule's verdict matches the count map)."""
     counts = gridding_count_map(kernel_size, dilations)
     dilations = tuple(dilations)
     rf = len(counts)
@@ -100,13 +83,8 @@ def gridding_summary(dilations: Sequence[int], kernel_size: int = 3) -> dict[str
 
 def gradient_rf_summary(kernel_size: int, dilation: int, n_layers: int,
                         input_size: int = GRADIENT_INPUT_SIZE) -> dict[str, Any]:
-    """Theoretical (``trace``) and gradient receptive field of a 1-channel conv stack (cached).
-
-    Returns:
-        dict with ``trace_rf``, ``gradient_rf`` (pairs), ``box`` and ``grad_map`` (numpy ``(H, W)``).
-    """
-    max_kernel = RF_MAX["kernel_size"]
-    return _gradient_rf_summary(check_int(kernel_size, "kernel_size", minimum=1, maximum=max_kernel),
+    """``trace_rf``, ``gradient_rf`` (pairs), ``box`` and ``grad_map`` (numpy ``(H, W)``) of a 1-channel conv stack."""
+    return _gradient_rf_summary(check_int(kernel_size, "kernel_size", minimum=1, maximum=RF_MAX["kernel_size"]),
                                 check_int(dilation, "dilation", minimum=1, maximum=MAX_RATE),
                                 check_int(n_layers, "n_layers", minimum=1, maximum=ERF_MAX_LAYERS),
                                 check_int(input_size, "input_size", minimum=1, maximum=SUMMARY_MAX_SIDE))
@@ -123,12 +101,8 @@ def _gradient_rf_summary(kernel_size: int, dilation: int, n_layers: int, input_s
 
 def effective_rf_summary(n_layers: int, activation: str = "relu", weights: str = "random",
                          input_size: int = ERF_INPUT_SIZE, seed: int = 0) -> dict[str, Any]:
-    """ERF heatmap of ``n_layers`` 3x3 convs, its spread and the theoretical RF (cached).
-
-    Returns:
-        dict with ``heatmap`` (numpy ``(H, W)``, max 1), ``std``, ``rf``, ``box`` and ``ratio``
-        (``4 std / rf``: the share of the theoretical RF that holds ~95 % of the ERF).
-    """
+    """ERF of ``n_layers`` 3x3 convs (cached): ``heatmap`` (numpy ``(H, W)``, max 1), ``std``, ``rf``, ``box`` and
+    ``ratio`` (``4 std / rf``: the share of the theoretical RF that holds ~95 % of the ERF)."""
     return _effective_rf_summary(check_int(n_layers, "n_layers", minimum=1, maximum=ERF_MAX_LAYERS),
                                  check_choice(activation, "activation", ACTIVATIONS),
                                  check_choice(weights, "weights", WEIGHT_SCHEMES),
@@ -148,10 +122,7 @@ def _effective_rf_summary(n_layers: int, activation: str, weights: str, input_si
 
 def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int = 1, n_layers: int = 3) -> Explorer:
     """Sliders for kernel size (1..7), dilation (1..4), stride (1..2) and depth (1..5): footprint and cone.
-
-    Returns an ``Explorer`` whose ``state`` is the last ``receptive_field_summary``; ``ValueError``
-    for an initial value out of range.
-    """
+    ``state``: the last ``receptive_field_summary``."""
     values = {"kernel_size": kernel_size, "dilation": dilation, "stride": stride, "n_layers": n_layers}
     controls = {name: slider(widgets.IntSlider, value, 1, RF_MAX[name], LABELS[name], name=name)
                 for name, value in values.items()}
@@ -181,19 +152,15 @@ def explore_receptive_field(kernel_size: int = 3, dilation: int = 2, stride: int
 
 
 def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3) -> Explorer:
-    """Three rate sliders (1..9): the count map, its middle row, and the HDC rule's verdict.
-
-    ``kernel_size`` is fixed (1..7). Returns an ``Explorer`` whose ``state`` is the last
-    ``gridding_summary``; ``ValueError`` for an initial value out of range.
-    """
+    """Three rate sliders (1..9): the count map, its middle row, and the HDC rule's verdict (``kernel_size``
+    fixed, 1..7). ``state``: the last ``gridding_summary``."""
     dilations = check_ints(dilations, "dilations (three rates)", minimum=1, maximum=MAX_RATE, min_length=3,
                            max_length=3)
     kernel_size = check_int(kernel_size, "kernel_size", minimum=1, maximum=RF_MAX["kernel_size"])
     fig, (ax_map, ax_line) = figure((10.5, 4.6), 1, 2, width_ratios=[1, 1.4])
     count_map = draw_gridding(ax_map, kernel_size, dilations)
     profile = draw_gridding_profile(ax_line)
-    controls = {f"rate{i + 1}": slider(widgets.IntSlider, rate, 1, MAX_RATE, f"rate r{i + 1}",
-                                         name=f"rate{i + 1}")
+    controls = {f"rate{i + 1}": slider(widgets.IntSlider, rate, 1, MAX_RATE, f"rate r{i + 1}", name=f"rate{i + 1}")
                 for i, rate in enumerate(dilations)}
     readout = widgets.HTML()
     explorer = Explorer(widget=None, controls=controls, fig=fig, update=lambda *_: None)
@@ -218,13 +185,9 @@ def explore_gridding(dilations: Sequence[int] = (2, 2, 2), kernel_size: int = 3)
 
 def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int = 3) -> Explorer:
     """Sliders for kernel size (1..5), dilation (1..3), depth (1..4): gradient map vs ``trace``'s RF box.
-
-    Returns an ``Explorer`` whose ``state`` is the last ``gradient_rf_summary`` without the map;
-    ``ValueError`` for an initial value out of range.
-    """
+    ``state``: the last ``gradient_rf_summary`` without the map."""
     controls = {name: slider(widgets.IntSlider, value, 1, GRADIENT_MAX[name], LABELS[name], name=name)
-                for name, value in
-                (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
+                for name, value in (("kernel_size", kernel_size), ("dilation", dilation), ("n_layers", n_layers))}
     first = gradient_rf_summary(kernel_size, dilation, n_layers)
     fig, ax = figure((6.0, 5.0))
     heat = draw_effective_receptive_field(ax, first["grad_map"], box=first["box"], log=True)
@@ -255,11 +218,8 @@ def explore_gradient_rf(kernel_size: int = 3, dilation: int = 1, n_layers: int =
 
 
 def explore_effective_rf(n_layers: int = 4, activation: str = "relu", weights: str = "random") -> Explorer:
-    """Depth slider and weight/activation choices: the ERF heatmap inside the theoretical RF.
-
-    ``n_layers`` 1..10 (else ``ValueError``). Returns an ``Explorer`` whose ``state`` is the last
-    ``effective_rf_summary`` without the heatmap.
-    """
+    """Depth slider (1..10) and weight/activation choices: the ERF heatmap inside the theoretical RF.
+    ``state``: the last ``effective_rf_summary`` without the heatmap."""
     first = effective_rf_summary(n_layers, activation, weights)  # checks the three values
     fig, (ax_map, ax_profile) = figure((10.5, 4.3), 1, 2, width_ratios=[1.15, 1])
     heat = draw_effective_receptive_field(ax_map, first["heatmap"], box=first["box"])
