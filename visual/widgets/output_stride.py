@@ -30,8 +30,9 @@ SCHEDULE_LABELS = {"torchvision": "torchvision (à trous)", "semseg": "semseg (e
 SAMPLE_IMAGE_SIZE = 473  # the default photo's side (any size is stretched over the input grid)
 
 
-def output_stride_summary(arch: str = "resnet101", input_size: int = 473, replace_stride_with_dilation:
-                          Sequence[bool] = (False, True, True), schedule: str = "torchvision") -> dict[str, Any]:
+def output_stride_summary(arch: str = "resnet101", input_size: int = 473,
+                          replace_stride_with_dilation: Sequence[bool] = (False, True, True),
+                          schedule: str = "torchvision") -> dict[str, Any]:
     """Numbers shown by ``explore_output_stride``; arguments as for :func:`visual.stride_table` (square input).
 
     Returns a dict with ``table``, ``reference`` (the same without dilation), ``output_stride``, ``output_size``,
