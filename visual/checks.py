@@ -1,13 +1,7 @@
 """Argument checks shared by every public function, at its boundary: one helper per kind of check.
 
-A bad value gets a ``ValueError`` (``TypeError`` for the wrong type) naming the argument::
-
-    >>> check_int(0, "kernel_size", minimum=1)
-    Traceback (most recent call last):
-    ...
-    ValueError: kernel_size must be an int >= 1, got 0
-
-Sizes are bounded (``MAX_SIDE``, ``MAX_ELEMENTS``): a typo such as ``size=10**6`` is refused early.
+A bad value gets a ``ValueError`` (``TypeError`` for the wrong type) naming the argument; sizes are
+bounded (``MAX_SIDE``, ``MAX_ELEMENTS``), so a typo such as ``size=10**6`` is refused early.
 """
 
 from __future__ import annotations
@@ -168,9 +162,6 @@ def check_tensor(value: Any, name: str, *, ndim: int | Sequence[int] | None = No
         ndim: allowed number(s) of dimensions; ``layout`` describes them, e.g. ``"(N, C, H, W)"``.
         dtype: ``"float"``, ``"integer"`` (not bool), ``"real"`` (either) or ``None`` (any).
         finite: refuse NaN and infinite values (not checked on the meta device).
-
-    Raises:
-        TypeError: not a tensor, or the wrong kind of dtype. ValueError: wrong rank, non-finite values.
     """
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor{' ' + layout if layout else ''}, "

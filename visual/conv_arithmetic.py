@@ -1,9 +1,7 @@
 """Convolution arithmetic along one axis (plain Python): output sizes, dilated kernels, receptive fields.
 
-Sources: PyTorch's ``nn.Conv2d`` / ``nn.MaxPool2d`` docs ("Shape") for the output size; Dumoulin &
-Visin (2016), Sec. 5.1, for the effective kernel; Araujo et al. (2019), Distill, Eq. 1-2, for the
-receptive-field recurrence; Wang et al. (2018), WACV, section "Hybrid Dilated Convolution (HDC)", for
-gridding and the HDC rule.
+Sources: ``nn.Conv2d`` docs ("Shape"); Dumoulin & Visin (2016) Sec. 5.1; Araujo et al. (2019) Eq. 1-2;
+Wang et al. (2018) "Hybrid Dilated Convolution (HDC)".
 """
 
 from __future__ import annotations
@@ -22,9 +20,6 @@ MAX_MAP_SIDE = 2049  # side of a 2-D count map: 4.2 M entries (rates up to 1024 
 def effective_kernel_size(kernel_size: int, dilation: int) -> int:
     """Input pixels spanned by ``kernel_size`` taps ``dilation`` pixels apart: ``dilation * (kernel_size - 1) + 1``.
 
-    Raises:
-        TypeError, ValueError: a non-int or an argument below 1.
-
     Example:
         >>> effective_kernel_size(3, 1), effective_kernel_size(3, 2), effective_kernel_size(3, 3)
         (3, 5, 7)
@@ -36,20 +31,9 @@ def conv_output_size(size: int, kernel_size: int, stride: int = 1, padding: int 
                      ceil_mode: bool = False) -> int:
     """Output length of ``nn.Conv2d`` / ``nn.MaxPool2d`` / ``nn.AvgPool2d`` along one axis.
 
-    .. math::
-        \\text{out} = \\left\\lfloor \\frac{\\text{size} + 2\\,\\text{padding}
-        - \\text{dilation}\\,(\\text{kernel\\_size} - 1) - 1}{\\text{stride}} \\right\\rfloor + 1
-
-    With ``ceil_mode=True`` (pooling only) the floor becomes a ceiling, except that a last
-    window starting in the right padding is dropped, as PyTorch does.
-
-    Args:
-        size, kernel_size, stride, padding, dilation: as ``nn.Conv2d``'s, along the axis (``padding >= 0``,
-            the others ``>= 1``).
-        ceil_mode: round up instead of down (pooling option).
-
-    Raises:
-        TypeError, ValueError: a bad argument, or a padded input shorter than the effective kernel.
+    ``out = floor((size + 2 padding - dilation (kernel_size - 1) - 1) / stride) + 1``; ``ceil_mode`` (pooling)
+    rounds up, but drops a last window that would start in the right padding, as PyTorch does.
+    Raises ValueError for a padded input shorter than the effective kernel.
 
     Example:
         >>> conv_output_size(473, kernel_size=7, stride=2, padding=3)
@@ -99,26 +83,13 @@ def _per_layer(name: str, values: Any, n: int, default: int) -> tuple[int, ...]:
 
 def stack_receptive_field(kernel_sizes: Sequence[int], strides: Sequence[int] | int | None = None,
                           dilations: Sequence[int] | int | None = None) -> list[StackStep]:
-    """The receptive-field recurrence through a stack of layers, one axis.
+    """The receptive-field recurrence through a stack of layers, one axis (Araujo et al. 2019, Eq. 1-2).
 
-    Starting from one input pixel (``rf_0 = 1``, ``jump_0 = 1``), each layer does
-
-    .. math::
-        \\text{rf}_l = \\text{rf}_{l-1} + (k^{\\text{eff}}_l - 1)\\,\\text{jump}_{l-1},
-        \\qquad \\text{jump}_l = \\text{jump}_{l-1}\\, s_l,
-
-    with :math:`k^{\\text{eff}}_l = d_l (k_l - 1) + 1` (Araujo et al. 2019, Eq. 1-2).
-
-    Args:
-        kernel_sizes: kernel size of each layer (>= 1 each).
-        strides: one stride per layer, or one int for all (default 1).
-        dilations: one dilation per layer, or one int for all (default 1).
+    From ``rf_0 = jump_0 = 1``: ``rf_l = rf_{l-1} + (k_eff_l - 1) jump_{l-1}``, ``jump_l = jump_{l-1} s_l``.
+    ``strides`` and ``dilations``: one per layer, or one int for all (default 1).
 
     Returns:
         One ``StackStep`` per layer, in order.
-
-    Raises:
-        TypeError, ValueError: a bad entry, or lists of different lengths.
 
     Example:
         >>> [step.rf for step in stack_receptive_field([3, 3, 3], dilations=[1, 2, 4])]
@@ -146,11 +117,7 @@ def dilated_footprint(kernel_size: int, dilations: Sequence[int]) -> list[int]:
     ``dilation`` apart). A zero inside the span is a *hole*: that pixel never reaches the output.
 
     Returns:
-        Path counts for ``kernel_size`` taps per layer and ``dilations`` (first layer first), length
-        ``1 + sum(d * (kernel_size - 1))`` (the receptive field).
-
-    Raises:
-        TypeError, ValueError: a bad argument, or a footprint wider than ``checks.MAX_SIDE``.
+        Path counts (first layer first), length ``1 + sum(d * (kernel_size - 1))`` (at most ``MAX_SIDE``).
 
     Example:
         >>> dilated_footprint(3, [2, 2])
@@ -176,10 +143,7 @@ def gridding_count_map(kernel_size: int, dilations: Sequence[int]) -> list[list[
     """2-D path counts to one output of dilated k x k convs: the outer product of the 1-D footprints.
 
     Returns:
-        ``counts[row][col]``, a square of side equal to the receptive field.
-
-    Raises:
-        TypeError, ValueError: as ``dilated_footprint``, or for a side over ``MAX_MAP_SIDE``.
+        ``counts[row][col]``, a square of side equal to the receptive field (at most ``MAX_MAP_SIDE``).
 
     Example:
         >>> gridding_count_map(3, [2])
@@ -203,16 +167,10 @@ def has_holes(kernel_size: int, dilations: Sequence[int]) -> bool:
 
 
 def hdc_max_distance(dilations: Sequence[int]) -> int:
-    """``M_2`` of the Hybrid Dilated Convolution rule (Wang et al. 2018, section "Hybrid Dilated Convolution").
+    """``M_2`` of the Hybrid Dilated Convolution rule (Wang et al. 2018) for rates ``r_1..r_n`` (n >= 2).
 
-    With :math:`M_n = r_n` and, going down the stack,
-
-    .. math:: M_i = \\max\\left[M_{i+1} - 2 r_i,\\; M_{i+1} - 2 (M_{i+1} - r_i),\\; r_i\\right],
-
-    ``M_2`` is the largest gap layers ``2..n`` leave; the first layer (rate 1) must bridge it.
-
-    Raises:
-        TypeError, ValueError: unless ``dilations`` (``r_1, ..., r_n``, first layer first) holds two or more ints >= 1.
+    ``M_n = r_n``, ``M_i = max(M_{i+1} - 2 r_i, M_{i+1} - 2 (M_{i+1} - r_i), r_i)``: the largest gap
+    layers ``2..n`` leave, which the first layer (rate 1) must bridge.
 
     Example:
         >>> hdc_max_distance([1, 2, 5]), hdc_max_distance([1, 2, 9])

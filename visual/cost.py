@@ -1,9 +1,5 @@
-"""What a network costs: FLOPs and activation memory of one forward pass, counted on the meta device.
-
-:func:`meta_forward` runs a module's ``forward`` on meta copies of its parameters
-(``torch.func.functional_call``) in training mode, under ``FlopCounterMode`` (convolutions and
-matrix products; a multiply-add counts 2) and ``saved_tensors_hooks`` (what autograd keeps for
-backward). Nothing is allocated: ResNet-101 at output stride 8 takes about a second.
+"""What a network costs: FLOPs (``FlopCounterMode``; a multiply-add counts 2) and activation memory
+(``saved_tensors_hooks``) of one training-mode forward pass on the meta device: nothing is allocated.
 """
 
 from __future__ import annotations
@@ -47,7 +43,7 @@ class MeasuredForward:
 def meta_forward(module: nn.Module, input_size: int | tuple[int, int]) -> MeasuredForward:
     """Run ``module`` on one ``(1, 3, H, W)`` meta image in training mode; count FLOPs and saved bytes.
 
-    ``input_size`` is ``H`` or ``(H, W)``; the module's parameters and mode are left as they were.
+    The module's parameters and mode are left as they were.
     """
     check_module(module, "model")
     height, width = as_size(input_size, "input_size")
@@ -80,10 +76,9 @@ def meta_forward(module: nn.Module, input_size: int | tuple[int, int]) -> Measur
 
 @dataclass(frozen=True)
 class StrideCost:
-    """Measured cost of one forward pass of a backbone (batch 1, float32).
+    """Measured cost of one forward pass of a backbone (batch 1, float32); ``output_*`` are layer4's.
 
-    ``output_stride`` and ``output_size`` ``(h, w)`` are layer4's; ``activation_bytes`` is what
-    autograd saves for backward (grows with output stride); ``feature_bytes`` the layer4 map alone.
+    ``activation_bytes``: what autograd saves for backward; ``feature_bytes``: the layer4 map alone.
     """
 
     arch: str
@@ -95,15 +90,11 @@ class StrideCost:
     feature_bytes: int
 
 
-def measure_cost(
-    arch_or_model: str | nn.Module,
-    input_size: int | tuple[int, int] = REFERENCE_SIZE,
-    replace_stride_with_dilation: Sequence[bool] | None = None,
-) -> StrideCost:
+def measure_cost(arch_or_model: str | nn.Module, input_size: int | tuple[int, int] = REFERENCE_SIZE,
+                 replace_stride_with_dilation: Sequence[bool] | None = None) -> StrideCost:
     """Count FLOPs and activation memory of a ResNet backbone's forward pass (conv1 .. layer4, batch 1).
 
-    Arguments as :func:`visual.stride_table`; an arch name is built on the meta device, a model is
-    left untouched. Returns a :class:`StrideCost`; raises ValueError, TypeError as ``stride_table``.
+    Arguments as :func:`visual.stride_table`; an arch name is built on the meta device, a model is left untouched.
     """
     table = stride_table(arch_or_model, input_size, replace_stride_with_dilation)
     if isinstance(arch_or_model, str):
@@ -112,21 +103,18 @@ def measure_cost(
     else:
         model = arch_or_model
     backbone = nn.Sequential(*(getattr(model, name) for name in BACKBONE_STAGES))  # shares the modules
-    measured = meta_forward(backbone, table.input_size)
-    features = measured.output  # (1, C, h, w)
+    measured = meta_forward(backbone, table.input_size)  # output: (1, C, h, w)
     return StrideCost(table.arch, table.input_size, table.output_stride, table.output_size, measured.flops,
-                      measured.activation_bytes, features.numel() * features.element_size())
+                      measured.activation_bytes, measured.output.numel() * measured.output.element_size())
 
 
 COST_COLUMNS = ("output stride", "layer4 size", "GFLOPs", "× OS 32", "activations (MiB)", "× OS 32",
-                 "layer4 map (MiB)")
+                "layer4 map (MiB)")
 
 
 @dataclass(frozen=True)
 class CostTable:
-    """Costs of one backbone at several output strides (``rows``; the first is the reference).
-
-    ``str(table)`` is an aligned text table, HTML in a notebook."""
+    """Costs of one backbone at several output strides (``rows``; the first is the reference); ``str``: a table."""
 
     rows: tuple[StrideCost, ...]
 
@@ -156,16 +144,9 @@ class CostTable:
         return html_table(self.title, COST_COLUMNS, self.cells())
 
 
-def cost_table(
-    arch: str = "resnet50",
-    input_size: int | tuple[int, int] = REFERENCE_SIZE,
-    output_strides: Sequence[int] = (32, 16, 8),
-) -> CostTable:
-    """:func:`measure_cost` of ``arch`` at several output strides (the first is the ratios' reference).
-
-    Flags from :func:`visual.output_stride.dilation_flags`; ``input_size`` is ``H`` or ``(H, W)``.
-    Returns a :class:`CostTable`; raises ValueError, TypeError for a bad argument (named).
-    """
+def cost_table(arch: str = "resnet50", input_size: int | tuple[int, int] = REFERENCE_SIZE,
+               output_strides: Sequence[int] = (32, 16, 8)) -> CostTable:
+    """:func:`measure_cost` of ``arch`` at several output strides (the first is the ratios' reference)."""
     check_arch(arch)
     as_size(input_size, "input_size")
     flags = [dilation_flags(s) for s in check_ints(output_strides, "output_strides", max_length=4)]
@@ -182,9 +163,7 @@ class PartCost:
 
 
 def part_costs(model: PSPNet, input_size: int | tuple[int, int] = DEFAULTS.input_size) -> list[PartCost]:
-    """Parameters and FLOPs per part of a :class:`visual.PSPNet` for one ``input_size`` image.
-
-    Runs :func:`meta_forward` (training mode: the auxiliary head runs too); the model is not changed.
+    """Parameters and FLOPs per part of a :class:`visual.PSPNet` for one image (training mode: with the aux head).
 
     Returns:
         One :class:`PartCost` per part present (``aux_head`` only with the aux head), then ``"total"``.

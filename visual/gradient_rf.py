@@ -1,5 +1,4 @@
-"""Receptive fields measured with gradients, the effective receptive field (Luo et al. 2016), and a toy
-conv stack to probe them."""
+"""Receptive fields measured with gradients, the effective receptive field (Luo et al. 2016), a toy conv stack."""
 
 from __future__ import annotations
 
@@ -102,23 +101,15 @@ def gradient_receptive_field(
 ) -> tuple[int, int] | tuple[tuple[int, int], torch.Tensor]:
     """Measure the receptive field of the centre output unit from input gradients.
 
-    The model's own ``forward`` runs (``torch.func.functional_call``: the model is not changed) in
-    float64 with every weight ``1 / fan_in``, biases 0, activations, norms and dropout the identity
-    and max pooling averaged: linear with positive weights, so an input pixel gets a non-zero gradient
-    exactly when some path joins it to the unit (the channel sum of ``out`` at ``(H // 2, W // 2)``).
-    Gradients are enabled inside (works under ``torch.no_grad()``).
-
-    Args:
-        model, input_size: an ``nn.Module`` with real (not meta) parameters; ``H`` or ``(H, W)``.
-        in_channels: input channels; default: ``in_channels`` of the first Conv2d (else 3).
-        return_map: also return the gradient map.
+    The model's ``forward`` runs (``torch.func.functional_call``: the model is not changed) in float64 with
+    every weight ``1 / fan_in``, biases 0, activations, norms and dropout the identity and max pooling
+    averaged: linear with positive weights, so an input pixel gets a non-zero gradient exactly when some
+    path joins it to the unit (channel sum at ``(H // 2, W // 2)``). Works under ``torch.no_grad()``.
+    ``model`` needs real (not meta) parameters; ``in_channels`` defaults to the first Conv2d's (else 3).
 
     Returns:
-        ``(rf_h, rf_w)``: the extent in input pixels of the non-zero gradient (clipped by the
-        borders); with ``return_map=True`` also the float64 gradient map ``(H, W)``.
-
-    Raises:
-        TypeError, ValueError: for a bad or meta model, input size or channel count.
+        ``(rf_h, rf_w)``: the extent of the non-zero gradient (clipped by the borders); with ``return_map``
+        also the float64 gradient map ``(H, W)``.
 
     Example:
         >>> stack = nn.Sequential(nn.Conv2d(1, 1, 3), nn.Conv2d(1, 1, 3, dilation=2))
@@ -162,19 +153,12 @@ def effective_receptive_field(
 ) -> torch.Tensor:
     """The effective receptive field (ERF) of the centre output unit (Luo et al. 2016, Sec. 2).
 
-    Mean over ``n_samples`` standard-normal inputs of ``|d unit / d input|`` summed over channels
-    (``unit`` as in ``gradient_receptive_field``), with the model's weights, in eval mode, on a copy.
-
-    Args:
-        model, input_size, in_channels: as for ``gradient_receptive_field``.
-        n_samples: random inputs to average over.
-        seed: seed of the random inputs (a local generator; global RNG untouched).
+    Mean over ``n_samples`` standard-normal inputs (local generator ``seed``) of ``|d unit / d input|``
+    summed over channels (``unit`` as in ``gradient_receptive_field``), with the model's weights, in eval
+    mode, on a copy.
 
     Returns:
         Float tensor ``(H, W)`` on the model's device, scaled so that its maximum is 1.
-
-    Raises:
-        TypeError, ValueError: for a bad or meta model, input size, ``n_samples`` or ``seed``.
     """
     hw = as_size(input_size, "input_size")
     n_samples = check_int(n_samples, "n_samples", minimum=1)
@@ -193,18 +177,9 @@ def effective_receptive_field(
 
 
 def erf_std(heatmap: torch.Tensor) -> tuple[float, float]:
-    """Spread of an ERF heatmap: the standard deviation of each axis's marginal, in pixels.
+    """Spread of a non-negative ERF heatmap ``(H, W)``: ``(std_rows, std_cols)`` of its marginals, in pixels.
 
     Read as a distribution (Luo et al. 2016, Sec. 2.1: close to a Gaussian, ``±2 std`` holds ~95 %).
-
-    Args:
-        heatmap: finite, non-negative tensor ``(H, W)``, e.g. from ``effective_receptive_field``.
-
-    Returns:
-        ``(std_rows, std_cols)`` in input pixels.
-
-    Raises:
-        TypeError, ValueError: not a real 2-D tensor, NaN/inf or negative values, or a zero sum.
 
     Example:
         >>> erf_std(torch.tensor([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0]]))
@@ -232,23 +207,14 @@ def conv_stack(
 ) -> nn.Sequential:
     """A toy stack of ``k x k`` convolutions, one per dilation rate, for receptive-field experiments.
 
-    Padding is ``dilation * (kernel_size - 1) // 2``, so the centre output unit sits over the centre
-    of the input. Layers are ``conv1, act1, conv2, ...`` (``act`` only for ``"relu"``); no bias.
+    Padding ``dilation * (kernel_size - 1) // 2`` keeps the centre output unit over the input's centre.
+    Layers ``conv1, act1, conv2, ...`` (``act`` only for ``"relu"``), no bias, CPU float32.
 
     Args:
-        dilations: dilation rate of each layer; its length is the depth.
-        kernel_size, channels: side of every kernel, channels of every layer's output.
         strides: one stride per layer, or one int for all.
-        in_channels: channels of the input (default ``channels``).
-        activation: ``"relu"`` or ``"linear"`` (no activation).
+        in_channels: default ``channels``.
         weights: ``"random"`` (PyTorch's default bound, local generator seeded with ``seed``) or
             ``"uniform"`` (every weight ``1 / fan_in``).
-
-    Returns:
-        ``nn.Sequential`` (CPU, float32).
-
-    Raises:
-        TypeError, ValueError: a bad argument, or weights beyond ``checks.MAX_ELEMENTS``.
 
     Example:
         >>> [name for name, _ in conv_stack([1, 2], activation="relu").named_children()]

@@ -1,9 +1,5 @@
-"""Linear and bilinear interpolation from the formulas, compared with ``F.interpolate``.
-
-Output sample ``i`` reads the input at a fractional index ``src`` (:func:`source_coordinates`)
-and blends ``floor(src)`` and ``floor(src) + 1`` with weights ``1 - frac`` and ``frac``.
-Bilinear is that along the width, then along the height; as matrices, ``A_h @ X @ A_w.T``.
-Only :func:`resample_image` calls PyTorch's resamplers, to compare them on a photo.
+"""Linear and bilinear interpolation from the formulas (equal to ``F.interpolate``), and as matrices
+``A_h @ X @ A_w.T``. Only :func:`resample_image` calls PyTorch's resamplers, to compare them on a photo.
 """
 
 from __future__ import annotations
@@ -76,15 +72,12 @@ def source_coordinates(out_size: int, in_size: int, align_corners: bool, scale_f
     """Where each output sample reads the input: a fractional input index per output index.
 
     Args:
-        out_size, in_size: output and input samples along the axis, ``1..MAX_SIDE``.
         align_corners: ``True``: ``src = i * (in_size - 1) / (out_size - 1)`` (corner centres meet);
             ``False``: ``src = (i + 0.5) * scale - 0.5`` (edges meet), ``scale = in_size / out_size``.
         scale_factor: ``F.interpolate``'s factor; if given, ``scale = 1 / scale_factor``.
         dtype: ``torch.float64`` (default) or ``torch.float32``.
-        raw: the bare formula; else the position whose value PyTorch returns (``i`` if sizes agree). PyTorch
-            clamps the coordinate below at 0 only and guards the upper neighbour (``min(index0 + 1,
-            in_size - 1)``), so a read beyond ``in_size - 1`` returns the last sample: reported here as
-            ``in_size - 1``.
+        raw: the bare formula; else the position whose value PyTorch returns: ``i`` if sizes agree, and
+            clamped to ``[0, in_size - 1]`` (PyTorch guards the upper neighbour, so a read past the end is the last).
 
     Returns:
         Tensor of shape ``(out_size,)`` on the CPU.
@@ -129,13 +122,10 @@ def linear_weights(out_size: int, in_size: int, align_corners: bool, scale_facto
     ``index1 = min(index0 + 1, in_size - 1)`` (the upper guard),
     ``weight1 = clamp(src - index0, 0, 1)``, ``weight0 = 1 - weight1``.
 
-    Args:
-        out_size, in_size, align_corners, scale_factor, dtype: as in :func:`source_coordinates`.
-        device: where to put the four tensors (default: the CPU).
+    Arguments as in :func:`source_coordinates`; ``device`` (default: the CPU) holds the result.
 
     Returns:
         ``LinearWeights(index0, index1, weight0, weight1)``, each ``(out_size,)``; indices int64.
-        Raises as :func:`source_coordinates`.
 
     Example:
         >>> w = linear_weights(4, 2, align_corners=False)
@@ -169,13 +159,9 @@ def linear_interpolate(x: torch.Tensor, size: int | Sequence[int] | None = None,
         x: input ``(N, C, L)``, floating point, any device.
         size: output length ``L_out`` (an int or a 1-tuple); or (exactly one of them)
         scale_factor: ``L_out = floor(L * scale_factor)``; also used in the coordinate formula.
-        align_corners: map the corner pixel centres onto each other (``True``) or the edges.
 
     Returns:
         Tensor ``(N, C, L_out)``, same dtype and device as ``x``.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named in the message) or an output too large.
 
     Example:
         >>> linear_interpolate(torch.tensor([[[10.0, 20.0]]]), size=4).tolist()
@@ -187,14 +173,11 @@ def linear_interpolate(x: torch.Tensor, size: int | Sequence[int] | None = None,
     return _blend(x.to(work), -1, w).to(x.dtype)  # (N, C, L_out)
 
 
-def _weights_2d(x: Any, size: Any, scale_factor: Any, align_corners: Any) -> tuple[LinearWeights, LinearWeights]:
-    """The weights of the bilinear functions along the height and along the width."""
-    align_corners, (out_h, out_w), (factor_h, factor_w) = _arguments(x, "(N, C, H, W)", size, scale_factor,
-                                                                     align_corners)
-    work = _work_dtype(x)
-    wy = linear_weights(out_h, x.shape[2], align_corners, factor_h, dtype=work, device=x.device)
-    wx = linear_weights(out_w, x.shape[3], align_corners, factor_w, dtype=work, device=x.device)
-    return wy, wx
+def _per_axis(build: Any, x: Any, size: Any, scale_factor: Any, align_corners: Any, finite: bool = False) -> tuple:
+    """``build`` (:func:`linear_weights` or :func:`interpolation_matrix`) along the height, then the width."""
+    align_corners, sizes, factors = _arguments(x, "(N, C, H, W)", size, scale_factor, align_corners, finite)
+    return tuple(build(out, n, align_corners, factor, dtype=_work_dtype(x), device=x.device)
+                 for out, n, factor in zip(sizes, x.shape[2:], factors))
 
 
 def bilinear_interpolate(x: torch.Tensor, size: int | Sequence[int] | None = None,
@@ -205,14 +188,10 @@ def bilinear_interpolate(x: torch.Tensor, size: int | Sequence[int] | None = Non
     Args:
         x: input ``(N, C, H, W)``, floating point, any device.
         size: output ``(H_out, W_out)`` or one int; or ``scale_factor``: one number or ``(s_h, s_w)``.
-        align_corners: as in :func:`linear_interpolate`.
         order: ``"xy"`` (rows along the width first) or ``"yx"`` (equal up to float rounding).
 
     Returns:
         Tensor ``(N, C, H_out, W_out)``, same dtype and device as ``x``.
-
-    Raises:
-        ValueError, TypeError: as :func:`linear_interpolate`, or another ``order``.
 
     Example:
         >>> x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -220,7 +199,7 @@ def bilinear_interpolate(x: torch.Tensor, size: int | Sequence[int] | None = Non
         [[1.0, 1.5, 2.0], [2.0, 2.5, 3.0], [3.0, 3.5, 4.0]]
     """
     order = check_choice(order, "order", ("xy", "yx"))
-    wy, wx = _weights_2d(x, size, scale_factor, align_corners)
+    wy, wx = _per_axis(linear_weights, x, size, scale_factor, align_corners)
     planes = x.to(_work_dtype(x))
     if order == "xy":
         out = _blend(_blend(planes, -1, wx), -2, wy)  # (N, C, H, W_out) -> (N, C, H_out, W_out)
@@ -234,17 +213,15 @@ def bilinear_interpolate_gather(x: torch.Tensor, size: int | Sequence[int] | Non
                                 align_corners: bool = False) -> torch.Tensor:
     """Bilinear interpolation as a weighted average of the four neighbours of every output pixel.
 
-    ``out = wy0 wx0 x[y0, x0] + wy0 wx1 x[y0, x1] + wy1 wx0 x[y1, x0] + wy1 wx1 x[y1, x1]``
-    (the textbook form; it gathers four full-size tensors).
-
-    Args, Returns, Raises: as :func:`bilinear_interpolate` (without ``order``).
+    ``out = wy0 wx0 x[y0, x0] + wy0 wx1 x[y0, x1] + wy1 wx0 x[y1, x0] + wy1 wx1 x[y1, x1]``; arguments
+    as :func:`bilinear_interpolate` (without ``order``).
 
     Example:
         >>> x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
         >>> bilinear_interpolate_gather(x, size=3, align_corners=True)[0, 0, 1].tolist()
         [2.0, 2.5, 3.0]
     """
-    wy, wx = _weights_2d(x, size, scale_factor, align_corners)
+    wy, wx = _per_axis(linear_weights, x, size, scale_factor, align_corners)
     planes = x.to(_work_dtype(x))
     y0, y1 = wy.index0[:, None], wy.index1[:, None]  # (H_out, 1)
     wy0, wy1 = wy.weight0[:, None], wy.weight1[:, None]  # (H_out, 1)
@@ -259,15 +236,11 @@ def interpolation_matrix(out_size: int, in_size: int, align_corners: bool, scale
                          device: torch.device | str | None = None) -> torch.Tensor:
     """The ``(out_size, in_size)`` matrix ``A`` with ``linear_interpolate(x) = A @ x`` along one axis.
 
-    Row ``i`` holds ``weight0[i]`` at column ``index0[i]`` and ``weight1[i]`` at ``index1[i]``
-    (summed where they coincide): a band of at most two non-zeros per row, each row summing to 1.
-
-    Args:
-        out_size, in_size, align_corners, scale_factor, dtype: as in :func:`source_coordinates`.
-        device: where to build the matrix.
+    Row ``i`` holds ``weight0[i]`` at column ``index0[i]`` and ``weight1[i]`` at ``index1[i]`` (summed where
+    they coincide). Arguments as in :func:`linear_weights`.
 
     Returns:
-        Tensor ``(out_size, in_size)``. Raises as :func:`source_coordinates`.
+        Tensor ``(out_size, in_size)``.
 
     Example:
         >>> interpolation_matrix(4, 2, align_corners=False).tolist()
@@ -287,22 +260,16 @@ def bilinear_interpolate_matmul(x: torch.Tensor, size: int | Sequence[int] | Non
                                 align_corners: bool = False) -> torch.Tensor:
     """Bilinear interpolation as matrix products ``A_h @ X @ A_w.T`` (:func:`interpolation_matrix` per axis).
 
-    ``0 * NaN`` is NaN, so one NaN would spread over whole rows and columns: non-finite inputs
-    are refused. (On CUDA, float32 products may use TF32 if ``allow_tf32`` is on.)
-
-    Args, Returns, Raises: as :func:`bilinear_interpolate` (without ``order``); ValueError for NaN or inf.
+    Arguments as :func:`bilinear_interpolate` (without ``order``). ``0 * NaN`` is NaN, so one NaN would
+    spread over whole rows and columns: ValueError for NaN or inf. (On CUDA, float32 may use TF32.)
 
     Example:
         >>> x = torch.tensor([[[[1.0, 2.0], [3.0, 4.0]]]])
         >>> bilinear_interpolate_matmul(x, size=3, align_corners=True)[0, 0, 2].tolist()
         [3.0, 3.5, 4.0]
     """
-    align_corners, (out_h, out_w), (factor_h, factor_w) = _arguments(x, "(N, C, H, W)", size, scale_factor,
-                                                                     align_corners, finite=True)
-    work = _work_dtype(x)
-    a_h = interpolation_matrix(out_h, x.shape[2], align_corners, factor_h, dtype=work, device=x.device)  # (H_out, H)
-    a_w = interpolation_matrix(out_w, x.shape[3], align_corners, factor_w, dtype=work, device=x.device)  # (W_out, W)
-    out = a_h @ x.to(work) @ a_w.T  # (N, C, H_out, W) -> (N, C, H_out, W_out)
+    a_h, a_w = _per_axis(interpolation_matrix, x, size, scale_factor, align_corners, True)  # (H_out, H), (W_out, W)
+    out = a_h @ x.to(_work_dtype(x)) @ a_w.T  # (N, C, H_out, W) -> (N, C, H_out, W_out)
     return out.to(x.dtype)
 
 
@@ -317,19 +284,12 @@ class Neighbour(NamedTuple):
 def bilinear_neighbours(x: float, y: float, height: int, width: int) -> tuple[Neighbour, ...]:
     """The four pixels around the point ``P = (x, y)`` and their bilinear weights.
 
-    With ``x0 = floor(x)``, ``fx = x - x0`` (same for ``y``) the weights are ``(1-fx)(1-fy)``,
-    ``fx(1-fy)``, ``(1-fx)fy`` and ``fx fy``: the area of the rectangle *opposite* each neighbour.
-    Neighbours beyond the last row/column are clamped onto it.
-
-    Args:
-        x, y: column and row of ``P`` in pixels (centres at integers), inside the image.
-        height, width: the image size in pixels.
+    With ``fx = x - floor(x)`` (same for ``y``) the weights are ``(1-fx)(1-fy)``, ``fx(1-fy)``, ``(1-fx)fy``
+    and ``fx fy``; neighbours beyond the last row/column are clamped onto it. ``x``, ``y``: column and row
+    of ``P`` (pixel centres at integers), inside the image.
 
     Returns:
         Four ``Neighbour(row, col, weight)``: top-left, top-right, bottom-left, bottom-right.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named in the message), e.g. ``P`` outside the image.
 
     Example:
         >>> [round(n.weight, 4) for n in bilinear_neighbours(0.25, 0.5, 2, 2)]
@@ -352,7 +312,6 @@ def resample_image(image: torch.Tensor, size: int | tuple[int, int], method: str
 
     Args:
         image: floating-point tensor ``(C, H, W)``, values in ``[0, 1]``.
-        size: output ``(H_out, W_out)`` or one int for a square, sides in ``[1, MAX_SIDE]``.
         method: a key of ``RESAMPLING_METHODS`` (``"nearest"``, ``"bilinear"``, ...).
 
     Returns:

@@ -21,11 +21,7 @@ SEGMENTATION_UPSAMPLING: tuple[str, ...] = ("logits bilinear", "labels nearest",
 
 
 def toy_label_map() -> torch.Tensor:
-    """An 8 x 8 PASCAL VOC label map: a person (15) touching a cat (8) and the background (0).
-
-    Returns:
-        int64 tensor of shape ``(8, 8)`` with values in ``{0, 8, 15}``.
-    """
+    """An 8 x 8 int64 PASCAL VOC label map: a person (15) touching a cat (8) and the background (0)."""
     person, cat = VOC_CLASSES.index("person"), VOC_CLASSES.index("cat")
     labels = torch.zeros(8, 8, dtype=torch.long)
     labels[1:7, 1:4] = person
@@ -44,14 +40,10 @@ def upsample_segmentation(labels: torch.Tensor, size: int | tuple[int, int], met
 
     Args:
         labels: integer tensor ``(H, W)`` of class ids in ``[0, num_classes)``.
-        size: output ``(H_out, W_out)`` or one int, sides in ``[1, MAX_SIDE]``.
-        method, num_classes: one of ``SEGMENTATION_UPSAMPLING``; the number of classes (21 for PASCAL VOC).
+        method: one of ``SEGMENTATION_UPSAMPLING``.
 
     Returns:
         int64 tensor of shape ``(H_out, W_out)``.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named in the message), e.g. ids outside ``[0, num_classes)``.
 
     Example:
         >>> upsample_segmentation(torch.tensor([[0, 15]]), (1, 4), "labels bilinear").tolist()
@@ -82,10 +74,7 @@ def upsample_segmentation(labels: torch.Tensor, size: int | tuple[int, int], met
 def feature_map_size(in_size: int, output_stride: int = 8) -> int:
     """Side of a ResNet feature map at ``output_stride`` (8, 16 or 32) for an ``in_size`` input.
 
-    Every stride-2 layer of a ResNet maps ``n`` pixels to ``floor((n - 1) / 2) + 1``; the dilated
-    layers after ``output_stride`` keep the size.
-
-    Raises ValueError, TypeError for other arguments (``in_size >= 1``).
+    Every stride-2 layer maps ``n`` pixels to ``floor((n - 1) / 2) + 1``; dilated layers keep the size.
 
     Example:
         >>> feature_map_size(473, 8), feature_map_size(512, 8)

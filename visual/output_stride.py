@@ -1,21 +1,15 @@
-"""Output stride of ResNet backbones: the per-stage table and the alignment of upsampling.
+"""Output stride of ResNet backbones: the per-stage table (from one cached :func:`visual.trace` per arch,
+flags and schedule; other input sizes by conv arithmetic) and the drift of bilinear upsampling.
 
-Stride, receptive field and centre of each stage come from one cached :func:`visual.trace` per
-(arch, flags, schedule); sizes at other inputs are conv arithmetic, so sliders only do arithmetic.
-
-Drift (the course's sign convention): the drift of a feature is the input pixel on which bilinear
-upsampling puts it minus the input pixel on which the network computed it, ``start + s * i``;
-positive means upsampling moved it right (or down). Per output pixel ``X``, the drift is ``X``
-minus where the feature ``X`` receives was computed (:func:`upsampling_drift`).
+Drift = the input pixel where upsampling puts a feature minus where it was computed (``start + s * i``);
+positive: moved right (or down).
 """
 
 from __future__ import annotations
 
 import functools
-import html
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -26,7 +20,8 @@ from visual.conv_arithmetic import conv_output_size
 from visual.interpolation import source_coordinates
 from visual.models.resnet import (DILATABLE_STAGES, DILATION_SCHEDULES, check_arch, check_flags,
     dilated_resnet, resnet_arch)
-from visual.trace import Trace, meta_device, trace
+from visual.trace import Trace, html_table, meta_device, text_table, trace
+from visual.trace_rules import as_pair
 
 __all__ = ["RESNET_STAGES", "StrideRow", "StrideTable", "stride_table", "text_table", "html_table",
     "dilation_flags", "upsampling_drift", "upsampled_positions"]
@@ -43,12 +38,7 @@ OUTPUT_STRIDES = (32, 16, 8, 4)  # 32 / 2 ** (number of dilated stages)
 
 
 def dilation_flags(output_stride: int) -> tuple[bool, bool, bool]:
-    """``replace_stride_with_dilation`` (layer2, layer3, layer4) for output stride 32, 16, 8 or 4.
-
-    Stages are dilated from the end (layer4 first), as DeepLab and PSPNet do.
-
-    Raises:
-        TypeError, ValueError: not one of 32, 16, 8, 4.
+    """``replace_stride_with_dilation`` (layer2, layer3, layer4) for output stride 32, 16, 8 or 4 (layer4 first).
 
     Example:
         >>> dilation_flags(8)
@@ -56,17 +46,15 @@ def dilation_flags(output_stride: int) -> tuple[bool, bool, bool]:
     """
     dilated = OUTPUT_STRIDES.index(check_choice(check_int(output_stride, "output_stride"), "output_stride",
                                                 OUTPUT_STRIDES))
-    return tuple(i >= len(DILATABLE_STAGES) - dilated for i in range(len(DILATABLE_STAGES)))  # type: ignore[return-value]
+    n = len(DILATABLE_STAGES)
+    return tuple(i >= n - dilated for i in range(n))  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
 class StrideRow:
-    """One stage of a :class:`StrideTable` (lengths in input pixels).
-
-    ``size`` is ``(h, w)``; output pixel ``i`` is centred on ``start + output_stride * i``; ``rf``
-    is the theoretical receptive field; ``first_block_dilations`` are the 3x3 convs' dilations in
-    the first block (conv1 / maxpool: the layer's own), ``other_blocks_dilations`` the distinct
-    ones of the other blocks (empty for conv1 and maxpool).
+    """One stage of a :class:`StrideTable`, in input pixels (pixel ``i`` centred on ``start + output_stride * i``).
+    ``first_block_dilations``: the 3x3 convs' in the first block (conv1 / maxpool: their own);
+    ``other_blocks_dilations``: the distinct ones of the other blocks.
     """
 
     stage: str
@@ -84,22 +72,6 @@ COLUMNS = ("stage", "paper", "output size", "stride", "dilation 1st block", "dil
            "RF (px)", "channels")
 
 
-def text_table(title: str, columns: Sequence[str], body: Sequence[Sequence[str]], left: int = 0) -> str:
-    """An aligned plain-text table; the first ``left`` columns are left-aligned."""
-    widths = [max(len(cell) for cell in column) for column in zip(columns, *body)]
-    return "\n".join([title] + ["  ".join(cell.ljust(w) if i < left else cell.rjust(w)
-                                          for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
-                                for cells in (columns, *body)])
-
-
-def html_table(title: str, columns: Sequence[str], body: Sequence[Sequence[str]], left: int = 0) -> str:
-    """The same table as HTML (a notebook's ``_repr_html_``)."""
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    rows = "".join("<tr>" + "".join(f"<td style='text-align:{'left' if i < left else 'right'}'>{html.escape(c)}</td>"
-                                    for i, c in enumerate(cells)) + "</tr>" for cells in body)
-    return f"<table><caption>{html.escape(title)}</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
-
-
 def _cells(row: StrideRow) -> tuple[str, ...]:
     return (row.stage, row.paper_name, f"{row.size[0]}×{row.size[1]}", str(row.output_stride),
             ", ".join(map(str, row.first_block_dilations)) or "-",
@@ -108,10 +80,9 @@ def _cells(row: StrideRow) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class StrideTable:
-    """Per-stage output sizes, strides, dilations and receptive fields of a ResNet.
+    """Per-stage output sizes, strides, dilations and receptive fields of a ResNet (``str``: a text table).
 
-    ``str(table)`` is a text table, HTML in a notebook. Index by stage name (``table["layer4"]``)
-    or position; iterate over the rows. ``schedule`` is ``"model"`` for a model given directly.
+    Index by stage name (``table["layer4"]``) or position. ``schedule`` is ``"model"`` for a given model.
     """
 
     arch: str
@@ -158,6 +129,7 @@ class StrideTable:
 
 
 Layer = tuple[str, tuple[tuple[int, int, int, int], ...], bool]  # name, per axis (k, s, p, d), ceil_mode
+Stages = tuple[tuple[StrideRow, tuple[Layer, ...]], ...]  # per stage: its row and the layers on its main path
 
 
 def _square(pair: Sequence[float], what: str, stage: str) -> float:
@@ -166,7 +138,7 @@ def _square(pair: Sequence[float], what: str, stage: str) -> float:
     return pair[0]
 
 
-def _stages(model: nn.Module, traced: Trace) -> tuple[tuple[StrideRow, tuple[Layer, ...]], ...]:
+def _stages(model: nn.Module, traced: Trace) -> Stages:
     """Per stage: its row (at the traced size) and the layers on its main path."""
     stages = []
     for stage in RESNET_STAGES:
@@ -174,27 +146,23 @@ def _stages(model: nn.Module, traced: Trace) -> tuple[tuple[StrideRow, tuple[Lay
         leaves = [(name, model.get_submodule(name)) for name in traced
                   if (name == stage or name.startswith(stage + ".")) and traced[name].kernel_size is not None]
         layers = tuple(
-            (name, tuple(zip(*(_pair(getattr(m, a)) for a in ("kernel_size", "stride", "padding", "dilation")))),
+            (name, tuple(zip(*(as_pair(getattr(m, a)) for a in ("kernel_size", "stride", "padding", "dilation")))),
              bool(getattr(m, "ceil_mode", False)))
             for name, m in leaves if isinstance(m, (nn.Conv2d, nn.MaxPool2d)) and "downsample" not in name.split(".")
         )
-        three_by_three = [(name, _pair(m.dilation)[0]) for name, m in leaves
-                          if isinstance(m, nn.Conv2d) and _pair(m.kernel_size)[0] > 1]
+        three_by_three = [(name, as_pair(m.dilation)[0]) for name, m in leaves
+                          if isinstance(m, nn.Conv2d) and as_pair(m.kernel_size)[0] > 1]
         if stage.startswith("layer"):
             first = tuple(d for name, d in three_by_three if name.startswith(f"{stage}.0."))
             rest = tuple(sorted({d for name, d in three_by_three if not name.startswith(f"{stage}.0.")}))
         else:
-            first, rest = tuple(d for _, d in three_by_three) or tuple(_pair(row.dilation or 1)[:1]), ()
+            first, rest = tuple(d for _, d in three_by_three) or tuple(as_pair(row.dilation or 1)[:1]), ()
         stages.append((StrideRow(
             stage=stage, paper_name=PAPER_NAMES[stage], size=tuple(row.size),
             output_stride=int(_square(row.stride, "stride", stage)), rf=int(_square(row.rf, "receptive field", stage)),
             start=float(_square(row.start, "start", stage)), channels=int(row.channels),
             first_block_dilations=first, other_blocks_dilations=rest), layers))
     return tuple(stages)
-
-
-def _pair(value: Any) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
 
 
 def _sizes(layers: Sequence[Sequence[Layer]], input_size: tuple[int, int], arch: str) -> list[tuple[int, int]]:
@@ -212,7 +180,7 @@ def _sizes(layers: Sequence[Sequence[Layer]], input_size: tuple[int, int], arch:
 
 
 @functools.lru_cache(maxsize=None)
-def _arch_stages(arch: str, flags: tuple[bool, bool, bool], schedule: str) -> tuple[tuple[StrideRow, tuple[Layer, ...]], ...]:
+def _arch_stages(arch: str, flags: tuple[bool, bool, bool], schedule: str) -> Stages:
     """Trace a meta-device model once per (arch, flags, schedule): the slider then only does arithmetic."""
     with meta_device():  # no weights are needed for geometry: shapes only, no initialisation
         model = dilated_resnet(arch, flags, schedule=schedule)
@@ -221,29 +189,18 @@ def _arch_stages(arch: str, flags: tuple[bool, bool, bool], schedule: str) -> tu
     return stages
 
 
-def stride_table(
-    arch_or_model: str | nn.Module,
-    input_size: int | tuple[int, int] = REFERENCE_SIZE,
-    replace_stride_with_dilation: Sequence[bool] | None = None,
-    *,
-    schedule: str = "torchvision",
-) -> StrideTable:
-    """The output-stride table of a ResNet, read from :func:`visual.trace` of the real model.
-
-    Rows ``conv1, maxpool, layer1..layer4`` (the paper's ``conv1, conv2_x .. conv5_x``): size,
-    stride, dilations, receptive field, centre.
+def stride_table(arch_or_model: str | nn.Module, input_size: int | tuple[int, int] = REFERENCE_SIZE,
+                 replace_stride_with_dilation: Sequence[bool] | None = None, *,
+                 schedule: str = "torchvision") -> StrideTable:
+    """The output-stride table of a ResNet (rows ``conv1, maxpool, layer1..4``), from :func:`visual.trace`.
 
     Args:
         arch_or_model: ``"resnet18"`` ... ``"resnet152"``, or a model with ``conv1, maxpool, layer1..4``.
-        input_size: ``H`` or ``(H, W)``; 473 is PSPNet's crop.
         replace_stride_with_dilation: (layer2, layer3, layer4); ``None``: OS 8 (arch) or the model's.
         schedule: ``"torchvision"`` (à trous) or ``"semseg"``, see :func:`visual.dilated_resnet`.
 
     Returns:
-        A :class:`StrideTable` with six rows.
-
-    Raises:
-        ValueError, TypeError: a bad argument (named), a size too small, flags with a model.
+        A :class:`StrideTable` with six rows. Raises ValueError for a size too small, or flags with a model.
 
     Example:
         >>> table = stride_table("resnet50", 473)
@@ -281,11 +238,7 @@ def _layer4(table: StrideTable) -> tuple[int, int, int, float]:
 
 
 def upsampling_drift(table: StrideTable, *, align_corners: bool) -> torch.Tensor:
-    """Drift of every upsampled layer4 pixel: ``X`` minus where the feature it receives was computed.
-
-    ``F.interpolate(..., mode="bilinear", align_corners=align_corners)`` back to ``H`` gives pixel
-    ``X`` the feature coordinate ``x(X)``, computed around input pixel ``start + s * x(X)``; the
-    drift is ``X - (start + s * x(X))``. Where feature ``i`` lands, it is that feature's drift.
+    """Drift of every upsampled layer4 pixel ``X``: ``X - (start + s * x(X))``, ``x(X)`` its feature coordinate.
 
     Returns:
         Tensor ``(H,)``, float64, drift in input pixels per output row ``X = 0 .. H-1``.
@@ -302,10 +255,8 @@ def upsampling_drift(table: StrideTable, *, align_corners: bool) -> torch.Tensor
 
 
 def upsampled_positions(table: StrideTable, *, align_corners: bool) -> torch.Tensor:
-    """Output pixel on which ``F.interpolate`` places layer4 feature ``i`` (where it samples it exactly).
-
-    ``X = i (H-1)/(h-1)`` with ``align_corners=True``, ``X = (i + 1/2) H/h - 1/2`` without: the
-    unclamped source coordinates of resampling ``H -> h``. Minus ``start + s * i``: the drift.
+    """Output pixel on which ``F.interpolate`` places layer4 feature ``i``: the unclamped source coordinates
+    of resampling ``H -> h`` (``i (H-1)/(h-1)`` with ``align_corners``, else ``(i + 1/2) H/h - 1/2``).
 
     Returns:
         Tensor ``(h,)``, float64, positions in input pixels.

@@ -1,8 +1,7 @@
 """``trace``: sizes, cumulative strides and receptive fields of a real ``nn.Module``, from its layers.
 
-The model's own ``forward`` runs on the *meta* device (shapes only). A ``TorchFunctionMode`` carries
-each tensor's pixel geometry (rules in :mod:`visual.trace_rules`); module forward hooks name the
-tensors each module returns.
+The model's ``forward`` runs on the meta device; a ``TorchFunctionMode`` carries each tensor's pixel
+geometry (:mod:`visual.trace_rules`); module forward hooks name the tensors each module returns.
 """
 
 from __future__ import annotations
@@ -65,20 +64,29 @@ class TraceRow:
     calls: int = 1
 
     def box(self, index: tuple[int, int] | None = None) -> tuple[float, float, float, float]:
-        """The receptive field of one output pixel as ``(top, left, height, width)`` in input pixels.
-
-        Args:
-            index: ``(row, col)`` of the output pixel; default the centre ``(H // 2, W // 2)``.
-
-        Raises:
-            ValueError: for a non-spatial row (``size`` is ``None``).
-        """
+        """The receptive field of output pixel ``index`` (default the centre) as ``(top, left, height, width)``."""
         if self.size is None:
             raise ValueError(f"row {self.name!r} has no spatial output; box() needs (H, W)")
         if index is None:
             index = (self.size[0] // 2, self.size[1] // 2)
         top, left = (self.start[a] + index[a] * self.stride[a] - (self.rf[a] - 1) / 2 for a in range(2))
         return top, left, self.rf[0], self.rf[1]
+
+
+def text_table(title: str, columns: Sequence[str], body: Sequence[Sequence[str]], left: int = 0) -> str:
+    """An aligned plain-text table; the first ``left`` columns are left-aligned."""
+    widths = [max(len(cell) for cell in column) for column in zip(columns, *body)]
+    return "\n".join([title] + ["  ".join(cell.ljust(w) if i < left else cell.rjust(w)
+                                          for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+                                for cells in (columns, *body)])
+
+
+def html_table(title: str, columns: Sequence[str], body: Sequence[Sequence[str]], left: int = 0) -> str:
+    """The same table as HTML (a notebook's ``_repr_html_``)."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    rows = "".join("<tr>" + "".join(f"<td style='text-align:{'left' if i < left else 'right'}'>{html.escape(c)}</td>"
+                                    for i, c in enumerate(cells)) + "</tr>" for cells in body)
+    return f"<table><caption>{html.escape(title)}</caption><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _fmt_pair(pair: Sequence[Number] | None) -> str:
@@ -97,12 +105,8 @@ def _row_cells(row: TraceRow) -> tuple[str, ...]:
 class Trace(Mapping[str, TraceRow]):
     """Read-only mapping ``qualified module name -> TraceRow``, in the order the modules started.
 
-    ``str(trace)`` is a text table, ``trace`` in a notebook an HTML table.
-
-    Attributes:
-        input_size: ``(H, W)`` of the traced input.
-        output: the row of the model itself (key ``""``), else the last row; ``size``,
-            ``stride`` and ``rf`` are the output row's.
+    ``str(trace)`` is a text table, HTML in a notebook. ``output`` is the model's row (key ``""``), else
+    the last; ``size``, ``stride`` and ``rf`` are its.
     """
 
     def __init__(self, rows: Iterable[TraceRow], input_size: tuple[int, int]) -> None:
@@ -138,14 +142,7 @@ class Trace(Mapping[str, TraceRow]):
         return self.output.rf
 
     def select(self, names: Iterable[str]) -> Trace:
-        """A smaller ``Trace`` for display.
-
-        Args:
-            names: qualified names to keep, in the order given (``""`` is the model itself).
-
-        Raises:
-            ValueError, TypeError: a string, or a name not in the trace.
-        """
+        """A smaller ``Trace`` for display: the rows ``names``, in that order."""
         if isinstance(names, str):
             raise TypeError(f"names must be a list of module names, got the string {names!r}")
         missing = [n for n in names if n not in self._rows]
@@ -154,23 +151,16 @@ class Trace(Mapping[str, TraceRow]):
         return Trace((self._rows[n] for n in names), self.input_size)
 
     def __str__(self) -> str:
-        body = [_row_cells(row) for row in self._rows.values()]
-        widths = [max(len(c) for c in col) for col in zip(COLUMNS, *body)]
-        lines = ["  ".join(c.ljust(wd) if i < 2 else c.rjust(wd) for i, (c, wd) in enumerate(zip(cells, widths)))
-                 for cells in (COLUMNS, *body)]
-        return "\n".join([f"input {self.input_size[0]}x{self.input_size[1]}", *(line.rstrip() for line in lines)])
+        return text_table(f"input {self.input_size[0]}x{self.input_size[1]}", COLUMNS,
+                          [_row_cells(row) for row in self._rows.values()], left=2)
 
     def __repr__(self) -> str:
         return f"<Trace of {len(self)} modules, input {self.input_size[0]}x{self.input_size[1]}>"
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
-        rows = "".join("<tr>" + "".join(f"<td style='text-align:{'left' if i < 2 else 'right'}'>{html.escape(c)}</td>"
-                                        for i, c in enumerate(cells)) + "</tr>"
-                       for cells in map(_row_cells, self._rows.values()))
         h, w = self.input_size
-        return (f"<table><caption>trace, input {h}x{w} (stride, rf, start in input pixels)</caption>"
-                f"<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        return html_table(f"trace, input {h}x{w} (stride, rf, start in input pixels)", COLUMNS,
+                          [_row_cells(row) for row in self._rows.values()], left=2)
 
 
 @dataclass
@@ -310,21 +300,19 @@ def meta_device() -> Iterator[None]:
 def trace(model: nn.Module, input_size: int | tuple[int, int], *, in_channels: int | None = None) -> Trace:
     """Trace sizes, cumulative strides and receptive fields through a real model.
 
-    The model's own ``forward`` runs on a meta tensor ``(2, in_channels, H, W)`` (no data), with
-    meta copies of its parameters through ``torch.func.functional_call``: the model is not changed.
+    The model's ``forward`` runs on a meta tensor ``(2, in_channels, H, W)`` with meta copies of its
+    parameters (``torch.func.functional_call``): the model is not changed.
 
     Args:
         model: built from Conv2d, max/avg/adaptive pooling, F.interpolate and ops that keep every
-            pixel in place (BatchNorm, ReLU, Dropout, additions, ``torch.cat`` on channels, ...).
-        input_size: ``H`` for a square input, or ``(H, W)``.
-        in_channels: channels of the input; default: ``in_channels`` of the first Conv2d (else 3).
+            pixel in place (BatchNorm, ReLU, additions, ``torch.cat`` on channels, ...).
+        in_channels: default: ``in_channels`` of the first Conv2d (else 3).
 
     Returns:
         A ``Trace``: one ``TraceRow`` per module whose output is a tensor (or a dict with ``"out"``).
 
     Raises:
-        TypeError, ValueError: a bad argument, an input too small for a layer, or an op that trace
-            does not model (``torch.roll``, ``Conv3d``, ...): the message names the op and module.
+        ValueError: an input too small for a layer, or an op trace does not model (``torch.roll``, ...).
 
     Example:
         >>> import torchvision

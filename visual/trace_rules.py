@@ -1,14 +1,6 @@
-"""How each op changes the geometry of a tensor's pixels: the rules behind :func:`visual.trace`.
-
-Per axis (H, W), in *input* pixels (Araujo et al. 2019, Distill, Eq. 1-3): ``jump`` (distance
-between neighbouring pixels), ``rf`` (receptive field of one pixel), ``start`` (centre of pixel 0's
-field). A window of kernel ``k``, stride ``s``, padding ``p`` and ``k_eff = d (k - 1) + 1`` does
-
-    rf_l = rf_{l-1} + (k_eff - 1) jump_{l-1},   jump_l = jump_{l-1} s_l,
-    start_l = start_{l-1} + ((k_eff - 1) / 2 - p_l) jump_{l-1}.
-
-Merges keep the widest path. An op that keeps the shape must be on a whitelist: others may move
-pixels (``torch.roll``, ``Conv3d`` over ``(C, H, W)``), so :func:`keep_grid` refuses them.
+"""How each op changes a tensor's pixel geometry (``jump``, ``rf``, ``start`` per axis, in input pixels):
+the rules behind :func:`visual.trace` (Araujo et al. 2019, Distill, Eq. 1-3). A window does ``jump_l = jump_{l-1} s_l``,
+``rf_l = rf_{l-1} + (k_eff - 1) jump_{l-1}``, ``start_l = start_{l-1} + ((k_eff - 1) / 2 - p_l) jump_{l-1}``.
 """
 
 from __future__ import annotations
@@ -26,8 +18,7 @@ from visual.conv_arithmetic import conv_output_size, effective_kernel_size
 __all__ = ["Geometry", "INPUT_GEOMETRY", "window", "adaptive", "resample", "merge", "keep_grid", "resize",
            "tensors_in", "max_dilation", "call_arg", "as_pair", "pool_args", "conv_args", "conv_output_shape",
            "op_name", "CONV", "MAX_POOL", "AVG_POOL", "ADAPTIVE_POOL", "METADATA", "SAME_SHAPE",
-           "ELEMENTWISE_INPLACE",
-           "KEEPS_GRID"]
+           "ELEMENTWISE_INPLACE", "KEEPS_GRID"]
 
 # Extra input taps one output of F.interpolate reads (nearest: 1 tap, linear: 2, cubic: 4).
 INTERPOLATE_EXTRA_TAPS = {"nearest": 0, "nearest-exact": 0, "linear": 1, "bilinear": 1, "bicubic": 3}
@@ -167,10 +158,8 @@ def resample(geo: Geometry, in_size: Sequence[int], out_size: Sequence[int], mod
 
 def resize(func: Any, args: tuple, kwargs: dict, x: torch.Tensor, geo: Geometry, out: torch.Tensor,
            where: str) -> tuple[Geometry | None, tuple | None]:
-    """``(geometry, op)`` after a window op or ``F.interpolate``, else ``(None, None)``.
-
-    ``op`` is ``(kernel, padding, dilation)`` of a window op (dilation ``None`` for average pooling).
-    """
+    """``(geometry, op)`` after a window op or ``F.interpolate``, else ``(None, None)``; ``op`` is a window's
+    ``(kernel, padding, dilation)`` (dilation ``None`` for average pooling)."""
     if func in CONV:
         kernel, stride, padding, dilation = conv_args(args, kwargs)
     elif func in MAX_POOL or func in AVG_POOL:
@@ -195,11 +184,8 @@ def _widest(geos: Sequence[Geometry]) -> Geometry:
 
 
 def merge(geos: Sequence[Geometry]) -> Geometry:
-    """Merge paths (addition, concatenation): the receptive field of the widest path.
-
-    The grid is the widest path's not made by ``F.interpolate``: PSPNet's pyramid concatenation
-    lives on the backbone's grid though the upsampled global branch sees more of the image.
-    """
+    """Merge paths (addition, concatenation): the widest path's rf, on the widest grid not made by ``F.interpolate``
+    (PSPNet's pyramid concatenation lives on the backbone's grid)."""
     widest = _widest(geos)
     native = [g for g in geos if not g.resampled]
     grid = _widest(native) if native else widest
@@ -225,11 +211,8 @@ def _channel_only(name: str, args: tuple, kwargs: dict, ndim: int) -> bool:
 
 def keep_grid(func: Any, args: tuple, kwargs: dict, inputs: list, geos: list, out: torch.Tensor,
               where: str) -> Geometry:
-    """Geometry of ``out`` for an op that is not a window or a resampling.
-
-    Inputs on the output's grid merge; an output without a grid, or ``(1, 1)``, is a reduction.
-    ``ValueError`` (naming the op and ``where``) for an op not known to keep pixels in place.
-    """
+    """Geometry of ``out`` for an op that is not a window or a resampling (inputs on its grid merge; an
+    output without a grid, or ``(1, 1)``, is a reduction); ValueError for an op not known to keep pixels in place."""
     sizes = [_spatial(t) for t in inputs]
     out_size = _spatial(out)
     same = [g for g, s in zip(geos, sizes) if s is not None and s == out_size]
