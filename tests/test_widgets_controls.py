@@ -1,5 +1,7 @@
 """`control_values`: the values sweep and the docs frames visit, from the widget's own range."""
 
+import warnings
+
 import ipywidgets as widgets
 import pytest
 
@@ -44,9 +46,11 @@ def test_every_explorer_slider_gets_a_draggable_track_and_a_whole_label():
         rf.explore_receptive_field, rf.explore_gridding, lambda: rf.explore_gradient_rf(n_layers=2),
         lambda: rf.explore_effective_rf(n_layers=2), os_.explore_output_stride, os_.explore_alignment,
         ev.explore_sliding_windows, ps.explore_pspnet_sizes, ps.explore_pyramid_bins]
-    sliders = 0
+    sliders = dropdowns = 0
     for build in builders:
-        explorer = build()
+        with warnings.catch_warnings():  # a student sees any warning in red under the explorer
+            warnings.simplefilter("error")
+            explorer = build()
         controls = [c for c in explorer.controls.values() if not isinstance(c, widgets.Checkbox)]
         for control in controls:
             label = _px(control.style.description_width)
@@ -54,9 +58,13 @@ def test_every_explorer_slider_gets_a_draggable_track_and_a_whole_label():
             if isinstance(control, (widgets.IntSlider, widgets.FloatSlider)):
                 sliders += 1
                 assert _px(control.layout.min_width) - label - READOUT_PX >= MIN_TRACK_PX, control.description
+            if isinstance(control, widgets.Dropdown):  # the chosen option shown whole, not cut or empty
+                dropdowns += 1
+                texts = [o[0] if isinstance(o, tuple) else o for o in control.options]
+                assert _px(control.layout.min_width) - label >= CHAR_PX * max(len(str(t)) for t in texts), texts
         assert explorer.fig.get_size_inches()[0] <= 8.0
         plt.close(explorer.fig)
-    assert sliders >= 20
+    assert sliders >= 20 and dropdowns >= 6
 
 
 def test_layout_helper_fails_a_squeezed_slider():

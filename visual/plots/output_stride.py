@@ -109,7 +109,8 @@ def update_stage_sizes(artists: StageSizesArtists, tables: StrideTable | Sequenc
             text.xy = (rect.get_x() + rect.get_width() / 2, v)  # bar_label's anchor: the bar top
     artists.ax.set_ylim(0, 1.15 * max(max(v) for v in heights))
     h, w = tables[0].input_size
-    artists.ax.set_title(f"{name.split(' (')[0].capitalize()} per stage, {tables[0].arch} at {h}×{w}")
+    quantity = name.split(" (")[0].capitalize()
+    artists.ax.set_title(f"{quantity} per stage,\n{tables[0].arch} at {h}×{w}", fontsize="medium")
 
 
 def plot_stage_sizes(tables: StrideTable | Sequence[StrideTable], *, ax: Axes | None = None,
@@ -171,7 +172,7 @@ def update_feature_grid(artists: FeatureGridArtists, table: StrideTable) -> None
     artists.centres.set_markersize(min(3.0, max(1.0, s / 8 * 1.5)))  # dots shrink with the cells
     artists.image.set_extent((left, right, bottom, top))
     artists.ax.set(xlim=(left, right), ylim=(bottom, top))
-    artists.ax.set_title(f"layer4: {h}×{w} features, stride {s}, on the {H}×{W} input", fontsize="medium")
+    artists.ax.set_title(f"layer4: {h}×{w} features, stride {s},\non the {H}×{W} input", fontsize="medium")
 
 
 def plot_feature_grid(image: Any, table: StrideTable, *, ax: Axes | None = None) -> Axes:
@@ -228,7 +229,7 @@ def update_feature_centres(artists: FeatureCentresArtists, table: StrideTable) -
     artists.ax.set_title(
         f"H = {H}, h = {h}: the last feature is computed on pixel {last['network']:g}\n"
         f"upsampling puts it on {last['true']:.2f} with align_corners=True "
-        f"(drift {last['true'] - last['network']:+.2f} px), on {last['false']:.2f} with False "
+        f"(drift {last['true'] - last['network']:+.2f} px),\non {last['false']:.2f} with False "
         f"(drift {last['false'] - last['network']:+.2f} px)", fontsize="medium")
 
 

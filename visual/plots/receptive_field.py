@@ -115,7 +115,7 @@ def update_dilated_kernel(artists: KernelArtists, kernel_size: int, dilation: in
     artists.grid.set_segments(pixel_grid_segments(side, side))
     artists.ax.set(xlim=(-0.5, side - 0.5), ylim=(side - 0.5, -0.5))
     artists.ax.set_title(f"k={kernel_size}, d={dilation}: effective kernel {k_eff}x{k_eff}\n"
-                         f"(dark: the {kernel_size * kernel_size} pixels read; dashed: the span)")
+                         f"{kernel_size * kernel_size} pixels read (dark), span dashed", fontsize="medium")
 
 
 def plot_dilated_kernel(kernel_size: int, dilation: int, *, grid: int | None = None, ax: Axes | None = None,

@@ -14,6 +14,7 @@ MAX_STEPS = 1000  # the most points ``control_values`` takes over one range
 MIN_TRACK_PX = 150  # the narrowest slider track a mouse can drag (issue 16)
 TRACK_PX = 200  # the track width asked for: above the minimum, with room for rounding
 READOUT_PX = 90  # the readout plus the margins around the track (ipywidgets 8's default CSS)
+DROPDOWN_PX = 40  # a dropdown's arrow and padding
 CHAR_PX = 8  # a generous width of one character of a 13 px label (wide letters included)
 
 
@@ -28,7 +29,7 @@ def slider(kind: type, value: Any, low: Any, high: Any, description: str, *, nam
 
 def lay_out_controls(controls: list[Any]) -> None:
     """Give every control a label as wide as the longest one and each slider a draggable track: ``layout.width =
-    label + TRACK_PX + READOUT_PX`` px (track >= ``MIN_TRACK_PX``); checkboxes keep their label beside the box."""
+    label + TRACK_PX + READOUT_PX`` px (track >= ``MIN_TRACK_PX``); dropdowns are as wide as their longest option; checkboxes keep their label beside the box."""
     labelled = [c for c in controls if getattr(c, "description", "") and not isinstance(c, widgets.Checkbox)]
     longest = max((len(c.description) for c in labelled), default=0)
     label_px = CHAR_PX * longest + 12
@@ -37,6 +38,10 @@ def lay_out_controls(controls: list[Any]) -> None:
         if isinstance(control, (widgets.IntSlider, widgets.FloatSlider, widgets.IntRangeSlider,
                                 widgets.FloatRangeSlider, widgets.SelectionSlider)):
             control.layout.width = control.layout.min_width = f"{label_px + TRACK_PX + READOUT_PX}px"
+        elif isinstance(control, widgets.Dropdown):  # the menu as wide as its longest option, arrow included
+            labels = [o[0] if isinstance(o, tuple) and len(o) == 2 else o for o in control.options]  # (label, value)
+            widest = max((len(str(label)) for label in labels), default=0)
+            control.layout.width = control.layout.min_width = f"{label_px + CHAR_PX * widest + DROPDOWN_PX}px"
 
 
 def control_values(control: Any, steps: int) -> list[Any]:
