@@ -27,9 +27,15 @@ def slider(kind: type, value: Any, low: Any, high: Any, description: str, *, nam
     return kind(value=value, min=low, max=high, step=step, description=description, continuous_update=True)
 
 
+def _option_pairs(options: Any) -> list[tuple[Any, Any]]:
+    """``(label, value)`` of each option of a selection widget (an option is a pair or its own label)."""
+    return [o if isinstance(o, tuple) and len(o) == 2 else (o, o) for o in options]
+
+
 def lay_out_controls(controls: list[Any]) -> None:
     """Give every control a label as wide as the longest one and each slider a draggable track: ``layout.width =
-    label + TRACK_PX + READOUT_PX`` px (track >= ``MIN_TRACK_PX``); dropdowns are as wide as their longest option; checkboxes keep their label beside the box."""
+    label + TRACK_PX + READOUT_PX`` px (track >= ``MIN_TRACK_PX``); dropdowns are as wide as their longest option;
+    checkboxes keep their label beside the box."""
     labelled = [c for c in controls if getattr(c, "description", "") and not isinstance(c, widgets.Checkbox)]
     longest = max((len(c.description) for c in labelled), default=0)
     label_px = CHAR_PX * longest + 12
@@ -39,8 +45,7 @@ def lay_out_controls(controls: list[Any]) -> None:
                                 widgets.FloatRangeSlider, widgets.SelectionSlider)):
             control.layout.width = control.layout.min_width = f"{label_px + TRACK_PX + READOUT_PX}px"
         elif isinstance(control, widgets.Dropdown):  # the menu as wide as its longest option, arrow included
-            labels = [o[0] if isinstance(o, tuple) and len(o) == 2 else o for o in control.options]  # (label, value)
-            widest = max((len(str(label)) for label in labels), default=0)
+            widest = max((len(str(label)) for label, _ in _option_pairs(control.options)), default=0)
             control.layout.width = control.layout.min_width = f"{label_px + CHAR_PX * widest + DROPDOWN_PX}px"
 
 
@@ -59,7 +64,7 @@ def control_values(control: Any, steps: int) -> list[Any]:
     steps = check_int(steps, "steps", minimum=2, maximum=MAX_STEPS)
     options = getattr(control, "options", None)
     if options is not None and not isinstance(options, str):
-        return [option[1] if isinstance(option, tuple) and len(option) == 2 else option for option in options]
+        return [value for _, value in _option_pairs(options)]
     if isinstance(control.value, bool):
         return [not control.value, control.value]
     low, high = getattr(control, "min", None), getattr(control, "max", None)

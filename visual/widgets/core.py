@@ -75,9 +75,9 @@ def freeze_layout(fig: matplotlib.figure.Figure) -> None:
             if label.get_text() and label.get_visible():
                 where = label.get_transform().transform(label.get_position())  # display pixels
                 axis.set_label_coords(*ax.transAxes.inverted().transform(where))
-    for legend in [*(ax.get_legend() for ax in fig.axes), *fig.legends]:
-        box, anchor = (legend.get_window_extent(), legend.get_bbox_to_anchor()) if legend else (None, None)
-        if anchor is not None and anchor.width > 0 and anchor.height > 0:  # a point anchor keeps its own loc
+    for legend in [legend for legend in (*(ax.get_legend() for ax in fig.axes), *fig.legends) if legend is not None]:
+        box, anchor = legend.get_window_extent(), legend.get_bbox_to_anchor()
+        if anchor.width > 0 and anchor.height > 0:  # a point anchor (width 0) keeps its own loc
             # a (x, y) loc: the legend's lower-left corner as a fraction of its anchor box
             legend.set_loc(((box.x0 - anchor.x0) / anchor.width, (box.y0 - anchor.y0) / anchor.height))
 
